@@ -1,0 +1,28 @@
+"""Small pieces every command group uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..feedback import ConsoleFeedback
+
+
+def feedback(args: argparse.Namespace) -> ConsoleFeedback:
+    return ConsoleFeedback(quiet=getattr(args, "quiet", False))
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain-text table for terminals."""
+    if not rows:
+        return "(none)"
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns), "  ".join("-" * widths[c] for c in columns)]
+    for r in rows:
+        lines.append("  ".join(str("" if r.get(c) is None else r.get(c)).ljust(widths[c]) for c in columns))
+    return "\n".join(lines)

@@ -1,0 +1,258 @@
+"""PostGIS store: the same schema in a PostgreSQL schema, for many users and state scale.
+
+A target is a libpq URL with one extra query parameter, the schema that holds the
+registry: ``postgresql://user:password@host:5432/dbname?schema=assam``. Parts left out
+(host, user, password...) come from the usual PG* environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+import pyproj
+import shapely
+
+from ..errors import RegistryError, RegistryLocked
+from .gpkg import check_clause, q
+from .schema import DOMAINS, Field, Layer
+
+_SQL_TYPES = {"TEXT": "TEXT", "INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "DATE": "DATE",
+              "DATETIME": "TIMESTAMP", "BOOLEAN": "BOOLEAN"}
+_GEOM = {"POINT": "Point", "LINESTRING": "LineString", "MULTIPOLYGON": "MultiPolygon"}
+DEFAULT_SCHEMA = "jalnet"
+
+
+def is_postgis_target(target: str) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(libpq URL without the schema parameter, schema name)."""
+    base, _, query_text = target.partition("?")
+    query = parse_qsl(query_text, keep_blank_values=True)
+    schema = DEFAULT_SCHEMA
+    rest = []
+    for key, value in query:
+        if key == "schema":
+            schema = value
+        else:
+            rest.append((key, value))
+    if not schema.replace("_", "").isalnum() or not schema[0].isalpha():
+        raise RegistryError(f"PostGIS schema name '{schema}' must be letters, digits and _ , starting with a letter")
+    return (base + "?" + urlencode(rest) if rest else base), schema.lower()
+
+
+def redact(target: str) -> str:
+    """The target without its password, for messages and logs."""
+    parts = urlsplit(target)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return target
+
+
+class PostgisBackend:
+    kind = "postgis"
+    placeholder = "%s"
+
+    def __init__(self, target: str, conn: Any, schema: str) -> None:
+        self.target = target
+        self.conn = conn
+        self.schema = schema
+        self._cur = conn.cursor()
+
+    @classmethod
+    def connect(cls, target: str, readonly: bool = False, must_exist: bool = True) -> PostgisBackend:
+        try:
+            import psycopg2
+        except ImportError:
+            raise RegistryError(
+                "PostGIS registries need psycopg2: install it with 'python -m pip install psycopg2-binary'"
+            ) from None
+        url, schema = split_target(target)
+        try:
+            conn = psycopg2.connect(url, connect_timeout=10, application_name="jalnet")
+        except psycopg2.Error as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise RegistryError(
+                f"cannot reach PostGIS at {redact(url)}: {first}; check host, port, database and credentials"
+            ) from None
+        conn.autocommit = True
+        if readonly:
+            conn.set_session(readonly=True, autocommit=True)
+        backend = cls(target, conn, schema)
+        if must_exist and not backend.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema=%s AND table_name='jalnet_meta'",
+            (schema,),
+        ):
+            conn.close()
+            raise RegistryError(
+                f"no registry in schema '{schema}' at {redact(url)}: create one with "
+                f"'jalnet registry create \"{redact(target)}\" --crs EPSG:32646'"
+            )
+        return backend
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def describe(self) -> str:
+        return redact(self.target)
+
+    def translate_error(self, err: Exception) -> Exception:
+        code = getattr(err, "pgcode", None)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if code in ("55P03", "40P01"):
+            return RegistryLocked(f"registry {self.describe()} is locked by another writer; retry when it is done")
+        return RegistryError(f"registry {self.describe()}: {first}")
+
+    # -- transactions -------------------------------------------------------------------
+    def begin(self) -> None:
+        self.conn.autocommit = False
+        timeout_ms = int(float(os.environ.get("JALNET_LOCK_TIMEOUT", "10")) * 1000)
+        self._cur.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.conn.autocommit = True
+
+    def rollback(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+            self.conn.autocommit = True
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self._cur.execute(sql.replace("?", "%s"), tuple(params))
+        return self._cur
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        from psycopg2.extras import execute_batch
+
+        execute_batch(self._cur, sql.replace("?", "%s"), list(rows), page_size=1000)
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cur = self.execute(sql, params)
+        row = cur.fetchone()
+        return None if row is None else row[0]
+
+    # -- names and geometry -------------------------------------------------------------
+    def table(self, name: str) -> str:
+        return f"{q(self.schema)}.{q(name)}"
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema=%s AND table_name=%s",
+            (self.schema, name),
+        ))
+
+    def columns(self, name: str) -> list[str]:
+        cur = self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND table_name=%s "
+            "ORDER BY ordinal_position",
+            (self.schema, name),
+        )
+        return [row[0] for row in cur.fetchall()]
+
+    def geom_param(self, srid: int) -> str:
+        return f"ST_GeomFromWKB(?, {int(srid)})"
+
+    def geom_select(self) -> str:
+        return 'ST_AsBinary("geom")'
+
+    def geoms_to_db(self, geoms: np.ndarray, srid: int) -> list[Any]:
+        import psycopg2
+
+        wkbs = shapely.to_wkb(np.asarray(geoms, dtype=object), byte_order=1, output_dimension=2)
+        return [None if w is None else psycopg2.Binary(w) for w in wkbs]
+
+    def geoms_from_db(self, values: Sequence[Any]) -> np.ndarray:
+        return shapely.from_wkb([None if v is None else bytes(v) for v in values])
+
+    # -- schema ---------------------------------------------------------------------------
+    def create_base(self, crs: pyproj.CRS, epsg: int) -> None:
+        if not self.scalar("SELECT count(*) FROM pg_extension WHERE extname='postgis'"):
+            try:
+                self.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            except Exception as err:  # noqa: BLE001 - psycopg2 error classes vary
+                raise RegistryError(
+                    f"PostGIS is not installed in {self.describe()} and cannot be added ({str(err).strip()}); "
+                    "ask the database administrator to run CREATE EXTENSION postgis"
+                ) from None
+        if self.table_exists("jalnet_meta"):
+            raise RegistryError(f"a registry already exists in schema '{self.schema}' of {self.describe()}")
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {q(self.schema)}")
+        if not self.scalar("SELECT count(*) FROM spatial_ref_sys WHERE srid=%s", (epsg,)):
+            raise RegistryError(f"PostGIS at {self.describe()} does not know EPSG:{epsg}")
+        self.execute(
+            f"CREATE TABLE {self.table('jalnet_domains')} (domain TEXT NOT NULL, code TEXT NOT NULL, "
+            "description TEXT, PRIMARY KEY (domain, code))"
+        )
+        rows = [(name, code, text) for name, codes in DOMAINS.items() for code, text in codes.items()]
+        self.executemany(f"INSERT INTO {self.table('jalnet_domains')} VALUES (?, ?, ?)", rows)
+
+    def create_layer(self, layer: Layer, epsg: int) -> None:
+        cols = ['"fid" BIGSERIAL PRIMARY KEY']
+        if layer.geometry:
+            cols.append(f'"geom" geometry({_GEOM[layer.geometry]}, {int(epsg)})')
+        cols += [self._column_sql(fld) for fld in layer.fields]
+        self.execute(f"CREATE TABLE {self.table(layer.name)} ({', '.join(cols)})")
+        if layer.geometry:
+            self.execute(f'CREATE INDEX {q(layer.name + "_geom_idx")} ON {self.table(layer.name)} USING GIST ("geom")')
+        self.execute(f"COMMENT ON TABLE {self.table(layer.name)} IS %s", (layer.description or layer.title,))
+        for fld in layer.fields:
+            self._document_field(layer, fld)
+
+    def add_field(self, layer: Layer, fld: Field) -> None:
+        self.execute(f"ALTER TABLE {self.table(layer.name)} ADD COLUMN {self._column_sql(fld)}")
+        self._document_field(layer, fld)
+
+    def _column_sql(self, fld: Field) -> str:
+        sql = f"{q(fld.name)} {_SQL_TYPES[fld.type]}"
+        if fld.required:
+            sql += " NOT NULL"
+        if fld.unique:
+            sql += " UNIQUE"
+        return sql + check_clause(fld)
+
+    def _document_field(self, layer: Layer, fld: Field) -> None:
+        self.execute(f"COMMENT ON COLUMN {self.table(layer.name)}.{q(fld.name)} IS %s", (fld.description,))
+
+    def after_write(self, layers: Iterable[Layer]) -> None:
+        """Keep the fid sequences ahead of fids written explicitly."""
+        for layer in layers:
+            table = self.table(layer.name)
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, 'fid'), GREATEST((SELECT max(fid) FROM {table}), 1))",
+                (f"{q(self.schema)}.{q(layer.name)}",),
+            )
+
+    def layer_source(self, layer: Layer, epsg: int) -> tuple[str, str]:
+        url, schema = split_target(self.target)
+        parts = urlsplit(url)
+        params = dict(parse_qsl(parts.query))
+        host = parts.hostname or os.environ.get("PGHOST", "localhost")
+        port = parts.port or int(os.environ.get("PGPORT", "5432"))
+        user = unquote(parts.username) if parts.username else os.environ.get("PGUSER", "")
+        password = unquote(parts.password) if parts.password else os.environ.get("PGPASSWORD", "")
+        dbname = parts.path.lstrip("/") or os.environ.get("PGDATABASE", user)
+        uri = f"dbname='{dbname}' host={host} port={port}"
+        if user:
+            uri += f" user='{user}'"
+        if password:
+            uri += f" password='{password}'"
+        if "sslmode" in params:
+            uri += f" sslmode={params['sslmode']}"
+        uri += " key='fid'"
+        if layer.geometry:
+            uri += f" srid={epsg} type={_GEOM[layer.geometry]}"
+        uri += f' table="{schema}"."{layer.name}"'
+        if layer.geometry:
+            uri += ' (geom)'
+        return uri, "postgres"
+
+    def drop_everything(self) -> None:
+        """Remove a half-made registry schema (creation is one transaction; this is the backstop)."""
+        self.execute(f"DROP SCHEMA IF EXISTS {q(self.schema)} CASCADE")

@@ -1,0 +1,470 @@
+"""The asset registry schema: layers, fields and coded-value domains.
+
+One definition serves both stores. GeoPackage gets it as tables with CHECK constraints
+plus ``gpkg_data_columns``/``gpkg_data_column_constraints`` (so QGIS and GDAL see real
+coded-value domains); PostGIS gets the same tables, CHECK constraints and a
+``jalnet_domains`` table. The schema is versioned: a layer or field carries the version
+that introduced it (``since``) and opening an older registry for writing adds what is
+missing (see ``docs`` in README, "Registry schema").
+
+Geometry is always 2D in the registry's one projected metric CRS, in column ``geom``;
+every table has an integer primary key ``fid``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Version of the schema this code writes. Bump it when a layer or field is added and
+#: give the new layer/field ``since=<new version>``.
+SCHEMA_VERSION = 1
+
+# ---------------------------------------------------------------------------------------
+# Coded-value domains. Codes are what is stored; descriptions are what a user reads.
+# ---------------------------------------------------------------------------------------
+DOMAINS: dict[str, dict[str, str]] = {
+    "scheme_type": {
+        "SVS": "Single-village scheme",
+        "MVS": "Multi-village scheme",
+    },
+    "scheme_status": {
+        "planned": "Planned / DPR stage",
+        "under_construction": "Under construction",
+        "commissioned": "Commissioned",
+        "handed_over": "Handed over to the village (VWSC/Pani Samiti)",
+        "non_functional": "Non-functional",
+    },
+    "asset_status": {
+        "planned": "Planned",
+        "under_construction": "Under construction",
+        "in_service": "In service",
+        "non_functional": "Non-functional / out of service",
+        "abandoned": "Abandoned",
+    },
+    "source_type": {
+        "tube_well": "Tube well",
+        "borewell": "Borewell",
+        "surface_intake": "Surface water intake (river, reservoir, pond)",
+        "spring": "Spring",
+        "dug_well": "Dug well / ring well",
+    },
+    "pipe_material": {
+        "DI": "Ductile iron",
+        "CI": "Cast iron",
+        "GI": "Galvanised iron",
+        "MS": "Mild steel",
+        "PVC": "PVC",
+        "UPVC": "Unplasticised PVC (uPVC)",
+        "HDPE": "High-density polyethylene",
+        "MDPE": "Medium-density polyethylene",
+        "AC": "Asbestos cement",
+        "PSC": "Prestressed concrete",
+    },
+    "pressure_class": {
+        "PN4": "PN 4 (4 kg/cm2)",
+        "PN6": "PN 6 (6 kg/cm2)",
+        "PN8": "PN 8 (8 kg/cm2)",
+        "PN10": "PN 10 (10 kg/cm2)",
+        "PN12.5": "PN 12.5 (12.5 kg/cm2)",
+        "PN16": "PN 16 (16 kg/cm2)",
+        "K7": "DI class K7",
+        "K9": "DI class K9",
+        "LIGHT": "GI light (IS 1239 class A)",
+        "MEDIUM": "GI medium (IS 1239 class B)",
+        "HEAVY": "GI heavy (IS 1239 class C)",
+    },
+    "pipe_function": {
+        "rising_main": "Rising (pumping) main",
+        "gravity_main": "Gravity main",
+        "distribution": "Distribution line",
+        "service": "Service / house connection line",
+    },
+    "geom_source": {
+        "survey": "Total station / DGPS survey",
+        "gps_track": "Contractor GPS track",
+        "contractor_kml": "Contractor KML export",
+        "digitised": "Digitised on imagery or map",
+        "design": "Design drawing (DPR)",
+        "epanet": "Imported from an EPANET model",
+        "unknown": "Unknown",
+    },
+    "node_type": {
+        "junction": "Junction",
+        "end_cap": "End cap (legitimate dead end)",
+        "reducer": "Reducer (diameter change fitting)",
+        "bulk_meter": "Bulk flow meter",
+    },
+    "valve_type": {
+        "sluice": "Sluice / gate valve (isolation)",
+        "butterfly": "Butterfly valve (isolation)",
+        "prv": "Pressure-reducing valve",
+        "psv": "Pressure-sustaining valve",
+        "fcv": "Flow-control valve",
+        "tcv": "Throttle-control valve",
+        "air_release": "Air-release valve",
+        "scour": "Scour / drain valve",
+        "non_return": "Non-return (check) valve",
+    },
+    "valve_status": {
+        "open": "Normally open",
+        "closed": "Normally closed",
+    },
+    "tank_type": {
+        "OHT": "Overhead tank / elevated service reservoir",
+        "GSR": "Ground service reservoir",
+        "SUMP": "Sump / clear-water reservoir",
+        "MBR": "Master balancing reservoir",
+    },
+    "pump_type": {
+        "submersible": "Submersible",
+        "centrifugal": "Horizontal centrifugal",
+        "vertical_turbine": "Vertical turbine",
+        "booster": "Booster",
+    },
+    "treatment_type": {
+        "iron_removal": "Iron removal plant",
+        "arsenic_removal": "Arsenic removal plant",
+        "fluoride_removal": "Fluoride removal plant",
+        "conventional_wtp": "Conventional WTP (coagulation, settling, rapid sand filter)",
+        "slow_sand_filter": "Slow sand filter",
+        "chlorinator": "Chlorinator / dosing unit",
+        "reverse_osmosis": "Reverse osmosis",
+    },
+    "fhtc_status": {
+        "functional": "Functional",
+        "non_functional": "Non-functional",
+        "disconnected": "Disconnected",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute column."""
+
+    name: str
+    type: str  # TEXT, INTEGER, REAL, DATE (ISO text), DATETIME (ISO text), BOOLEAN
+    description: str = ""
+    domain: str | None = None
+    required: bool = False
+    unique: bool = False
+    min: float | None = None  # inclusive range for numbers
+    max: float | None = None
+    sensitive: bool = False  # personal data that must not leave the department
+    since: int = 1
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"field {self.name}: unknown type {self.type}")
+        if self.domain is not None and self.domain not in DOMAINS:
+            raise ValueError(f"field {self.name}: unknown domain {self.domain}")
+
+
+FIELD_TYPES = ("TEXT", "INTEGER", "REAL", "DATE", "DATETIME", "BOOLEAN")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One registry table; ``geometry`` is None for attribute-only tables."""
+
+    name: str
+    title: str
+    geometry: str | None  # POINT, LINESTRING, MULTIPOLYGON or None
+    key: str  # the business identifier, unique and required
+    fields: tuple[Field, ...]
+    description: str = ""
+    since: int = 1
+    group: str = "Assets"  # layer-tree group in QGIS
+    internal: bool = False  # bookkeeping tables (change log) are not asset layers
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def _scheme_ref() -> Field:
+    return Field("scheme_id", "TEXT", "Scheme the asset belongs to (IMIS/RPWSS scheme ID)")
+
+
+def _status() -> Field:
+    return Field("status", "TEXT", "Operational status", domain="asset_status")
+
+
+_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        "schemes",
+        "Schemes",
+        None,
+        "scheme_id",
+        (
+            Field("scheme_id", "TEXT", "Unique scheme ID as in JJM-IMIS / state RPWSS", required=True, unique=True),
+            Field("name", "TEXT", "Scheme name", required=True),
+            Field("name_local", "TEXT", "Scheme name in the local script"),
+            Field("scheme_type", "TEXT", "Single- or multi-village scheme", domain="scheme_type"),
+            Field("status", "TEXT", "Scheme status", domain="scheme_status"),
+            Field("state", "TEXT", "State"),
+            Field("district", "TEXT", "District"),
+            Field("division", "TEXT", "PHED / water-supply division responsible for the scheme"),
+            Field("block", "TEXT", "Development block"),
+            Field("design_year", "INTEGER", "Design horizon year", min=1950, max=2100),
+            Field("design_population", "INTEGER", "Population served in the design year", min=0),
+            Field("lpcd", "REAL", "Service level in litres per capita per day (JJM: 55)", min=0, max=500),
+            Field("supply_hours", "REAL", "Hours of supply per day (24 = continuous)", min=0, max=24),
+            Field("commissioned", "DATE", "Date of commissioning"),
+            Field("agency", "TEXT", "Implementing agency / contractor"),
+        ),
+        "Piped water supply schemes; every asset refers to one by scheme_id.",
+        group="Administrative",
+    ),
+    Layer(
+        "villages",
+        "Villages",
+        "MULTIPOLYGON",
+        "village_id",
+        (
+            Field("village_id", "TEXT", "Village code (LGD)", required=True, unique=True),
+            Field("name", "TEXT", "Village name", required=True),
+            Field("name_local", "TEXT", "Village name in the local script"),
+            _scheme_ref(),
+            Field("gram_panchayat", "TEXT", "Gram panchayat"),
+            Field("block", "TEXT", "Development block"),
+            Field("district", "TEXT", "District"),
+            Field("state", "TEXT", "State"),
+            Field("households", "INTEGER", "Number of households", min=0),
+            Field("population", "INTEGER", "Population (census)", min=0),
+        ),
+        "Village boundaries, the service area of schemes.",
+        group="Administrative",
+    ),
+    Layer(
+        "sources",
+        "Water sources",
+        "POINT",
+        "source_id",
+        (
+            Field("source_id", "TEXT", "Source ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("name", "TEXT", "Source name"),
+            Field("source_type", "TEXT", "Kind of source", domain="source_type", required=True),
+            Field("depth_m", "REAL", "Well depth below ground (m)", min=0, max=1500),
+            Field("yield_lpm", "REAL", "Tested yield (litres per minute)", min=0),
+            Field("elevation_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+            Field("head_m", "REAL", "Hydraulic head of the source for modelling (m above MSL)", min=-100, max=9000),
+            _status(),
+            Field("commissioned", "DATE", "Date of commissioning"),
+        ),
+    ),
+    Layer(
+        "pipes",
+        "Pipes",
+        "LINESTRING",
+        "pipe_id",
+        (
+            Field("pipe_id", "TEXT", "Pipe ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("material", "TEXT", "Pipe material", domain="pipe_material"),
+            Field("diameter_mm", "REAL", "Nominal diameter (mm)", min=10, max=3000),
+            Field("pressure_class", "TEXT", "Pressure class", domain="pressure_class"),
+            Field("pipe_function", "TEXT", "Role of the pipe in the scheme", domain="pipe_function"),
+            Field("laid_date", "DATE", "Date laid"),
+            Field("contractor", "TEXT", "Contractor who laid the pipe"),
+            _status(),
+            Field("geom_source", "TEXT", "Where the geometry came from", domain="geom_source"),
+            Field("length_m", "REAL", "Length reported by the contractor or design (m)", min=0),
+            Field("roughness", "REAL", "Hazen-Williams C when measured; else taken from material and age", min=1, max=200),
+            Field("minor_loss", "REAL", "Minor loss coefficient", min=0, max=1000),
+            Field("from_node", "TEXT", "Node ID at the start vertex"),
+            Field("to_node", "TEXT", "Node ID at the end vertex"),
+        ),
+        "Mains and distribution pipes as laid.",
+    ),
+    Layer(
+        "junctions",
+        "Junctions",
+        "POINT",
+        "node_id",
+        (
+            Field("node_id", "TEXT", "Node ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("node_type", "TEXT", "Kind of node", domain="node_type"),
+            Field("elevation_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+        ),
+        "Pipe junctions, end caps and fittings.",
+        group="Network",
+    ),
+    Layer(
+        "valves",
+        "Valves",
+        "POINT",
+        "valve_id",
+        (
+            Field("valve_id", "TEXT", "Valve ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("valve_type", "TEXT", "Kind of valve", domain="valve_type", required=True),
+            Field("diameter_mm", "REAL", "Nominal diameter (mm)", min=10, max=3000),
+            Field("normal_status", "TEXT", "Normal position", domain="valve_status"),
+            Field("setting", "REAL", "Setting: pressure (m) for PRV/PSV, flow (l/s) for FCV, loss coefficient for TCV"),
+            Field("pipe_id", "TEXT", "Pipe the valve sits on"),
+            Field("elevation_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+            _status(),
+        ),
+        group="Network",
+    ),
+    Layer(
+        "tanks",
+        "Tanks",
+        "POINT",
+        "tank_id",
+        (
+            Field("tank_id", "TEXT", "Tank ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("name", "TEXT", "Tank name"),
+            Field("tank_type", "TEXT", "Kind of tank", domain="tank_type", required=True),
+            Field("capacity_kl", "REAL", "Capacity (kilolitres)", min=0),
+            Field("ground_elev_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+            Field("staging_m", "REAL", "Staging height: ground to tank floor (m); 0 for GSR/sump", min=0, max=60),
+            Field("min_level_m", "REAL", "Minimum water level above the tank floor (m)", min=0),
+            Field("max_level_m", "REAL", "Maximum (full supply) level above the tank floor (m)", min=0),
+            Field("init_level_m", "REAL", "Initial level above the tank floor for simulation (m)", min=0),
+            Field("diameter_m", "REAL", "Equivalent diameter (m)", min=0),
+            _status(),
+        ),
+    ),
+    Layer(
+        "pumps",
+        "Pumps",
+        "POINT",
+        "pump_id",
+        (
+            Field("pump_id", "TEXT", "Pump ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("pump_type", "TEXT", "Kind of pump", domain="pump_type"),
+            Field("power_kw", "REAL", "Rated power (kW)", min=0),
+            Field("design_head_m", "REAL", "Design head (m)", min=0),
+            Field("design_flow_lps", "REAL", "Design flow (l/s)", min=0),
+            Field("source_id", "TEXT", "Source or tank the pump draws from"),
+            Field("pumping_hours", "REAL", "Hours of pumping per day", min=0, max=24),
+            Field("elevation_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+            _status(),
+        ),
+    ),
+    Layer(
+        "treatment_units",
+        "Treatment units",
+        "POINT",
+        "unit_id",
+        (
+            Field("unit_id", "TEXT", "Treatment unit ID", required=True, unique=True),
+            _scheme_ref(),
+            Field("name", "TEXT", "Name"),
+            Field("unit_type", "TEXT", "Kind of treatment", domain="treatment_type", required=True),
+            Field("capacity_kld", "REAL", "Capacity (kilolitres per day)", min=0),
+            Field("elevation_m", "REAL", "Ground elevation (m above MSL)", min=-100, max=9000),
+            _status(),
+        ),
+    ),
+    Layer(
+        "fhtc",
+        "Household tap connections",
+        "POINT",
+        "fhtc_id",
+        (
+            Field("fhtc_id", "TEXT", "FHTC ID (unique tap ID)", required=True, unique=True),
+            _scheme_ref(),
+            Field("village_id", "TEXT", "Village code (LGD)"),
+            Field("household_head", "TEXT", "Name of the head of household", sensitive=True),
+            Field("phone", "TEXT", "Phone number of the household", sensitive=True),
+            Field("persons", "INTEGER", "Persons in the household", min=0, max=100),
+            Field("connected", "DATE", "Date of connection"),
+            Field("status", "TEXT", "Tap status", domain="fhtc_status"),
+            Field("pipe_id", "TEXT", "Pipe the connection is taken from"),
+        ),
+        "Functional household tap connections (JJM FHTC).",
+        group="Consumers",
+    ),
+)
+
+#: Bookkeeping tables. The change log lets any tool's batch be listed and undone.
+_INTERNAL: tuple[Layer, ...] = (
+    Layer(
+        "jalnet_meta",
+        "Registry metadata",
+        None,
+        "key",
+        (
+            Field("key", "TEXT", "Setting", required=True, unique=True),
+            Field("value", "TEXT", "Value"),
+        ),
+        "Schema version, CRS and provenance of the registry.",
+        internal=True,
+        group="Change log",
+    ),
+    Layer(
+        "jalnet_batches",
+        "Edit batches",
+        None,
+        "batch_id",
+        (
+            Field("batch_id", "TEXT", "Batch ID", required=True, unique=True),
+            Field("tool", "TEXT", "Tool that wrote the batch", required=True),
+            Field("description", "TEXT", "What the batch did"),
+            Field("started", "DATETIME", "When the batch was written (UTC)", required=True),
+            Field("username", "TEXT", "Operating-system user"),
+            Field("n_changes", "INTEGER", "Number of feature changes"),
+            Field("undoes", "TEXT", "For an undo batch: the batch it reverted"),
+            Field("undone_by", "TEXT", "The undo batch that reverted this one"),
+        ),
+        internal=True,
+        group="Change log",
+    ),
+    Layer(
+        "jalnet_changes",
+        "Feature changes",
+        None,
+        "change_id",
+        (
+            Field("change_id", "INTEGER", "Change ID", required=True, unique=True),
+            Field("batch_id", "TEXT", "Batch ID", required=True),
+            Field("seq", "INTEGER", "Order within the batch", required=True),
+            Field("op", "TEXT", "insert, update or delete", required=True),
+            Field("layer", "TEXT", "Layer", required=True),
+            Field("feature_fid", "INTEGER", "fid of the feature", required=True),
+            Field("feature_key", "TEXT", "Business ID of the feature"),
+            Field("time", "DATETIME", "When (UTC)", required=True),
+            Field("old_attrs", "TEXT", "Attributes before (JSON)"),
+            Field("new_attrs", "TEXT", "Attributes after (JSON)"),
+            Field("old_geom", "TEXT", "Geometry before (hex WKB)"),
+            Field("new_geom", "TEXT", "Geometry after (hex WKB)"),
+        ),
+        internal=True,
+        group="Change log",
+    ),
+)
+
+#: Layers by name, in load order (referenced tables first).
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _INTERNAL}
+
+#: Asset and administrative layers (everything a user edits), in load order.
+ASSET_LAYERS: tuple[str, ...] = tuple(layer.name for layer in _LAYERS)
+
+
+def layer(name: str) -> Layer:
+    """The layer definition, or a clear error naming the known layers."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        from ..errors import RegistryError
+
+        known = ", ".join(n for n, lyr in LAYERS.items() if not lyr.internal)
+        raise RegistryError(f"unknown registry layer '{name}'; known layers: {known}") from None
+
+
+def domain_text(name: str) -> str:
+    """Codes of a domain, for error messages."""
+    return ", ".join(DOMAINS[name])
