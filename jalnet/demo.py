@@ -1,23 +1,42 @@
 """The demo: the main job of JalNet run end to end on the bundled sample scheme.
 
-Creates the sample registry in the UTM zone of the data, loads the sample scheme, and
-writes ``registry.gpkg``, ``summary.html`` and (when QGIS's Python is available)
-``jalnet_demo.qgz`` with the styled layers. Each capability adds its step here.
+Creates the sample registry in the UTM zone of the data, loads the sample scheme, lets
+every capability engine run its demo step (``jalnet/<engine>/demo.py`` with
+``run(ctx: DemoContext) -> None``), and writes ``registry.gpkg``, ``summary.html`` and,
+when QGIS's Python is available, ``jalnet_demo.qgz`` with the styled layers.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyogrio
 
 from .feedback import Feedback, Steps
-from .registry import create_registry, load_layers
+from .registry import create_registry, load_layers, open_registry
 from .registry.store import utm_epsg
-from .report.html import page
+from .report.html import Section, page
 from .report.summary import registry_sections
 from .samples import sample_path
+
+#: Engines with a demo step, in the order the main job runs them.
+DEMO_STEPS = ("tracks", "hydraulics", "flood", "geology", "gatishakti")
+
+
+@dataclass
+class DemoContext:
+    """What a demo step gets and adds to: the registry, the output folder, the report."""
+
+    out_dir: Path
+    registry: str
+    feedback: Feedback | None
+    sections: list[Section] = field(default_factory=list)
+    #: extra layers for the QGIS project: (path or URI, display name, QML path or None)
+    project_layers: list[tuple[str, str, str | None]] = field(default_factory=list)
+    #: lines for the terminal: what each step wrote
+    outputs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -28,6 +47,7 @@ class DemoResult:
     project: Path | None
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
 
 
 def sample_crs() -> str:
@@ -37,37 +57,54 @@ def sample_crs() -> str:
     return f"EPSG:{utm_epsg(lon, lat)}"
 
 
+def _steps() -> list:
+    modules = []
+    for name in DEMO_STEPS:
+        try:
+            modules.append(importlib.import_module(f"{__package__}.{name}.demo"))
+        except ModuleNotFoundError as err:
+            if err.name not in (f"{__package__}.{name}", f"{__package__}.{name}.demo"):
+                raise
+    return modules
+
+
 def run_demo(out_dir: str | Path = "out", feedback: Feedback | None = None, project: bool = True) -> DemoResult:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    steps = Steps(feedback, 4)
+    engine_steps = _steps()
+    steps = Steps(feedback, 4 + len(engine_steps))
     steps.next("creating the sample registry")
     registry_path = out / "registry.gpkg"
-    reg = create_registry(registry_path, crs=sample_crs(), overwrite=True)
-    with reg:
+    with create_registry(registry_path, crs=sample_crs(), overwrite=True) as reg:
+        target = reg.target
         steps.next("loading the sample scheme")
-        counts = load_layers(reg, sample_path("sample_scheme.gpkg"), feedback=None, tool="demo")
+        counts = load_layers(reg, sample_path("sample_scheme.gpkg"), tool="demo")
         counts.pop("batch_id", None)
-        steps.next("writing the summary")
+    ctx = DemoContext(out, target, feedback)
+    for module in engine_steps:
+        steps.next(f"demo step: {module.__name__.split('.')[-2]}")
+        module.run(ctx)
+    steps.next("writing the summary")
+    with open_registry(target, readonly=True) as reg:
         scheme = reg.read("schemes")
         subtitle = ", ".join(f"{s.name} ({s.scheme_id})" for s in scheme.itertuples()) or "sample scheme"
-        summary = out / "summary.html"
-        summary.write_text(page("JalNet demo: sample scheme", subtitle, registry_sections(reg)), encoding="utf-8")
-        target = reg.target
-    result = DemoResult(out, registry_path, summary, None, counts)
+        sections = registry_sections(reg) + ctx.sections
+    summary = out / "summary.html"
+    summary.write_text(page("JalNet demo: sample scheme", subtitle, sections), encoding="utf-8")
+    result = DemoResult(out, registry_path, summary, None, counts, outputs=ctx.outputs)
     steps.next("writing the QGIS project")
     if project:
-        result.project = _write_project(target, out / "jalnet_demo.qgz", result)
+        result.project = _write_project(target, out / "jalnet_demo.qgz", ctx, result)
     steps.done()
     return result
 
 
-def _write_project(registry_target: str, path: Path, result: DemoResult) -> Path | None:
+def _write_project(registry_target: str, path: Path, ctx: DemoContext, result: DemoResult) -> Path | None:
     try:
         from .plugin.project import write_project
     except ImportError as err:
         result.notes.append(f"QGIS project not written: QGIS's Python (qgis) is not available here ({err})")
         return None
-    extras = [(str(sample_path("dem.tif")), "DEM (sample)", None)]
+    extras = [(str(sample_path("dem.tif")), "DEM (sample)", None)] + ctx.project_layers
     write_project(registry_target, str(path), extra_layers=extras, title="JalNet demo")
     return path

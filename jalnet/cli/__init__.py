@@ -8,14 +8,26 @@ User errors print one line and exit 2; nothing prints a traceback unless ``--deb
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import JalnetError
-from . import demo, registry
 
-GROUPS = (registry, demo)
+#: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
+GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo")
+
+
+def _group_modules() -> list:
+    modules = []
+    for name in GROUPS:
+        try:
+            modules.append(importlib.import_module(f"{__name__}.{name}"))
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise  # a dependency of the group is missing: say so, don't hide the command
+    return modules
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for group in GROUPS:
+    for group in _group_modules():
         group.add_parser(sub)
     return parser
 

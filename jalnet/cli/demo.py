@@ -22,6 +22,8 @@ def _demo(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     print(f"registry  {result.registry}  ({', '.join(f'{k} {v}' for k, v in result.counts.items())})")
+    for line in result.outputs:
+        print(line)
     print(f"summary   {result.summary}")
     if result.project:
         print(f"project   {result.project}  (open it in QGIS)")

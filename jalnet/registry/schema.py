@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 #: Version of the schema this code writes. Bump it when a layer or field is added and
 #: give the new layer/field ``since=<new version>``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # ---------------------------------------------------------------------------------------
 # Coded-value domains. Codes are what is stored; descriptions are what a user reads.
@@ -447,11 +447,25 @@ _INTERNAL: tuple[Layer, ...] = (
     ),
 )
 
+# ---------------------------------------------------------------------------------------
+# Layers of the capability engines (schema v2). Each engine keeps its own block.
+# ---------------------------------------------------------------------------------------
+#: Contractor tracks: staging candidates, validation findings and accepted exceptions.
+_TRACKS_LAYERS: tuple[Layer, ...] = ()
+
+#: Hydraulic scenarios and their parameters.
+_HYDRAULICS_LAYERS: tuple[Layer, ...] = ()
+
+#: Boreholes, lithology and construction intervals.
+_GEOLOGY_LAYERS: tuple[Layer, ...] = ()
+
+_ENGINE_LAYERS: tuple[Layer, ...] = _TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS
+
 #: Layers by name, in load order (referenced tables first).
-LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _INTERNAL}
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _ENGINE_LAYERS + _INTERNAL}
 
 #: Asset and administrative layers (everything a user edits), in load order.
-ASSET_LAYERS: tuple[str, ...] = tuple(layer.name for layer in _LAYERS)
+ASSET_LAYERS: tuple[str, ...] = tuple(layer.name for layer in _LAYERS + _ENGINE_LAYERS if not layer.internal)
 
 
 def layer(name: str) -> Layer:

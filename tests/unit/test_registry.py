@@ -215,16 +215,18 @@ def test_upgrade_adds_layers_of_newer_schema(tmp_path, monkeypatch):
 
     path = tmp_path / "old.gpkg"
     create_registry(path, "EPSG:32646").close()
+    current = schema.SCHEMA_VERSION
     newer = schema.Layer("extra_things", "Extra", "POINT", "thing_id",
-                         (schema.Field("thing_id", "TEXT", required=True, unique=True),), since=2)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr("jalnet.registry.store.SCHEMA_VERSION", 2)
+                         (schema.Field("thing_id", "TEXT", required=True, unique=True),), since=current + 1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr("jalnet.registry.store.SCHEMA_VERSION", current + 1)
     monkeypatch.setitem(schema.LAYERS, "extra_things", newer)
     with open_registry(path, readonly=True) as ro:
-        assert ro.schema_version == 1
+        assert ro.schema_version == current
+        assert not ro._b.table_exists("extra_things")
     with open_registry(path) as reg:
-        assert reg.schema_version == 2
+        assert reg.schema_version == current + 1
         assert reg.count("extra_things") == 0
-    monkeypatch.setattr("jalnet.registry.store.SCHEMA_VERSION", 1)
-    with pytest.raises(RegistryError, match="schema version 2, newer than this JalNet"):
+    monkeypatch.setattr("jalnet.registry.store.SCHEMA_VERSION", current)
+    with pytest.raises(RegistryError, match=f"schema version {current + 1}, newer than this JalNet"):
         open_registry(path)
