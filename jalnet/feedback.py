@@ -66,9 +66,11 @@ class ConsoleFeedback(NullFeedback):
             if percent >= 100:
                 self.stream.write("\n")
             self.stream.flush()
-        elif int(percent // 10) > self._last_decile:
-            self._last_decile = int(percent // 10)
-            self.stream.write(f"  {percent:5.1f}% {self._label}\n")
+        elif int(percent // 25) > self._last_decile:
+            # In logs, a line at each quarter of long work is enough; info lines say the rest.
+            self._last_decile = int(percent // 25)
+            if 0 < percent < 100:
+                self.stream.write(f"  {percent:3.0f}%\n")
 
     def info(self, message: str) -> None:
         super().info(message)

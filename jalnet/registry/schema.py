@@ -130,6 +130,17 @@ DOMAINS: dict[str, dict[str, str]] = {
         "chlorinator": "Chlorinator / dosing unit",
         "reverse_osmosis": "Reverse osmosis",
     },
+    "staged_state": {
+        "staged": "Imported, waiting to be snapped",
+        "added": "Snapped and added to the network",
+        "conflated": "Duplicates an existing pipe; merged, not added",
+        "rejected": "Rejected (see message)",
+    },
+    "staged_point_kind": {
+        "fhtc": "Household tap connection",
+        "valve": "Valve",
+        "other": "Other point",
+    },
     "fhtc_status": {
         "functional": "Functional",
         "non_functional": "Non-functional",
@@ -451,7 +462,86 @@ _INTERNAL: tuple[Layer, ...] = (
 # Layers of the capability engines (schema v2). Each engine keeps its own block.
 # ---------------------------------------------------------------------------------------
 #: Contractor tracks: staging candidates, validation findings and accepted exceptions.
-_TRACKS_LAYERS: tuple[Layer, ...] = ()
+_TRACKS_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        "staged_pipes",
+        "Staged pipe candidates",
+        "LINESTRING",
+        "candidate_id",
+        (
+            Field("candidate_id", "TEXT", "Candidate ID", required=True, unique=True, since=2),
+            Field("import_batch", "TEXT", "Import batch ID (the registry change-log batch)", since=2),
+            Field("source_file", "TEXT", "File the track came from", since=2),
+            Field("source_ref", "TEXT", "Where in the file: folder/placemark, track/segment, or CSV track id", since=2),
+            Field("name", "TEXT", "Name in the source", since=2),
+            Field("description", "TEXT", "Description in the source", since=2),
+            # Attributes as the contractor gave them: no domains here, so that out-of-domain
+            # values reach validation and are reported instead of refused at import.
+            Field("pipe_id", "TEXT", "Pipe ID given by the contractor", since=2),
+            Field("scheme_id", "TEXT", "Scheme ID given by the contractor", since=2),
+            Field("material", "TEXT", "Material as given", since=2),
+            Field("diameter_mm", "REAL", "Diameter (mm) as given", since=2),
+            Field("pressure_class", "TEXT", "Pressure class as given", since=2),
+            Field("laid_date", "DATE", "Date laid", since=2),
+            Field("contractor", "TEXT", "Contractor", since=2),
+            Field("geom_source", "TEXT", "gps_track or contractor_kml", domain="geom_source", since=2),
+            Field("length_m", "REAL", "Length reported by the contractor (m)", since=2),
+            Field("points_in", "INTEGER", "GPS points read", since=2),
+            Field("points_kept", "INTEGER", "GPS points kept after cleaning", since=2),
+            Field("dropped", "TEXT", "Points dropped by reason (JSON)", since=2),
+            Field("accuracy_m", "REAL", "Median reported GPS accuracy (m)", since=2),
+            Field("state", "TEXT", "Where the candidate is in import, snap, add", domain="staged_state", since=2),
+            Field("result_pipe_id", "TEXT", "Registry pipe it became or was conflated with", since=2),
+            Field("message", "TEXT", "Why it was rejected, or notes from cleaning and snapping", since=2),
+        ),
+        "Contractor pipe alignments imported and cleaned, before snapping into pipes.",
+        since=2,
+        group="Staging",
+    ),
+    Layer(
+        "staged_points",
+        "Staged point candidates",
+        "POINT",
+        "candidate_id",
+        (
+            Field("candidate_id", "TEXT", "Candidate ID", required=True, unique=True, since=2),
+            Field("import_batch", "TEXT", "Import batch ID", since=2),
+            Field("source_file", "TEXT", "File the point came from", since=2),
+            Field("source_ref", "TEXT", "Where in the file", since=2),
+            Field("kind", "TEXT", "What the point is", domain="staged_point_kind", since=2),
+            Field("asset_id", "TEXT", "FHTC or valve ID as given", since=2),
+            Field("scheme_id", "TEXT", "Scheme ID as given", since=2),
+            Field("name", "TEXT", "Name in the source", since=2),
+            Field("description", "TEXT", "Description in the source", since=2),
+            Field("attributes", "TEXT", "Other attributes from the source (JSON)", since=2),
+            Field("observed", "DATETIME", "Time of the fix, when given", since=2),
+            Field("state", "TEXT", "Where the candidate is", domain="staged_state", since=2),
+            Field("message", "TEXT", "Notes", since=2),
+        ),
+        "Contractor points (tap connections, valves) imported, before they become assets.",
+        since=2,
+        group="Staging",
+    ),
+    Layer(
+        "network_exceptions",
+        "Accepted validation exceptions",
+        None,
+        "exception_id",
+        (
+            Field("exception_id", "TEXT", "Exception ID", required=True, unique=True, since=2),
+            Field("rule", "TEXT", "Rule code", required=True, since=2),
+            Field("fingerprint", "TEXT", "Stable identity of the finding (rule + asset ids)", required=True, since=2),
+            Field("layer", "TEXT", "Layer of the asset(s)", since=2),
+            Field("asset_ids", "TEXT", "Asset IDs concerned", since=2),
+            Field("note", "TEXT", "Why it is accepted", since=2),
+            Field("accepted_by", "TEXT", "Who accepted it", since=2),
+            Field("accepted_at", "DATETIME", "When", since=2),
+        ),
+        "Validation findings accepted as legitimate; they are not reported again.",
+        since=2,
+        group="Validation",
+    ),
+)
 
 #: Hydraulic scenarios and their parameters.
 _HYDRAULICS_LAYERS: tuple[Layer, ...] = ()
