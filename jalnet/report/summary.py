@@ -78,8 +78,10 @@ def _map_html(reg: Registry, pipes: Any, fhtc: Any) -> str:
             p = v.geometry.representative_point()
             ax.annotate(v.name, (p.x, p.y), color="#5b6b7b", fontsize=8, ha="center")
     if not pipes.empty:
-        for material, part in pipes.groupby(pipes["material"].fillna("(missing)")):
-            part.plot(ax=ax, linewidth=(part["diameter_mm"].fillna(50) / 60).clip(0.6, 4), label=str(material))
+        colours = plt.get_cmap("tab10").colors
+        for k, (material, part) in enumerate(pipes.groupby(pipes["material"].fillna("(missing)"))):
+            part.plot(ax=ax, color=colours[k % len(colours)], label=str(material),
+                      linewidth=(part["diameter_mm"].fillna(50) / 50).clip(0.8, 4))
     if not fhtc.empty:
         fhtc.plot(ax=ax, markersize=3, color="#1f77b4", alpha=0.6, label="tap connections")
     for name, marker, color in (("sources", "^", "#8b0000"), ("tanks", "s", "#003f7f"),
@@ -88,6 +90,7 @@ def _map_html(reg: Registry, pipes: Any, fhtc: Any) -> str:
         if not layer.empty:
             layer.plot(ax=ax, marker=marker, color=color, markersize=60, label=LAYERS[name].title, zorder=5)
     ax.set_aspect("equal")
+    ax.ticklabel_format(useOffset=False, style="plain")
     ax.legend(loc="upper left", fontsize=8, frameon=True)
     ax.set_title(f"{reg.crs.name} (metres)", fontsize=9)
     ax.tick_params(labelsize=7)
