@@ -10,16 +10,32 @@ Python API::
         b.delete("pipes", fids[1:])
     reg.read("pipes")                                           # GeoDataFrame, index = fid
     reg.undo(b.id)                                              # exactly as before the batch
+
+The names are loaded on first use, so ``jalnet.registry.schema`` can be read (by the QGIS
+plugin at start-up) without importing geopandas, pyproj or GDAL bindings.
 """
 
-from .loader import load_layers
-from .store import Registry, content_digest, copy_registry, create_registry, open_registry
+from __future__ import annotations
 
-__all__ = [
-    "Registry",
-    "content_digest",
-    "copy_registry",
-    "create_registry",
-    "load_layers",
-    "open_registry",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Registry": "store",
+    "content_digest": "store",
+    "copy_registry": "store",
+    "create_registry": "store",
+    "open_registry": "store",
+    "load_layers": "loader",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

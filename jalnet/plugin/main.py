@@ -1,0 +1,222 @@
+"""The QGIS plugin object: menu, toolbar, registry panel, Processing provider, dependency check.
+
+QGIS calls :meth:`JalnetPlugin.initProcessing` (also headless, e.g. for ``qgis_process``)
+and :meth:`JalnetPlugin.initGui`; :meth:`JalnetPlugin.unload` must remove everything
+they added, because QGIS reloads plugins in the same session. A missing Python package
+never raises here: QGIS keeps working, the user gets a message bar warning with the
+exact install command, and the tools that need the package are not offered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction, QFileDialog, QMessageBox, QPushButton, QToolBar
+
+from .. import __version__
+from ..dependencies import Missing, check_dependencies, install_hint, missing_modules
+from ..processing.base import REGISTRY_MODULES
+from . import logging as log
+
+MENU = "&JalNet"
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+ICON = PLUGIN_DIR / "icon.png"
+
+
+def theme_icon(name: str) -> QIcon:
+    """A QGIS built-in icon, so JalNet's actions look like the rest of QGIS."""
+    return QgsApplication.getThemeIcon(name)
+
+
+class JalnetPlugin:
+    """Created by :func:`jalnet.classFactory` with QGIS's ``iface``."""
+
+    def __init__(self, iface: Any) -> None:
+        self.iface = iface
+        self.provider = None
+        self.dock = None
+        self.toolbar: QToolBar | None = None
+        self.actions: dict[str, QAction] = {}
+        self.missing: list[Missing] = []
+        self.message_item = None  # the dependency warning in the message bar, to dismiss on unload
+        self._log_handler = None
+
+    # -- Processing ------------------------------------------------------------------------
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS's name)
+        """Register the provider, leaving out algorithms whose packages are missing."""
+        if self.provider is not None:
+            return
+        from ..processing.provider import JalnetProvider
+
+        self.missing = check_dependencies()
+        self.provider = JalnetProvider(missing_modules(self.missing))
+        QgsApplication.processingRegistry().addProvider(self.provider)
+
+    # -- GUI -------------------------------------------------------------------------------
+    def initGui(self) -> None:  # noqa: N802 (QGIS's name)
+        self._log_handler = log.install_handler()
+        self.initProcessing()
+        registry_ok = not (set(REGISTRY_MODULES) & missing_modules(self.missing))
+
+        self.toolbar = self.iface.addToolBar("JalNet")
+        self.toolbar.setObjectName("JalNetToolbar")
+        self.toolbar.setToolTip("JalNet tools")
+        self._add_action("panel", "Registry panel", QIcon(str(ICON)), self.toggle_dock, checkable=True)
+        self._add_action("create", "Create registry…", theme_icon("mActionNewGeoPackageLayer.svg"), self.create_registry)
+        self._add_action("open", "Open registry…", theme_icon("mActionFileOpen.svg"), self.open_registry)
+        self._add_action("toolbox", "Processing toolbox (JalNet)", theme_icon("processingAlgorithm.svg"),
+                         self.show_toolbox)
+        self._add_action("striplog", "Strip log panel", theme_icon("mActionIdentify.svg"), self.toggle_striplog,
+                         checkable=True)
+        self._add_action("deps", "Python dependencies…", theme_icon("mIconPythonFile.svg"), self.show_dependencies,
+                         toolbar=False)
+        for key in ("panel", "create", "open"):
+            self.actions[key].setEnabled(registry_ok)
+            if not registry_ok:
+                self.actions[key].setToolTip("Needs Python packages that are missing: see Plugins > JalNet > "
+                                             "Python dependencies…")
+        self._report_dependencies()
+        log.info(f"JalNet {__version__} loaded")
+
+    def _add_action(self, key: str, text: str, icon: QIcon, slot: Callable[..., Any], checkable: bool = False,
+                    toolbar: bool = True) -> QAction:
+        action = QAction(icon, text, self.iface.mainWindow())
+        action.setObjectName(f"jalnet_{key}")
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.iface.addPluginToMenu(MENU, action)
+        if toolbar and self.toolbar is not None:
+            self.toolbar.addAction(action)
+        self.actions[key] = action
+        return action
+
+    def unload(self) -> None:
+        """Remove menu entries, toolbar, panel, provider and message; QGIS may load us again."""
+        for action in self.actions.values():
+            self.iface.removePluginMenu(MENU, action)
+            action.deleteLater()
+        self.actions = {}
+        if self.toolbar is not None:
+            self.iface.mainWindow().removeToolBar(self.toolbar)
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        if self.dock is not None:
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        if getattr(self, "striplog_dock", None) is not None:
+            from .striplog_dock import remove
+
+            remove(self)
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+        if self.message_item is not None:
+            try:
+                self.iface.messageBar().popWidget(self.message_item)
+            except (RuntimeError, AttributeError):  # already dismissed by the user
+                pass
+            self.message_item = None
+        log.remove_handler(self._log_handler)
+        self._log_handler = None
+
+    # -- dependencies ----------------------------------------------------------------------
+    def _report_dependencies(self) -> None:
+        for m in self.missing:
+            log.log(m.describe() + (f" ({m.error})" if m.error else ""), Qgis.Warning if m.required else Qgis.Info)
+        required = [m for m in self.missing if m.required]
+        if not required:
+            return
+        names = ", ".join(m.dependency.pip_name for m in required)
+        text = f"missing Python package(s): {names}. The tools that need them are disabled until they are installed."
+        bar = self.iface.messageBar()
+        if hasattr(bar, "createMessage"):  # a real QgsMessageBar: add a Details button
+            widget = bar.createMessage("JalNet", text)
+            button = QPushButton("Details…", widget)
+            button.clicked.connect(self.show_dependencies)
+            widget.layout().addWidget(button)
+            self.message_item = bar.pushWidget(widget, Qgis.Warning, 0)
+        else:
+            bar.pushMessage("JalNet", text, Qgis.Warning, 0)
+
+    def show_dependencies(self) -> None:
+        """A dialog with the install commands for this platform (selectable, to copy)."""
+        missing = check_dependencies(import_modules=True)  # on request, so the slow deep check is fine
+        box = QMessageBox(self.iface.mainWindow())
+        box.setWindowTitle("JalNet: Python dependencies")
+        box.setIcon(QMessageBox.Warning if any(m.required for m in missing) else QMessageBox.Information)
+        box.setText(install_hint(missing) if missing else "All Python packages JalNet uses are installed.")
+        box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        box.exec_()
+
+    # -- actions ---------------------------------------------------------------------------
+    def ensure_dock(self):
+        """The registry panel, created on first use."""
+        if self.dock is None:
+            from .registry_dock import RegistryDock
+
+            self.dock = RegistryDock(self.iface, self.iface.mainWindow())
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self.dock.visibilityChanged.connect(self._dock_visibility_changed)
+        return self.dock
+
+    def _dock_visibility_changed(self, visible: bool) -> None:
+        action = self.actions.get("panel")
+        if action is not None:
+            action.setChecked(visible)
+
+    def toggle_dock(self, checked: bool | None = None) -> None:
+        dock = self.ensure_dock()
+        show = (not dock.isVisible()) if checked is None else bool(checked)
+        dock.setVisible(show)
+        if show:
+            dock.raise_()
+
+    def toggle_striplog(self, checked: bool | None = None) -> None:
+        from .striplog_dock import toggle
+
+        toggle(self, checked)
+
+    def show_registry(self, target: str, authcfg: str | None = None) -> bool:
+        """Open *target* in the panel (layers loaded) and show the panel."""
+        dock = self.ensure_dock()
+        dock.setVisible(True)
+        dock.raise_()
+        if not target.startswith(("postgresql://", "postgres://")):
+            dock.picker.set_file(target)
+        return dock.open_target(target, authcfg)
+
+    def open_registry(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.iface.mainWindow(), "Open a JalNet registry", "", "JalNet registry (*.gpkg *.GPKG)"
+        )
+        if path:
+            self.show_registry(path)
+
+    def create_registry(self) -> None:
+        """Run 'Create registry' in its Processing dialog, then open what it made."""
+        import processing
+
+        results = processing.execAlgorithmDialog("jalnet:createregistry", {}) or {}
+        path = results.get("OUTPUT")
+        if path:
+            self.show_registry(str(path))
+
+    def show_toolbox(self) -> None:
+        """Show the Processing toolbox filtered to JalNet's algorithms."""
+        from qgis.utils import plugins
+
+        processing_plugin = plugins.get("processing")
+        toolbox = getattr(processing_plugin, "toolbox", None)
+        if toolbox is None:
+            self.iface.messageBar().pushMessage(
+                "JalNet", "enable the Processing plugin to see JalNet's tools", Qgis.Warning, 8
+            )
+            return
+        toolbox.setUserVisible(True)
+        toolbox.raise_()
+        toolbox.searchBox.setText("JalNet")

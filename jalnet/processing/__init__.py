@@ -1,0 +1,1 @@
+"""JalNet's Processing provider and algorithms: thin QGIS adapters over the engines."""

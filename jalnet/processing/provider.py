@@ -1,0 +1,88 @@
+"""The "JalNet" Processing provider (id ``jalnet``).
+
+Algorithms live one per file in this package and are listed once, in :data:`ALGORITHMS`;
+adding a tool means adding its file and one line here. An algorithm whose Python
+dependencies are missing (see :mod:`jalnet.dependencies`) is left out instead of failing
+when run, and one broken algorithm file never takes the others down with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .. import __version__
+from .base import ICON_PATH, JalnetAlgorithm
+
+#: "module:Class" of every algorithm, relative to this package, in toolbox order.
+ALGORITHMS: tuple[str, ...] = (
+    "create_registry:CreateRegistry",
+    "load_layers:LoadLayers",
+    "undo_batch:UndoBatch",
+    "copy_registry:CopyRegistry",
+    "import_tracks:ImportTracks",
+    "snap_network:SnapNetwork", "validate_network:ValidateNetwork",
+    "assess_flood:AssessFlood",
+    "geology_import:GeologyImport",
+    "geology_validate:GeologyValidate",
+    "geology_striplog:GeologyStripLog",
+    "geology_section:GeologySection",
+    "gatishakti_export:GatiShaktiExport",
+)
+
+
+def algorithm_classes() -> tuple[list[type[JalnetAlgorithm]], list[str]]:
+    """Import every listed algorithm class; returns (classes, error messages)."""
+    classes: list[type[JalnetAlgorithm]] = []
+    errors: list[str] = []
+    for entry in ALGORITHMS:
+        module_name, class_name = entry.split(":")
+        try:
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            classes.append(getattr(module, class_name))
+        except Exception as err:  # noqa: BLE001 - report and keep the other algorithms
+            errors.append(f"cannot load algorithm {entry}: {type(err).__name__}: {err}")
+    return classes, errors
+
+
+class JalnetProvider(QgsProcessingProvider):
+    """Processing provider; ``missing_modules`` are Python modules known to be unavailable."""
+
+    def __init__(self, missing_modules: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.missing_modules = set(missing_modules)
+        self.skipped: list[str] = []  # why an algorithm is not there, for the log and tests
+
+    def id(self) -> str:
+        return "jalnet"
+
+    def name(self) -> str:
+        return "JalNet"
+
+    def longName(self) -> str:  # noqa: N802
+        return f"JalNet {__version__}: rural drinking-water schemes"
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON_PATH))
+
+    def versionInfo(self) -> str:  # noqa: N802
+        return __version__
+
+    def loadAlgorithms(self) -> None:  # noqa: N802
+        self.skipped = []
+        classes, errors = algorithm_classes()
+        self.skipped.extend(errors)
+        for cls in classes:
+            lacking = sorted(self.missing_modules.intersection(cls.REQUIRES))
+            if lacking:
+                self.skipped.append(f"{cls.NAME}: needs Python package(s) {', '.join(lacking)}")
+                continue
+            self.addAlgorithm(cls())
+        if self.skipped:
+            from ..plugin.logging import warning
+
+            for message in self.skipped:
+                warning(f"Processing: {message}")
