@@ -1,0 +1,183 @@
+"""Processing algorithm ``jalnet:importtracks``: contractor GPS tracks and KML into staging, cleaned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProject,
+)
+
+from .base import JalnetAlgorithm, RegistryParameter
+from .feedback import ProcessingFeedback
+
+STAGED = ("staged_points", "staged_pipes")
+#: Processing holds post-processors by raw pointer; Python keeps them alive until the layers load.
+_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
+
+
+class _StyleStaged(QgsProcessingLayerPostProcessorInterface):
+    """Gives a loaded staging layer its JalNet style and marks it as a registry layer."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
+        from ..plugin.layers import PROP_LAYER, apply_style
+
+        apply_style(layer, self.name)
+        layer.setCustomProperty(PROP_LAYER, self.name)
+
+
+class ImportTracks(JalnetAlgorithm):
+    REGISTRY = "REGISTRY"
+    INPUT = "INPUT"
+    MAPPING = "MAPPING"
+    FIELD_MAP = "FIELD_MAP"
+    COLUMNS = "COLUMNS"
+    MAX_ACCURACY = "MAX_ACCURACY"
+    MAX_SPEED = "MAX_SPEED"
+    DRY_RUN = "DRY_RUN"
+    LOAD = "LOAD"
+    REPORT = "REPORT"
+
+    NAME = "importtracks"
+    DISPLAY_NAME = "Import contractor tracks"
+    GROUP = "Contractor tracks"
+    GROUP_ID = "tracks"
+    TAGS = ("gps", "gpx", "kml", "kmz", "csv", "track", "contractor", "clean", "spike", "staging", "pipe", "fhtc")
+    HELP = (
+        "Reads contractor files and stages their pipes and points in the registry, cleaned, for snapping.\n\n"
+        "Files: GPX 1.0/1.1 (tracks, routes, waypoints), KML and KMZ (LineString, MultiGeometry, gx:Track, "
+        "gx:MultiTrack, Point placemarks, nested folders, ExtendedData), CSV point logs (track id, latitude, "
+        "longitude, time, accuracy: columns found by name), GeoJSON, shapefile, GeoPackage or any GDAL vector file.\n\n"
+        "Each track is cleaned: duplicate fixes, standstill clouds, spikes (faster than walking and back within a "
+        "few fixes) and fixes reporting an accuracy worse than the limit are dropped; the track is split where the "
+        "fix was lost while walking, then smoothed and simplified to a tolerance tied to the GPS accuracy. Every "
+        "dropped point is counted with its reason in the log, the report and the candidate's 'dropped' field.\n\n"
+        "Lines become candidates in 'Staged pipe candidates', points (taps, valves) in 'Staged point candidates', "
+        "all files in one registry batch: undo it with 'Undo registry batch' to remove the whole import.\n\n"
+        "Bad input: a file that is damaged, empty, not XML, holds DTD/entity declarations, or a KMZ that tries to "
+        "write outside its folder or inflates too much, is refused and contributes nothing. A feature with one "
+        "point, coordinates out of range or outside India, or latitude and longitude swapped is dropped with a "
+        "message naming the file and the feature; the rest imports.\n\n"
+        "Field mapping: attributes such as pipe ID, diameter ('110 mm', '4\"'), material ('HDPE pipe', 'D.I.'), "
+        "laid date and scheme are recognised by common names; name others as FIELD=SOURCE pairs (e.g. "
+        "pipe_id=PIPE_NO, diameter_mm=Dia) or give a JSON mapping file. CSV columns: ROLE=COLUMN pairs "
+        "(lat, lon, time, accuracy, track, ele)."
+    )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
+        self.addParameter(RegistryParameter(self.REGISTRY, self.tr("Registry (GeoPackage or postgresql:// URL)")))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.INPUT, self.tr("Contractor files (GPX, KML, KMZ, CSV, GeoJSON...)"), QgsProcessing.TypeFile))
+        self.addParameter(QgsProcessingParameterFile(
+            self.MAPPING, self.tr("Field mapping file (JSON)"), behavior=QgsProcessingParameterFile.File,
+            fileFilter=self.tr("JSON (*.json)"), optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.FIELD_MAP, self.tr("Field mapping FIELD=SOURCE, comma separated (e.g. pipe_id=PIPE_NO)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.COLUMNS, self.tr("CSV columns ROLE=COLUMN, comma separated (e.g. lat=Y,lon=X)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MAX_ACCURACY, self.tr("Drop fixes reporting an accuracy worse than (m)"),
+            QgsProcessingParameterNumber.Double, 25.0, minValue=1.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MAX_SPEED, self.tr("Fastest plausible walking speed; faster jumps are spikes (m/s)"),
+            QgsProcessingParameterNumber.Double, 5.0, minValue=0.5))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.DRY_RUN, self.tr("Dry run: check and report, write nothing"), defaultValue=False))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.LOAD, self.tr("Open the staging layers when done"), defaultValue=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            self.REPORT, self.tr("Import report"), self.tr("HTML (*.html)"), optional=True, createByDefault=False))
+        self.addOutput(QgsProcessingOutputString("BATCH_ID", self.tr("Batch ID")))
+        self.addOutput(QgsProcessingOutputNumber("PIPES", self.tr("Pipe candidates staged")))
+        self.addOutput(QgsProcessingOutputNumber("POINTS", self.tr("Point candidates staged")))
+        self.addOutput(QgsProcessingOutputNumber("FILES_IMPORTED", self.tr("Files imported")))
+        self.addOutput(QgsProcessingOutputNumber("FILES_REFUSED", self.tr("Files refused")))
+        self.addOutput(QgsProcessingOutputNumber("POINTS_DROPPED", self.tr("GPS points dropped while cleaning")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..report.html import page
+        from ..tracks import ImportOptions, expand_paths, import_tracks
+        from ..tracks.report import report_section
+
+        target = self.registry_target(parameters, self.REGISTRY, context)
+        files = expand_paths(self.parameterAsFileList(parameters, self.INPUT, context))
+        if not files:
+            raise QgsProcessingException(self.tr("No contractor files given"))
+        fb = ProcessingFeedback(feedback)
+        mapping = self.run_engine(self._mapping, parameters, context)
+        options = self.run_engine(ImportOptions.from_any, {
+            "max_accuracy_m": self.parameterAsDouble(parameters, self.MAX_ACCURACY, context),
+            "max_speed_mps": self.parameterAsDouble(parameters, self.MAX_SPEED, context),
+            "dry_run": self.parameterAsBoolean(parameters, self.DRY_RUN, context),
+        })
+        report = self.run_engine(import_tracks, target, files, mapping, options, fb)
+        for f in report.files:
+            for message in f.messages:
+                (fb.warning if f.status == "refused" else fb.info)(message)
+            if f.messages_left_off:
+                fb.info(f"... and {f.messages_left_off} more message(s) for {f.name}")
+            dropped = ", ".join(f"{n} {k}" for k, n in sorted(f.points_dropped.items()))
+            fb.info(f"{f.name}: {f.status}; {f.pipes} pipe and {f.points} point candidate(s); {f.points_read} GPS "
+                    f"point(s) read, {f.points_kept} kept" + (f" (dropped: {dropped})" if dropped else ""))
+        fb.info(report.summary_line())
+        if not report.imported:
+            reasons = "; ".join(f.reason for f in report.refused)
+            raise QgsProcessingException(self.tr("No file could be imported: ") + reasons)
+        html = self.parameterAsFileOutput(parameters, self.REPORT, context)
+        if html:
+            Path(html).write_text(page("Contractor files imported", report.registry, [report_section(report)]),
+                                  encoding="utf-8")
+        if report.batch_id and self.parameterAsBoolean(parameters, self.LOAD, context):
+            self._load_staged(target, context)
+        return {
+            "BATCH_ID": report.batch_id or "", "PIPES": report.pipes, "POINTS": report.points,
+            "FILES_IMPORTED": len(report.imported), "FILES_REFUSED": len(report.refused),
+            "POINTS_DROPPED": sum(sum(f.points_dropped.values()) for f in report.files), self.REPORT: html or None,
+        }  # fmt: skip
+
+    def _mapping(self, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
+        from ..tracks import FieldMapping
+
+        mapping = FieldMapping.from_any(self.parameterAsFile(parameters, self.MAPPING, context) or None)
+        return mapping.with_pairs(self.parameterAsString(parameters, self.FIELD_MAP, context) or "",
+                                  self.parameterAsString(parameters, self.COLUMNS, context) or "")
+
+    def _load_staged(self, target: str, context: QgsProcessingContext) -> None:
+        """Queue the staging layers to open, styled, unless the project shows them already."""
+        from ..plugin.layers import PROP_LAYER, registry_layers
+        from ..registry.schema import layer
+
+        if target.startswith(("postgresql://", "postgres://")):
+            return  # PostGIS layers are opened from the registry panel, with the user's credentials
+        project = context.project() or QgsProject.instance()
+        shown = {lyr.customProperty(PROP_LAYER) for lyr in registry_layers(project, target)}
+        del _KEEP[: max(0, len(_KEEP) - 10)]
+        for name in STAGED:
+            if name in shown:
+                continue
+            details = QgsProcessingContext.LayerDetails(layer(name).title, project, name)
+            post = _StyleStaged(name)
+            details.setPostProcessor(post)
+            _KEEP.append(post)
+            context.addLayerToLoadOnCompletion(f"{target}|layername={name}", details)

@@ -1,0 +1,164 @@
+"""CSV point logs from GPS logger apps and spreadsheets: one row per fix, grouped by track id.
+
+Columns are found by name (latitude/lat/y, longitude/lon/lng/x, time/timestamp,
+accuracy/acc/hdop, track/track_id, elevation/alt) or named explicitly
+(``--columns lat=Y_dd,lon=X_dd``). Other columns (pipe id, diameter, material...) become
+the track's attributes, read through the field mapping. A bad row is dropped and named;
+it never stops the rest of the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .geo import parse_degree
+from .mapping import FieldMapping, norm_key
+from .model import Parsed, RawTrack
+from .times import parse_times
+
+#: Column roles and the header names that fill them, in order of preference.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "lat": ("latitude", "lat", "lat_dd", "latitude_deg", "gps_latitude", "y", "y_coord"),
+    "lon": ("longitude", "lon", "lng", "long", "lon_dd", "longitude_deg", "gps_longitude", "x", "x_coord"),
+    "time": ("time", "timestamp", "datetime", "date_time", "gps_time", "fix_time", "time_utc", "utc", "recorded_at",
+             "created_at"),
+    "date": ("date", "gps_date", "fix_date"),
+    "accuracy": ("accuracy", "accuracy_m", "acc", "hacc", "horizontal_accuracy", "precision", "eph", "hdop"),
+    "ele": ("elevation", "ele", "altitude", "alt", "height", "z"),
+    "track": ("track_id", "track", "trackid", "track_name", "trk", "walk", "walk_id", "trip_id", "session", "log_id",
+              "segment_id", "id"),
+}
+
+
+_UNITS = ("metres", "meters", "mtr", "m", "degrees", "deg", "dd", "utc", "ist", "local")
+
+
+def decode(data: bytes, label: str) -> tuple[str, str | None]:
+    """Text of a CSV file and a note when it was not UTF-8 (Excel's 'CSV' is Windows-1252)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), None
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to keep Assamese, " \
+                                      "Bengali or Hindi text)"
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not a text file (neither UTF-8 nor Windows-1252)") from None
+
+
+def read_csv(data: bytes, label: str, mapping: FieldMapping, hdop_uere_m: float = 5.0,
+             naive_offset_h: float = 5.5) -> Parsed:
+    text, note = decode(data, label)
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{label}: binary data, not a CSV text file")
+    rows = [r for r in csv.reader(io.StringIO(text), dialect=_dialect(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError(f"{label}: the file is empty; export the GPS log again")
+    header = [h.strip() for h in rows[0]]
+    cols = _columns(header, rows[1:], mapping, label)
+    parsed = Parsed("CSV", notes=[note] if note else [])
+    body = rows[1:]
+    if not body:
+        raise InputError(f"{label}: has a header but no rows")
+    width = len(header)
+    table = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=range(width))
+    line_no = np.arange(2, len(body) + 2)
+    lat, lon = _degrees(table[cols["lat"]]), _degrees(table[cols["lon"]])
+    time = _times(table, cols, naive_offset_h)
+    acc = pd.to_numeric(table[cols["accuracy"]], errors="coerce").to_numpy(dtype=float) if "accuracy" in cols else None
+    if acc is not None and norm_key(header[cols["accuracy"]]) == "hdop":
+        acc = acc * hdop_uere_m
+    ele = pd.to_numeric(table[cols["ele"]], errors="coerce").to_numpy(dtype=float) if "ele" in cols else None
+    track = table[cols["track"]].str.strip() if "track" in cols else pd.Series([""] * len(table))
+    used = set(cols.values())
+    extra = [i for i in range(width) if i not in used and header[i]]
+    for tid in pd.unique(track):
+        idx = np.flatnonzero((track == tid).to_numpy())
+        if time is not None and np.isfinite(time[idx]).all():
+            idx = idx[np.argsort(time[idx], kind="stable")]
+        attrs = {}
+        for i in extra:
+            values = table[i].iloc[idx].str.strip()
+            values = values[values != ""]
+            if len(values):
+                attrs[header[i]] = values.iloc[0]
+        rows_of = line_no[idx]
+        name = tid or None
+        ref = f"track {tid or '(no track id)'} (rows {rows_of.min()}-{rows_of.max()})"
+        parsed.tracks.append(RawTrack(
+            ref=ref, lon=lon[idx], lat=lat[idx], time=None if time is None else time[idx],
+            ele=None if ele is None else ele[idx], acc=None if acc is None else acc[idx], rows=rows_of,
+            name=name, attrs=attrs, geom_source="gps_track",
+        ))  # fmt: skip
+    return parsed
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def _columns(header: list[str], rows: list[list[str]], mapping: FieldMapping, label: str) -> dict[str, int]:
+    by_norm: dict[str, int] = {}
+    for i, h in enumerate(header):
+        by_norm.setdefault(norm_key(h), i)
+    for i, h in enumerate(header):  # 'Acc (m)', 'Lat_deg', 'Time UTC': the name without its unit
+        key = norm_key(h)
+        for unit in _UNITS:
+            if key.endswith(unit) and len(key) > len(unit):
+                by_norm.setdefault(key[: -len(unit)], i)
+    cols: dict[str, int] = {}
+    for role, name in mapping.columns.items():
+        if norm_key(name) not in by_norm:
+            raise InputError(f"{label}: no column '{name}' for {role} (columns: {', '.join(header)})")
+        cols[role] = by_norm[norm_key(name)]
+    for role, aliases in COLUMN_ALIASES.items():
+        if role in cols:
+            continue
+        for alias in aliases:
+            i = by_norm.get(norm_key(alias))
+            if i is not None and i not in cols.values():
+                if role == "track" and norm_key(alias) == "id" and not _repeats([r[i] if i < len(r) else "" for r in rows]):
+                    continue  # a per-row id, not a track id
+                cols[role] = i
+                break
+    missing = [r for r in ("lat", "lon") if r not in cols]
+    if missing:
+        raise InputError(
+            f"{label}: no {' and no '.join('latitude' if m == 'lat' else 'longitude' for m in missing)} column "
+            f"(columns: {', '.join(header)}); name them with --columns lat=NAME,lon=NAME"
+        )
+    return cols
+
+
+def _repeats(values: list[str]) -> bool:
+    return len(set(values)) * 2 <= len(values)
+
+
+def _degrees(column: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(column.str.strip().replace("", None), errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = np.flatnonzero(np.isnan(values) & (column.str.strip() != "").to_numpy())
+    for i in bad:
+        values[i] = parse_degree(column.iloc[i])
+    return values
+
+
+def _times(table: pd.DataFrame, cols: dict[str, int], naive_offset_h: float) -> np.ndarray | None:
+    if "time" not in cols and "date" not in cols:
+        return None
+    texts = table[cols["time"]] if "time" in cols else table[cols["date"]]
+    if "time" in cols and "date" in cols and not texts.str.contains(r"\d[-/.]\d", regex=True).any():
+        texts = table[cols["date"]].str.strip() + " " + texts.str.strip()
+    out = parse_times(texts.tolist(), naive_offset_h=naive_offset_h)
+    return out if np.isfinite(out).any() else None
