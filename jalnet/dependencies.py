@@ -38,7 +38,10 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("pyogrio", "pyogrio", "0.6", "reading and writing GeoPackages"),
     Dependency("networkx", "networkx", "2.6", "network topology checks", apt_name="python3-networkx"),
     Dependency("rasterio", "rasterio", "1.3", "flood and elevation rasters", apt_name="python3-rasterio"),
+    Dependency("matplotlib", "matplotlib", "3.5", "reports, strip logs and sections", apt_name="python3-matplotlib"),
     Dependency("wntr", "wntr", "1.3", "hydraulic simulation (EPANET)", required=False),
+    Dependency("openpyxl", "openpyxl", "3.0", "Excel litholog sheets", required=False, apt_name="python3-openpyxl"),
+    Dependency("lasio", "lasio", "0.30", "LAS geophysical logs", required=False),
     Dependency(
         "psycopg2", "psycopg2-binary", "2.8", "registries in PostGIS", required=False, apt_name="python3-psycopg2"
     ),

@@ -72,6 +72,10 @@ class JalnetPlugin:
                          self.show_toolbox)
         self._add_action("striplog", "Strip log panel", theme_icon("mActionIdentify.svg"), self.toggle_striplog,
                          checkable=True)
+        self._add_action("findings", "Network findings panel", theme_icon("mIconWarning.svg"), self.toggle_findings,
+                         checkable=True)
+        self._add_action("hydraulics", "Hydraulics panel", theme_icon("mActionCalculateField.svg"),
+                         self.toggle_hydraulics, checkable=True)
         self._add_action("deps", "Python dependencies…", theme_icon("mIconPythonFile.svg"), self.show_dependencies,
                          toolbar=False)
         for key in ("panel", "create", "open"):
@@ -112,6 +116,14 @@ class JalnetPlugin:
             from .striplog_dock import remove
 
             remove(self)
+        if getattr(self, "findings_dock", None) is not None:
+            from .findings_dock import remove as remove_findings
+
+            remove_findings(self)
+        if getattr(self, "hydraulics_dock", None) is not None:
+            from .hydraulics_dock import remove as remove_hydraulics
+
+            remove_hydraulics(self)
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
@@ -178,6 +190,16 @@ class JalnetPlugin:
 
     def toggle_striplog(self, checked: bool | None = None) -> None:
         from .striplog_dock import toggle
+
+        toggle(self, checked)
+
+    def toggle_findings(self, checked: bool | None = None) -> None:
+        from .findings_dock import toggle
+
+        toggle(self, checked)
+
+    def toggle_hydraulics(self, checked: bool | None = None) -> None:
+        from .hydraulics_dock import toggle
 
         toggle(self, checked)
 

@@ -25,6 +25,7 @@ ALGORITHMS: tuple[str, ...] = (
     "copy_registry:CopyRegistry",
     "import_tracks:ImportTracks",
     "snap_network:SnapNetwork", "validate_network:ValidateNetwork",
+    "hydraulics_build:HydraulicsBuild", "hydraulics_import_inp:HydraulicsImportInp", "hydraulics_export_inp:HydraulicsExportInp", "hydraulics_run:HydraulicsRun",  # noqa: E501
     "assess_flood:AssessFlood",
     "geology_import:GeologyImport",
     "geology_validate:GeologyValidate",

@@ -183,8 +183,11 @@ class Registry:
         lyr = schema.layer(name)
         sql_where, params = self._where(lyr, where)
         fids, columns, geoms = self._select(lyr, sql_where, params)
-        frame = pd.DataFrame({n: col.array for n, col in columns.items()},
-                             index=pd.Index(fids, name="fid", dtype="int64"))
+        index = pd.Index(fids, name="fid", dtype="int64")
+        # Series with explicit dtypes: pandas 3 would otherwise re-infer text as its string
+        # dtype (NULL as NaN); this way the types are the same on pandas 2 and 3.
+        frame = pd.DataFrame({n: pd.Series(col.array, index=index, dtype=col.dtype) for n, col in columns.items()},
+                             index=index)
         if lyr.geometry is None:
             return frame
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=self.crs))
@@ -343,9 +346,9 @@ class Registry:
         return f"by batch {row[0]}"
 
 
-def _same_geom(hex_wkb: str | None, wkb: bytes | None) -> bool:
-    if hex_wkb is None or wkb is None:
-        return hex_wkb is None and wkb is None
+def _same_geom(hex_wkb: Any, wkb: bytes | None) -> bool:
+    if not isinstance(hex_wkb, str) or wkb is None:
+        return not isinstance(hex_wkb, str) and wkb is None
     return shapely.from_wkb(bytes.fromhex(hex_wkb)).equals_exact(shapely.from_wkb(wkb), 0.0)
 
 
