@@ -1,5 +1,8 @@
+"""``python -m jalnet``; guarded so worker processes (Dask, multiprocessing) can import it."""
+
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

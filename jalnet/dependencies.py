@@ -40,6 +40,8 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("rasterio", "rasterio", "1.3", "flood and elevation rasters", apt_name="python3-rasterio"),
     Dependency("matplotlib", "matplotlib", "3.5", "reports, strip logs and sections", apt_name="python3-matplotlib"),
     Dependency("wntr", "wntr", "1.3", "hydraulic simulation (EPANET)", required=False),
+    Dependency("distributed", "dask[distributed]", "2023.1", "running many schemes' models in parallel",
+               required=False),
     Dependency("openpyxl", "openpyxl", "3.0", "Excel litholog sheets", required=False, apt_name="python3-openpyxl"),
     Dependency("lasio", "lasio", "0.30", "LAS geophysical logs", required=False),
     Dependency(

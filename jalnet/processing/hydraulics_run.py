@@ -1,0 +1,156 @@
+"""Processing algorithm ``jalnet:hydraulicsrun``: scenarios of one or every scheme, results loaded styled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from .base import JalnetAlgorithm, RegistryParameter
+from .feedback import ProcessingFeedback
+from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
+
+ENGINES = ("serial", "dask")
+#: Results of more runs than this are written but not all loaded into the project.
+MAX_LOADED_RUNS = 8
+#: Processing holds post-processors by raw pointer; Python must keep them alive until the layers load.
+_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
+
+
+class _Style(QgsProcessingLayerPostProcessorInterface):
+    """Applies a result layer's QML once QGIS has loaded it."""
+
+    def __init__(self, qml: str) -> None:
+        super().__init__()
+        self.qml = qml
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
+        layer.loadNamedStyle(self.qml)
+        layer.triggerRepaint()
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+
+
+class HydraulicsRun(JalnetAlgorithm):
+    REGISTRY = "REGISTRY"
+    SCHEMES = "SCHEMES"
+    SCENARIOS = "SCENARIOS"
+    DEM = "DEM"
+    PARAMS = "PARAMS"
+    NORMS = "NORMS"
+    ENGINE = "ENGINE"
+    SCHEDULER = "SCHEDULER"
+    WORKERS = "WORKERS"
+    LOAD = "LOAD"
+    OUTPUT = "OUTPUT"
+
+    NAME = "hydraulicsrun"
+    DISPLAY_NAME = "Run hydraulic scenarios"
+    GROUP = "Hydraulics"
+    GROUP_ID = "hydraulics"
+    TAGS = ("hydraulics", "epanet", "wntr", "scenario", "pressure", "criticality", "chlorine", "water age", "dask")
+    REQUIRES = HYDRAULICS_MODULES
+    HELP = (
+        "Runs hydraulic scenarios of one scheme, several, or every scheme of the registry, and writes the results "
+        "to one GeoPackage: pressure, head and demand at nodes; flow, velocity and head loss per pipe (peak hour, "
+        "minimum and maximum, and every time step for the temporal controller); findings against the service "
+        "norms; households without adequate pressure; the criticality ranking; a comparison table of the "
+        "scenarios.\n\n"
+        "Scenarios (names, separated by commas; empty: the scheme's stored scenarios, else all standard ones): "
+        "peak_hour, eps_24h, design_year, criticality (each pipe and valve-isolated segment closed in turn, ranked "
+        "by households cut off), pump_outage, source_outage, water_age, chlorine (a dose at the sources, bulk and "
+        "wall decay; where the residual falls below 0.2 mg/l at the taps), and any scenario stored in the "
+        "registry ('jalnet hydraulics scenario add').\n\n"
+        "Norms: a JSON file such as {\"min_pressure_m\": 7, \"min_velocity_ms\": 0.6, \"max_velocity_ms\": 3, "
+        "\"min_chlorine_mg_l\": 0.2}; empty: those defaults.\n\n"
+        "Engine: serial runs here; dask runs the schemes in parallel on a local cluster, or on a cluster whose "
+        "scheduler address is given (its workers must reach the registry). A scheme that fails is listed in the "
+        "'failures' table and the others go on.\n\n"
+        f"The styled result layers of up to {MAX_LOADED_RUNS} runs are loaded into the project."
+    )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
+        self.addParameter(RegistryParameter(self.REGISTRY, self.tr("Registry (GeoPackage or postgresql:// URL)")))
+        self.addParameter(QgsProcessingParameterString(self.SCHEMES, self.tr("Scheme IDs (empty: every scheme)"),
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.SCENARIOS, self.tr("Scenarios (empty: stored, else the standard set)"), optional=True))
+        add_model_parameters(self)
+        self.addParameter(QgsProcessingParameterFile(self.NORMS, self.tr("Service norms (JSON)"), optional=True,
+                                                     fileFilter=self.tr("JSON (*.json)")))
+        self.addParameter(QgsProcessingParameterEnum(self.ENGINE, self.tr("Engine"), options=list(ENGINES),
+                                                     defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler address"),
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterNumber(self.WORKERS, self.tr("Local Dask workers (0: one per core)"),
+                                                       QgsProcessingParameterNumber.Integer, 0, minValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(self.LOAD, self.tr("Load the styled results"),
+                                                        defaultValue=True))
+        self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("Results GeoPackage"),
+                                                                fileFilter=self.tr("GeoPackage (*.gpkg)")))
+        self.addOutput(QgsProcessingOutputNumber("RUNS", self.tr("Scenario runs")))
+        self.addOutput(QgsProcessingOutputNumber("FAILURES", self.tr("Failed scheme runs")))
+        self.addOutput(QgsProcessingOutputNumber("HOUSEHOLDS_INADEQUATE",
+                                                 self.tr("Households without adequate pressure (all runs)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..hydraulics.parallel import run_all
+
+        target = self.registry_target(parameters, self.REGISTRY, context)
+        schemes = _names(self.parameterAsString(parameters, self.SCHEMES, context) or "") or None
+        scenarios = _names(self.parameterAsString(parameters, self.SCENARIOS, context) or "") or None
+        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        engine = ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)]
+        workers = self.parameterAsInt(parameters, self.WORKERS, context) or None
+        fb = ProcessingFeedback(feedback)
+        dem, params = model_inputs(self, parameters, context)
+        report = self.run_engine(
+            run_all, target, schemes=schemes, scenarios=scenarios, out=out, dem=dem, params=params,
+            norms=self.parameterAsFile(parameters, self.NORMS, context) or None, engine=engine,
+            address=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None, workers=workers,
+            feedback=fb,
+        )
+        for f in report.failures:
+            fb.warning(f"scheme {f['scheme_id']} {f['scenario']}: {f['error']}")
+        if not report.results:
+            raise QgsProcessingException(self.tr("no scenario ran; see the messages above"))
+        inadequate = 0
+        for r in report.results:
+            s = r.summary
+            inadequate += s.get("households_inadequate") or 0
+            fb.info(f"{s['scheme_id']} {s['scenario']}: pressure {s['pressure_min_m']!s:.6} to "
+                    f"{s['pressure_max_m']!s:.6} m, {s.get('households_inadequate')} household(s) without adequate "
+                    f"pressure, {s['errors']} error(s), {s['warnings']} warning(s)")
+        if self.parameterAsBoolean(parameters, self.LOAD, context):
+            self._load(out, report.results, context)
+        return {self.OUTPUT: out, "RUNS": len(report.results), "FAILURES": len(report.failures),
+                "HOUSEHOLDS_INADEQUATE": inadequate}
+
+    def _load(self, out: str, results: list, context: QgsProcessingContext) -> None:
+        from ..hydraulics.results import map_layers
+
+        for r in results[:MAX_LOADED_RUNS]:
+            for uri, title, qml in map_layers(out, r.scheme, r.scenario, r.kind):
+                details = QgsProcessingContext.LayerDetails(title, context.project(), title)
+                post = _Style(qml)
+                _KEEP.append(post)
+                details.setPostProcessor(post)
+                if hasattr(details, "groupName"):  # QGIS >= 3.32
+                    details.groupName = f"Hydraulics: {r.scheme} {r.scenario}"
+                context.addLayerToLoadOnCompletion(uri, details)
