@@ -5,9 +5,11 @@
 #      missing ones, found with dpkg-query; apt-get update + install runs only then.
 #   2. .venv, made from Debian's /usr/bin/python3 with --system-site-packages so that it
 #      sees QGIS's python bindings; made only when missing or broken.
-#   3. pip install -e ".[hydraulics,postgis,test]" (+ qgis-plugin-ci) with
-#      scripts/constraints.txt, only when pyproject.toml, the constraints or this script
-#      changed since the last successful install (a stamp file in .venv keeps their hash).
+#   3. pip install -e ".[EXTRAS]" (+ qgis-plugin-ci) with scripts/constraints.txt, where
+#      EXTRAS is every optional-dependency group in pyproject.toml (hydraulics, postgis,
+#      test, ...), so that no test runs against a package installed by hand; only when
+#      pyproject.toml, the constraints or this script changed since the last successful
+#      install (a stamp file in .venv keeps their hash).
 #
 # Idempotent: a second run does nothing and takes well under a second.
 set -euo pipefail
@@ -22,7 +24,6 @@ APT_PACKAGES=(
     gdal-bin
     git make
 )
-PIP_EXTRAS="hydraulics,geology,postgis,test"
 PIP_TOOLS=(qgis-plugin-ci)
 CONSTRAINTS=scripts/constraints.txt
 VENV=.venv
@@ -77,10 +78,13 @@ want=$(cat pyproject.toml "$CONSTRAINTS" scripts/bootstrap.sh | sha256sum | cut 
 have=$(cat "$STAMP" 2>/dev/null || true)
 
 if [ "$want" != "$have" ]; then
-    say "pip install -c $CONSTRAINTS -e .[$PIP_EXTRAS] ${PIP_TOOLS[*]}"
+    extras=$("$SYSTEM_PYTHON" -c 'import tomllib
+with open("pyproject.toml", "rb") as f:
+    print(",".join(sorted(tomllib.load(f)["project"].get("optional-dependencies", {}))))')
+    say "pip install -c $CONSTRAINTS -e .[$extras] ${PIP_TOOLS[*]}"
     rm -f "$STAMP"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install --quiet --progress-bar off \
-        -c "$CONSTRAINTS" -e ".[$PIP_EXTRAS]" "${PIP_TOOLS[@]}"
+        -c "$CONSTRAINTS" -e ".[$extras]" "${PIP_TOOLS[@]}"
 
     # The venv must still use Debian's QGIS stack: numpy 1.x, Debian's PyQt5, qgis.core.
     QT_QPA_PLATFORM=offscreen "$VENV/bin/python" - <<'EOF'

@@ -106,6 +106,7 @@ class JalnetPlugin:
         self.actions = {}
         if self.toolbar is not None:
             self.iface.mainWindow().removeToolBar(self.toolbar)
+            self.toolbar.setParent(None)  # gone at once, not at the next event loop (plugin reload)
             self.toolbar.deleteLater()
             self.toolbar = None
         if self.dock is not None:
