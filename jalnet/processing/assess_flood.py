@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -9,7 +10,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDateTime,
@@ -20,33 +20,15 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
-    QgsProject,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
+from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, load_on_completion
 from .feedback import ProcessingFeedback
 
 METHODS = ("connectivity", "hydraulic")
 #: Impact layers loaded into the project, top to bottom.
 LOADED = ("sources", "pumps", "treatment_units", "tanks", "valves", "fhtc", "pipes")
 #: Processing holds post-processors by raw pointer; Python must keep them alive until the layers load.
-_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _StyleImpact(QgsProcessingLayerPostProcessorInterface):
-    """Applies the severity style of the classes the run used once QGIS has loaded the layer."""
-
-    def __init__(self, layer: str, classes: list[dict[str, Any]]) -> None:
-        super().__init__()
-        self.layer = layer
-        self.classes = classes
-
-    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
-        from ..plugin.flood_style import style_impact_layer
-
-        style_impact_layer(layer, self.layer, self.classes)
-
-
 class AssessFlood(JalnetAlgorithm):
     REGISTRY = "REGISTRY"
     DEPTH = "DEPTH"
@@ -211,11 +193,8 @@ class AssessFlood(JalnetAlgorithm):
 
     def _load_outputs(self, gpkg: str, classes: list[dict[str, Any]], context: QgsProcessingContext) -> None:
         """Queue the impact layers to open styled by severity when the algorithm finishes."""
-        del _KEEP[: max(0, len(_KEEP) - 10 * len(LOADED))]
+        from ..plugin.flood_style import style_impact_layer
+
         for name in LOADED:
-            details = QgsProcessingContext.LayerDetails(f"Flood impact: {name.replace('_', ' ')}",
-                                                        context.project() or QgsProject.instance(), "impact")
-            post = _StyleImpact(name, classes)
-            details.setPostProcessor(post)
-            _KEEP.append(post)
-            context.addLayerToLoadOnCompletion(f"{gpkg}|layername=impact_{name}", details)
+            load_on_completion(context, f"{gpkg}|layername=impact_{name}", f"Flood impact: {name.replace('_', ' ')}",
+                               partial(style_impact_layer, layer=name, classes=classes), group="impact")

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from qgis.core import (
+    QgsMapLayer,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
+    QgsProject,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
@@ -122,3 +125,32 @@ class JalnetAlgorithm(QgsProcessingAlgorithm):
             return func(*args, **kwargs)
         except JalnetError as err:
             raise QgsProcessingException(str(err)) from err
+
+
+#: Processing holds layer post-processors by raw pointer; Python keeps them alive until the layers load.
+_POST_PROCESSORS: list[QgsProcessingLayerPostProcessorInterface] = []
+
+
+class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Runs a styling function on a layer once QGIS has loaded it."""
+
+    def __init__(self, style: Callable[[QgsMapLayer], None]) -> None:
+        super().__init__()
+        self.style = style
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
+        self.style(layer)
+        layer.triggerRepaint()
+
+
+def load_on_completion(context: QgsProcessingContext, uri: str, title: str, style: Callable[[QgsMapLayer], None],
+                       group: str | None = None) -> None:
+    """Queue a layer to open, styled by *style*, when the algorithm finishes."""
+    del _POST_PROCESSORS[: max(0, len(_POST_PROCESSORS) - 200)]
+    details = QgsProcessingContext.LayerDetails(title, context.project() or QgsProject.instance(), group or title)
+    post = _StyleOnLoad(style)
+    details.setPostProcessor(post)
+    _POST_PROCESSORS.append(post)
+    if group and hasattr(details, "groupName"):  # QGIS >= 3.32 puts it in a layer-tree group
+        details.groupName = group
+    context.addLayerToLoadOnCompletion(uri, details)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from qgis.core import (
+    QgsMapLayer,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
@@ -18,27 +19,13 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter
+from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
 from .feedback import ProcessingFeedback
 from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
 
 ENGINES = ("serial", "dask")
 #: Results of more runs than this are written but not all loaded into the project.
 MAX_LOADED_RUNS = 8
-#: Processing holds post-processors by raw pointer; Python must keep them alive until the layers load.
-_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _Style(QgsProcessingLayerPostProcessorInterface):
-    """Applies a result layer's QML once QGIS has loaded it."""
-
-    def __init__(self, qml: str) -> None:
-        super().__init__()
-        self.qml = qml
-
-    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
-        layer.loadNamedStyle(self.qml)
-        layer.triggerRepaint()
 
 
 def _names(text: str) -> list[str]:
@@ -147,10 +134,9 @@ class HydraulicsRun(JalnetAlgorithm):
 
         for r in results[:MAX_LOADED_RUNS]:
             for uri, title, qml in map_layers(out, r.scheme, r.scenario, r.kind):
-                details = QgsProcessingContext.LayerDetails(title, context.project(), title)
-                post = _Style(qml)
-                _KEEP.append(post)
-                details.setPostProcessor(post)
-                if hasattr(details, "groupName"):  # QGIS >= 3.32
-                    details.groupName = f"Hydraulics: {r.scheme} {r.scenario}"
-                context.addLayerToLoadOnCompletion(uri, details)
+                load_on_completion(context, uri, title, partial(_load_qml, qml=qml),
+                                   group=f"Hydraulics: {r.scheme} {r.scenario}")
+
+
+def _load_qml(layer: QgsMapLayer, qml: str) -> None:
+    layer.loadNamedStyle(qml)

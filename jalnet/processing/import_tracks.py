@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    QgsMapLayer,
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -22,26 +23,10 @@ from qgis.core import (
     QgsProject,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter
+from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
 from .feedback import ProcessingFeedback
 
 STAGED = ("staged_points", "staged_pipes")
-#: Processing holds post-processors by raw pointer; Python keeps them alive until the layers load.
-_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _StyleStaged(QgsProcessingLayerPostProcessorInterface):
-    """Gives a loaded staging layer its JalNet style and marks it as a registry layer."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-
-    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802
-        from ..plugin.layers import PROP_LAYER, apply_style
-
-        apply_style(layer, self.name)
-        layer.setCustomProperty(PROP_LAYER, self.name)
 
 
 class ImportTracks(JalnetAlgorithm):
@@ -172,12 +157,15 @@ class ImportTracks(JalnetAlgorithm):
             return  # PostGIS layers are opened from the registry panel, with the user's credentials
         project = context.project() or QgsProject.instance()
         shown = {lyr.customProperty(PROP_LAYER) for lyr in registry_layers(project, target)}
-        del _KEEP[: max(0, len(_KEEP) - 10)]
         for name in STAGED:
-            if name in shown:
-                continue
-            details = QgsProcessingContext.LayerDetails(layer(name).title, project, name)
-            post = _StyleStaged(name)
-            details.setPostProcessor(post)
-            _KEEP.append(post)
-            context.addLayerToLoadOnCompletion(f"{target}|layername={name}", details)
+            if name not in shown:
+                load_on_completion(context, f"{target}|layername={name}", layer(name).title,
+                                   partial(_style_staged, name=name), group=name)
+
+
+def _style_staged(lyr: QgsMapLayer, name: str) -> None:
+    """A staging layer gets its JalNet style and is marked as a registry layer."""
+    from ..plugin.layers import PROP_LAYER, apply_style
+
+    apply_style(lyr, name)
+    lyr.setCustomProperty(PROP_LAYER, name)
