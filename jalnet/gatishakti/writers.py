@@ -18,6 +18,7 @@ import pyogrio
 import shapely
 from pyogrio.raw import write
 
+from ..outputs import GPKG_DATASET_OPTIONS
 from .preflight import MappedLayer
 from .profile import FieldSpec
 
@@ -69,7 +70,7 @@ def write_gpkg(path: Path, layers: list[MappedLayer]) -> None:
     with _config({"OGR_SQLITE_SYNCHRONOUS": "OFF"}):  # a scratch file: it is zipped, then deleted
         for layer in layers:
             spec = layer.spec
-            _write(path, layer, "GPKG", [f.name for f in spec.exported], dataset_options={"VERSION": "1.2"},
+            _write(path, layer, "GPKG", [f.name for f in spec.exported], dataset_options=GPKG_DATASET_OPTIONS,
                    layer_options={"IDENTIFIER": spec.title, "DESCRIPTION": spec.abstract or spec.title})
 
 

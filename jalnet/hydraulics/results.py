@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import MultiLineString, Point
 
 from ..errors import InputError
+from ..outputs import GPKG_DATASET_OPTIONS
 from .build import BuildReport
 from .norms import RULES, Norms
 from .simulate import Run
@@ -453,20 +454,16 @@ def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> s
                                          for g in frame.geometry]
                     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=layers[name].crs)
                 pyogrio.write_dataframe(_utc(frame), str(tmp), layer=name, driver="GPKG",
-                                        geometry_type=_geometry_type(frame), dataset_options=_GPKG)
+                                        geometry_type=_geometry_type(frame), dataset_options=GPKG_DATASET_OPTIONS)
             else:
                 pyogrio.write_dataframe(_utc(pd.DataFrame(frame)), str(tmp), layer=name, driver="GPKG",
-                                        dataset_options=_GPKG)
+                                        dataset_options=GPKG_DATASET_OPTIONS)
         if not tmp.exists():
             raise InputError("no results to write")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return str(path)
-
-
-#: GeoPackage 1.2: what the GDAL inside QGIS 3.22 reads without warnings.
-_GPKG = {"VERSION": "1.2"}
 
 
 def _utc(frame: pd.DataFrame) -> pd.DataFrame:

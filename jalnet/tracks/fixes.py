@@ -16,6 +16,7 @@ import pyogrio
 import shapely
 
 from ..errors import InputError
+from ..outputs import GPKG_DATASET_OPTIONS
 from .report import ImportReport
 from .times import iso_utc
 
@@ -49,7 +50,7 @@ def write_fixes(report: ImportReport, path: str | os.PathLike) -> int:
     if not any(f.fixes for f in report.files) and any(f.points_read for f in report.files):
         raise InputError("the import kept no fixes; run it with keep_fixes to write the fixes layer")
     try:
-        pyogrio.write_dataframe(frame, str(path), layer=LAYER, driver="GPKG")
+        pyogrio.write_dataframe(frame, str(path), layer=LAYER, driver="GPKG", dataset_options=GPKG_DATASET_OPTIONS)
     except Exception as err:  # noqa: BLE001 - GDAL raises several error types
         raise InputError(f"cannot write {path}: {str(err).splitlines()[0]}") from None
     return len(frame)
