@@ -1,0 +1,87 @@
+"""Small line edits the snapper needs: cut, split at distances, move or extend an end."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString
+
+
+def cut(line: LineString, start: float, end: float) -> LineString:
+    """The part of *line* between two distances along it (start < end)."""
+    return cut_many(np.array([line], dtype=object), np.array([0]), np.array([start]), np.array([end]))[0]
+
+
+def split_at(line: LineString, distances: list[float]) -> list[LineString]:
+    """*line* cut into consecutive parts at the given (sorted, inside) distances."""
+    marks = np.array([0.0, *distances, line.length])
+    return list(cut_many(np.array([line], dtype=object), np.zeros(len(marks) - 1, dtype=np.int64), marks[:-1],
+                         marks[1:]))
+
+
+def set_end(line: LineString, xy: tuple[float, float], at_start: bool, replace_within: float) -> LineString:
+    """*line* with its start (or end) at *xy*: the end vertex moved if it is that close, else a vertex added."""
+    target = np.array([xy], dtype=float)
+    keep = np.full((1, 2), np.nan)
+    start, end = (target, keep) if at_start else (keep, target)
+    return with_ends(np.array([line], dtype=object), start, end, replace_within)[0]
+
+
+def project(line: LineString, xy: tuple[float, float]) -> tuple[float, tuple[float, float]]:
+    """Distance along *line* of the point nearest to *xy*, and that point."""
+    along = float(shapely.line_locate_point(line, shapely.Point(xy)))
+    point = shapely.line_interpolate_point(line, along)
+    return along, (point.x, point.y)
+
+
+def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Parts of ``lines[owner[k]]`` from distance ``start[k]`` to ``end[k]`` along it, all at once."""
+    owner = np.asarray(owner, dtype=np.int64)
+    if not len(owner):
+        return np.array([], dtype=object)
+    used, local = np.unique(owner, return_inverse=True)
+    coords, idx = shapely.get_coordinates(lines[used], return_index=True)
+    step = np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]
+    first = np.searchsorted(idx, np.arange(len(used)))
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    cum -= cum[first][idx]
+    count = np.bincount(idx, minlength=len(used))
+    length = cum[first + count - 1]
+    start = np.clip(np.asarray(start, dtype=float), 0.0, length[local])
+    end = np.clip(np.asarray(end, dtype=float), 0.0, length[local])
+    n = len(owner)
+    rep = np.repeat(np.arange(n), count[local])
+    vertex = first[local][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(count[local]) - count[local], count[local])
+    inside = (cum[vertex] > start[rep]) & (cum[vertex] < end[rep])
+    start_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], start))
+    stop_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], end))
+    part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
+    key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
+    xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
+    order = np.lexsort((key, part))
+    return shapely.linestrings(xy[order], indices=part[order])
+
+
+def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, replace_within: float) -> np.ndarray:
+    """*lines* reaching *start_xy*/*end_xy* (NaN: leave that end): moved when that close, else a vertex added."""
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    n = len(lines)
+    first = np.searchsorted(idx, np.arange(n))
+    last = np.searchsorted(idx, np.arange(n), side="right") - 1
+    coords = coords.copy()
+    extra_xy, extra_idx, extra_key = [], [], []
+    for target, vertex, key in ((np.asarray(start_xy, dtype=float), first, -1.0),
+                                (np.asarray(end_xy, dtype=float), last, float(len(coords)))):
+        given = ~np.isnan(target).any(axis=1)
+        near = given & (np.hypot(*(coords[vertex] - target).T) <= replace_within)
+        coords[vertex[near]] = target[near]
+        add = np.flatnonzero(given & ~near)
+        extra_xy.append(target[add])
+        extra_idx.append(add)
+        extra_key.append(np.full(len(add), key))
+    xy = np.vstack([coords, *extra_xy])
+    part = np.concatenate([idx, *extra_idx])
+    key = np.concatenate([np.arange(len(coords), dtype=float), *extra_key])
+    order = np.lexsort((key, part))
+    return shapely.linestrings(xy[order], indices=part[order])

@@ -1,0 +1,187 @@
+"""Snapping staged contractor pipes into the registry's network, as one reviewable, undoable batch.
+
+:func:`snap` reads the staged candidates and the network, asks :mod:`.snap_plan` where
+everything goes, and writes the plan in one change-log batch: new pipes and junctions,
+split pipes, junction types that changed (an end cap that now continues), valves and taps
+moved to the part of a split pipe they are on, and every staged row's new state. With
+``dry_run`` nothing is written and the result shows what would be. Candidates already
+snapped are not staged any more, so a second run finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from ..errors import InputError
+from ..feedback import Feedback, Steps
+from ..registry import Registry
+from ..registry.store import Batch
+from .network import NetworkData, positional
+from .snap_plan import Plan, plan_snap
+from .validate import registry_access
+
+#: Default snapping tolerance (m); phone GPS tracks usually need 10-15 m.
+DEFAULT_TOLERANCE = 5.0
+
+
+@dataclass
+class SnapResult:
+    """What snapping did (or, for a dry run, would do)."""
+
+    candidates: gpd.GeoDataFrame  # candidate_id, state, result_pipe_id, message; geometry as staged
+    pipes: gpd.GeoDataFrame  # new pipes: pipe_id, made_from (candidate or split pipe), from/to node, geometry
+    junctions: gpd.GeoDataFrame  # new junctions
+    splits: gpd.GeoDataFrame  # where existing pipes were split
+    moved: gpd.GeoDataFrame  # existing ends moved (only with allow_move_existing)
+    tolerance: float
+    dry_run: bool
+    batch_id: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        states = self.candidates["state"].value_counts()
+        return {"added": int(states.get("added", 0)), "conflated": int(states.get("conflated", 0)),
+                "rejected": int(states.get("rejected", 0)), "new_pipes": len(self.pipes),
+                "new_junctions": len(self.junctions), "split_pipes": self.splits["pipe_id"].nunique(),
+                "moved_ends": len(self.moved)}
+
+    @property
+    def changes(self) -> gpd.GeoDataFrame:
+        """Every proposed change on one frame (lines and points): change, layer, id, message."""
+        rows = [
+            self.candidates.assign(change=self.candidates["state"], layer="staged_pipes",
+                                   id=self.candidates["candidate_id"]),
+            self.pipes.assign(change="new pipe", layer="pipes", id=self.pipes["pipe_id"],
+                              message="from " + self.pipes["made_from"].astype(str)),
+            self.junctions.assign(change="new junction", layer="junctions", id=self.junctions["node_id"],
+                                  message=self.junctions["node_type"]),
+            self.splits.assign(change="split", layer="pipes", id=self.splits["pipe_id"],
+                               message="split at " + self.splits["node_id"].astype(str)),
+            self.moved.assign(change="moved end", layer="pipes", id=self.moved["pipe_id"]),
+        ]
+        cols = ["change", "layer", "id", "message", "geometry"]
+        frame = pd.concat([r[cols] for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else \
+            pd.DataFrame(columns=cols)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=self.candidates.crs)
+
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """The proposed changes as a GeoPackage: ``snap_lines`` (candidates, new pipes) and ``snap_points``."""
+        out = Path(path)
+        if out.suffix.lower() != ".gpkg":
+            raise InputError(f"{out} must end with .gpkg")
+        if not out.parent.exists():
+            raise InputError(f"folder {out.parent} does not exist; create it first")
+        out.unlink(missing_ok=True)
+        changes = self.changes
+        lines = changes.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+        for name, part, gtype in (("snap_lines", changes[lines], "LineString"), ("snap_points", changes[~lines],
+                                                                                 "Point")):
+            pyogrio.write_dataframe(part.reset_index(drop=True), out, layer=name, driver="GPKG", geometry_type=gtype)
+        return out
+
+
+def snap(registry: Registry | str | os.PathLike, batch: str | None = None, tolerance: float = DEFAULT_TOLERANCE,
+         dry_run: bool = False, allow_move_existing: bool = False, feedback: Feedback | None = None) -> SnapResult:
+    """Snap the staged pipes (of one import *batch*, or all) into the registry's network."""
+    if not tolerance or tolerance <= 0 or tolerance > 100:
+        raise InputError(f"snapping tolerance {tolerance} m must be above 0 and at most 100 m")
+    steps = Steps(feedback, 3)
+    with registry_access(registry, readonly=dry_run) as reg:
+        steps.next("reading the staged pipes and the network")
+        where: dict[str, Any] = {"state": "staged"}
+        if batch:
+            where["import_batch"] = batch
+            if reg.read("staged_pipes", where={"import_batch": batch}).empty:
+                raise InputError(f"no staged pipes come from import batch {batch} in {reg.target}; list the batches "
+                                 "with 'jalnet registry log'")
+        staged = reg.read("staged_pipes", where=where)
+        data = NetworkData.from_registry(reg)
+        steps.next(f"snapping {len(staged)} staged pipe(s) within {tolerance:g} m")
+        plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps)
+        result = _result(plan, staged, data, tolerance, dry_run)
+        if dry_run or plan.empty:
+            steps.done()
+            return result
+        steps.next("writing to the registry")
+        what = f"snap {len(staged)} staged pipe(s)" + (f" of import {batch}" if batch else "") + f" within {tolerance:g} m"
+        with reg.batch("network snap", what) as b:
+            _apply(b, plan, data, staged)
+        result.batch_id = b.id if b.n_changes else None
+    steps.done()
+    return result
+
+
+def _apply(b: Batch, plan: Plan, data: NetworkData, staged: gpd.GeoDataFrame) -> None:
+    crs = data.crs
+    if plan.new_junctions:
+        b.insert("junctions", gpd.GeoDataFrame(plan.new_junctions, geometry="geometry", crs=crs))
+    junctions = data["junctions"]
+    if plan.junction_updates:
+        b.update_many("junctions", _updates(junctions, plan.junction_updates))
+    if plan.junction_deletes:
+        b.delete("junctions", [int(junctions["fid"].iloc[r]) for r in sorted(set(plan.junction_deletes))])
+    if plan.pipe_updates:
+        b.update_many("pipes", _updates(data.pipes, plan.pipe_updates))
+    if plan.new_pipes:
+        rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.new_pipes]
+        b.insert("pipes", gpd.GeoDataFrame(rows, geometry="geometry", crs=crs))
+    for layer, updates in plan.asset_updates.items():
+        b.update_many(layer, _updates(data[layer], updates))
+    rows = {c["position"]: {k: c[k] for k in ("state", "result_pipe_id", "message")} for c in plan.candidates}
+    if rows:
+        b.update_many("staged_pipes", _updates(positional(staged), rows))
+
+
+def _updates(frame: pd.DataFrame, updates: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """An update frame indexed by fid; a column some rows do not change keeps their current value."""
+    columns = sorted({k for u in updates.values() for k in u if k != "geometry"})
+    has_geometry = any("geometry" in u for u in updates.values())
+    records = []
+    for pos, values in updates.items():
+        row = {c: values.get(c, _plain(frame[c].iloc[pos])) for c in columns}
+        if has_geometry:
+            row["geometry"] = values.get("geometry", frame.geometry.iloc[pos])
+        records.append(row)
+    index = pd.Index([int(frame["fid"].iloc[pos]) for pos in updates], name="fid")
+    if has_geometry:
+        return gpd.GeoDataFrame(records, index=index, geometry="geometry", crs=frame.crs)
+    return pd.DataFrame(records, index=index, columns=columns)
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: float, dry_run: bool) -> SnapResult:
+    crs = data.crs
+    staged = positional(staged)
+    cand = pd.DataFrame(plan.candidates, columns=["position", "fid", "candidate_id", "state", "result_pipe_id",
+                                                  "message"])
+    candidates = gpd.GeoDataFrame(cand.drop(columns=["position"]),
+                                  geometry=gpd.GeoSeries(staged.geometry.values[cand["position"].to_numpy(dtype=int)],
+                                                         crs=crs))
+    ids = staged["candidate_id"].astype(str).to_numpy()
+    pipe_ids = data.pipes["pipe_id"].astype(str).to_numpy()
+    made = [ids[r["_candidate"]] if "_candidate" in r else f"split of {pipe_ids[r['_split_of']]}" for r in plan.new_pipes]
+    pipes = _frame([{"pipe_id": r["pipe_id"], "made_from": m, "from_node": r.get("from_node"),
+                     "to_node": r.get("to_node"), "diameter_mm": r.get("diameter_mm"), "material": r.get("material"),
+                     "geometry": r["geometry"]} for r, m in zip(plan.new_pipes, made)],
+                   ["pipe_id", "made_from", "from_node", "to_node", "diameter_mm", "material"], crs)
+    junctions = _frame(plan.new_junctions, ["node_id", "scheme_id", "node_type"], crs)
+    splits = _frame(plan.splits, ["pipe_id", "node_id"], crs)
+    moved = _frame(plan.moved, ["pipe_id", "end", "distance_m", "message"], crs)
+    return SnapResult(candidates, pipes, junctions, splits, moved, tolerance, dry_run)
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str], crs: Any) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows, columns=[*columns, "geometry"])
+    return gpd.GeoDataFrame(frame.drop(columns=["geometry"]), geometry=gpd.GeoSeries(list(frame["geometry"]), crs=crs))

@@ -1,0 +1,293 @@
+"""Snapping staged contractor pipes into a registry network: targets, splits, gaps, overshoots, conflation, undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point
+from topology_nets import base, make_registry, pipe, stage, variant
+
+from jalnet.errors import InputError
+from jalnet.registry import content_digest, open_registry
+from jalnet.topology import snap, validate
+
+
+@pytest.fixture
+def reg_path(tmp_path: Path) -> str:
+    return make_registry(str(tmp_path / "net.gpkg"), base())
+
+
+def read(path: str, layer: str):
+    with open_registry(path, readonly=True) as reg:
+        return reg.read(layer)
+
+
+def by_id(frame, key: str):
+    return frame.set_index(key)
+
+
+def digest(path: str, log: bool = True) -> dict[str, str]:
+    with open_registry(path, readonly=True) as reg:
+        return content_digest(reg, include_log=log)
+
+
+def test_end_goes_to_the_node_of_highest_priority(tmp_path: Path) -> None:
+    layers = variant()
+    layers["tanks"].append({"tank_id": "T2", "scheme_id": "S1", "tank_type": "GSR", "geometry": Point(106, 101)})
+    path = make_registry(str(tmp_path / "p.gpkg"), layers)
+    # starts 3 m from end cap J4 and 3.2 m from tank T2: the tank wins
+    stage(path, [{"geometry": LineString([(103, 100), (103, 180)])}])
+    result = snap(path, tolerance=5)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added" and "tank T2" in row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert new.geometry.coords[0] == pytest.approx((106, 101))
+    junctions = by_id(read(path, "junctions"), "node_id")
+    assert junctions.loc[new.from_node].geometry.equals(Point(106, 101))
+    assert junctions.loc[new.from_node, "node_type"] == "junction"
+    assert junctions.loc[new.to_node, "node_type"] == "end_cap"  # the far end is free
+    assert junctions.loc["J4", "node_type"] == "end_cap"  # untouched
+
+
+def test_end_goes_to_a_node_before_a_pipe(reg_path: str) -> None:
+    # starts on P3 (0 m) but 4 m from its end node J4: nodes come first
+    stage(reg_path, [{"geometry": LineString([(100, 96), (160, 140)]), "diameter_mm": 90.0}])
+    result = snap(reg_path, tolerance=5)
+    new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
+    assert new.from_node == "J4" and new.geometry.coords[0] == (100, 100)
+    assert len(read(reg_path, "pipes")) == 4  # P3 not split
+    assert by_id(read(reg_path, "junctions"), "node_id").loc["J4", "node_type"] == "junction"  # no longer an end
+
+
+def test_valve_in_the_middle_of_a_pipe_beats_the_pipe(tmp_path: Path) -> None:
+    layers = variant(valves=[{"valve_id": "V1", "scheme_id": "S1", "valve_type": "sluice", "pipe_id": "P3",
+                              "geometry": Point(100, 54)}])
+    path = make_registry(str(tmp_path / "v.gpkg"), layers)
+    stage(path, [{"geometry": LineString([(101, 50), (160, 50)])}])
+    snap(path, tolerance=5)
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    assert pipes.loc["P3"].geometry.coords[-1] == pytest.approx((100, 54))  # split at the valve
+    assert len(pipes) == 5
+
+
+def test_end_onto_a_pipe_splits_it_with_a_junction(tmp_path: Path) -> None:
+    layers = variant()
+    layers["fhtc"].append({"fhtc_id": "F2", "scheme_id": "S1", "pipe_id": "P2", "geometry": Point(180, 10)})
+    path = make_registry(str(tmp_path / "s.gpkg"), layers)
+    before = by_id(read(path, "pipes"), "pipe_id").loc["P2"].geometry
+    stage(path, [{"geometry": LineString([(150, 3), (150, 60)])}])
+    result = snap(path, tolerance=5)
+    assert result.counts["split_pipes"] == 1 and result.counts["new_junctions"] == 2
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    new_id = result.candidates["result_pipe_id"].iloc[0]
+    [part_id] = [p for p in pipes.index if p not in ("P1", "P2", "P3", new_id)]
+    p2, part = pipes.loc["P2"], pipes.loc[part_id]
+    assert p2.geometry.coords[-1] == pytest.approx((150, 0)) and part.geometry.coords[0] == pytest.approx((150, 0))
+    assert shapely.union_all([p2.geometry, part.geometry]).equals(before)  # split, not moved
+    assert p2.to_node == part.from_node and part.to_node == "J3"
+    assert p2.length_m + part.length_m == pytest.approx(99.0)  # reported length shared in proportion
+    assert pipes.loc[new_id].from_node == p2.to_node
+    junctions = by_id(read(path, "junctions"), "node_id")
+    assert junctions.loc[p2.to_node, "node_type"] == "junction"
+    assert by_id(read(path, "fhtc"), "fhtc_id").loc["F2", "pipe_id"] == part_id  # the tap follows its part
+    assert validate(path).findings.empty
+
+
+def test_pieces_of_one_walk_are_joined_across_the_gap(reg_path: str) -> None:
+    stage(reg_path, [
+        {"source_ref": "trk 1 'BR' [piece 1/2]", "geometry": LineString([(200, 2), (240, 2), (260, 3)])},
+        {"source_ref": "trk 1 'BR' [piece 2/2]", "geometry": LineString([(295, 4), (330, 5)])},
+    ])
+    result = snap(reg_path, tolerance=5)
+    assert list(result.candidates["state"]) == ["added", "added"]
+    assert result.candidates["result_pipe_id"].nunique() == 1
+    new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
+    assert new.geometry.coords[0] == (200, 0) and new.geometry.coords[-1] == pytest.approx((330, 5))
+    assert "35 m gap" in result.candidates["message"].iloc[0]
+
+
+def test_free_ends_of_two_walks_meet_at_one_junction(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(200, 3), (200, 80)])},
+                     {"geometry": LineString([(202, 82), (280, 82)])}])
+    result = snap(reg_path, tolerance=5)
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.from_node
+    assert a.geometry.coords[-1] == b.geometry.coords[0]
+    found = validate(reg_path, rules=["Topology", "Connectivity"]).findings
+    assert list(found["rule"]) == ["NET-025"]  # two walks with the same attributes meet: a note, not an error
+
+
+def test_overshoot_across_a_pipe_is_trimmed(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(150, -3), (150, 60)])}])
+    result = snap(reg_path, tolerance=5)
+    assert "trimmed 3.0 m overshoot at the start across P2" in result.candidates["message"].iloc[0]
+    new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
+    assert new.geometry.coords[0] == pytest.approx((150, 0))
+    assert new.geometry.length == pytest.approx(60)
+    assert validate(reg_path, rules=["NET-012", "NET-013", "NET-020"]).findings.empty
+
+
+def test_overshoot_past_a_node_is_trimmed(reg_path: str) -> None:
+    # comes up from the south, passes end cap J3 (200,0) by 3 m and stops
+    stage(reg_path, [{"geometry": LineString([(200, -80), (200, -20), (200, 3)])}])
+    result = snap(reg_path, tolerance=5)
+    new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
+    assert new.geometry.coords[-1] == (200, 0) and new.to_node == "J3"
+    assert new.geometry.length == pytest.approx(80)
+
+
+def test_a_track_repeating_a_pipe_is_conflated(tmp_path: Path) -> None:
+    layers = variant()
+    pipe(layers, "P3")["material"] = None
+    path = make_registry(str(tmp_path / "c.gpkg"), layers)
+    walked = LineString([(101.5, 98), (99, 70), (101.2, 40), (98.8, 10), (100.5, -2)])  # P3 walked back, noisy
+    stage(path, [{"geometry": walked, "material": "HDPE"}])
+    result = snap(path, tolerance=5)
+    [row] = result.candidates.itertuples()
+    assert row.state == "conflated" and row.result_pipe_id == "P3"
+    assert "filled material" in row.message
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    assert len(pipes) == 3 and pipes.loc["P3", "material"] == "HDPE"
+    assert pipes.loc["P3"].geometry.equals(LineString([(100, 0), (100, 100)]))
+    staged = read(path, "staged_pipes")
+    assert staged["state"].tolist() == ["conflated"] and staged["result_pipe_id"].tolist() == ["P3"]
+
+
+def test_two_tracks_of_the_same_new_pipe_give_one_pipe(reg_path: str) -> None:
+    line = [(200, 0), (200, 60), (260, 60)]
+    stage(reg_path, [{"geometry": LineString(line)},
+                     {"geometry": LineString([(x + 1.5, y - 1) for x, y in line])}])
+    result = snap(reg_path, tolerance=5)
+    assert sorted(result.candidates["state"]) == ["added", "conflated"]
+    assert result.candidates["result_pipe_id"].nunique() == 1
+    assert len(read(reg_path, "pipes")) == 4
+
+
+def _near_miss_registry(tmp_path: Path) -> str:
+    layers = variant()
+    layers["pipes"].append({**pipe(layers, "P2"), "pipe_id": "P9", "from_node": None, "to_node": "J9",
+                            "geometry": LineString([(150, 2.5), (150, 60)])})
+    layers["junctions"].append({"node_id": "J9", "scheme_id": "S1", "node_type": "end_cap", "geometry": Point(150, 60)})
+    return make_registry(str(tmp_path / "m.gpkg"), layers)
+
+
+def test_existing_geometry_moves_only_when_allowed(tmp_path: Path) -> None:
+    path = _near_miss_registry(tmp_path)
+    assert len(validate(path, rules=["NET-022"]).findings) == 1
+    before = digest(path)
+    result = snap(path, tolerance=5)
+    assert result.batch_id is None and digest(path) == before  # nothing staged, nothing moved
+    old = by_id(read(path, "pipes"), "pipe_id")
+    result = snap(path, tolerance=5, allow_move_existing=True)
+    assert result.counts["moved_ends"] == 1 and result.batch_id
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    assert pipes.loc["P9"].geometry.coords[0] == pytest.approx((150, 0))
+    assert pipes.loc["P9"].geometry.coords[-1] == (150, 60)
+    for pid in ("P1", "P3"):
+        assert pipes.loc[pid].geometry.equals(old.loc[pid].geometry)
+    assert validate(path, rules=["Topology", "Connectivity"]).findings.empty
+
+
+def test_dry_run_writes_nothing(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(150, 3), (150, 60)])}])
+    before = digest(reg_path)
+    result = snap(reg_path, tolerance=5, dry_run=True)
+    assert digest(reg_path) == before
+    assert result.dry_run and result.batch_id is None
+    assert result.counts["added"] == 1 and result.counts["split_pipes"] == 1
+    changes = result.changes
+    assert {"added", "new pipe", "new junction", "split"} <= set(changes["change"])
+    assert changes.crs.to_epsg() == 32646
+
+
+def test_second_run_changes_nothing_and_undo_restores_exactly(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(150, 3), (150, 60)])},
+                     {"geometry": LineString([(103, 100), (103, 160)])}])
+    before = digest(reg_path, log=False)
+    first = snap(reg_path, tolerance=5)
+    after_first = digest(reg_path)
+    second = snap(reg_path, tolerance=5)
+    assert second.batch_id is None and second.candidates.empty
+    assert digest(reg_path) == after_first
+    with open_registry(reg_path) as reg:
+        assert reg.batches().set_index("batch_id").loc[first.batch_id, "tool"] == "network snap"
+        reg.undo(first.batch_id)
+    assert digest(reg_path, log=False) == before
+
+
+def test_bad_candidates_are_rejected_and_odd_values_left_out(reg_path: str) -> None:
+    stage(reg_path, [
+        {"geometry": LineString([(300, 300), (300.2, 300.1)])},
+        {"geometry": LineString([(200, 3), (200, 80)]), "material": "Plastic", "diameter_mm": 5000.0},
+    ])
+    result = snap(reg_path, tolerance=5)
+    rows = result.candidates.set_index("candidate_id")
+    assert rows.loc["IMP-1-L0001", "state"] == "rejected" and "0.22 m long" in rows.loc["IMP-1-L0001", "message"]
+    assert rows.loc["IMP-1-L0002", "state"] == "added"
+    assert "material 'Plastic' is not a pipe material code" in rows.loc["IMP-1-L0002", "message"]
+    assert "diameter_mm 5000 is outside" in rows.loc["IMP-1-L0002", "message"]
+    new = by_id(read(reg_path, "pipes"), "pipe_id").loc[rows.loc["IMP-1-L0002", "result_pipe_id"]]
+    assert pd.isna(new.material) and pd.isna(new.diameter_mm)
+    assert new.scheme_id == "S1"  # taken from the node it joins
+    found = validate(reg_path)
+    assert set(found.findings["rule"]) == {"NET-040", "NET-041"}
+
+
+def test_only_the_given_import_batch_is_snapped(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(150, 3), (150, 60)])}], batch="IMP-1")
+    stage(reg_path, [{"geometry": LineString([(103, 100), (103, 160)])}], batch="IMP-2")
+    result = snap(reg_path, batch="IMP-2", tolerance=5)
+    assert list(result.candidates["candidate_id"]) == ["IMP-2-L0001"]
+    assert read(reg_path, "staged_pipes").set_index("candidate_id")["state"].to_dict() == {
+        "IMP-1-L0001": "staged", "IMP-2-L0001": "added"}
+    with pytest.raises(InputError, match="no staged pipes come from import batch NOPE"):
+        snap(reg_path, batch="NOPE")
+    with pytest.raises(InputError, match="tolerance"):
+        snap(reg_path, tolerance=0)
+
+
+def test_end_cap_continued_with_another_size_becomes_a_reducer(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(202, 1), (245, 1)]), "diameter_mm": 90.0}])
+    snap(reg_path, tolerance=5)
+    assert by_id(read(reg_path, "junctions"), "node_id").loc["J3", "node_type"] == "reducer"
+    assert validate(reg_path).findings.empty
+
+
+def test_new_pipe_ids_continue_the_registry_numbering(tmp_path: Path) -> None:
+    from jalnet.topology.ids import next_ids
+
+    assert next_ids(["P-0001", "P-0041", "X7"], 2, "P-") == ["P-0042", "P-0043"]
+    assert next_ids([], 1, "J-") == ["J-0001"]
+    assert next_ids(["P1", "P2", "P3"], 1, "P-") == ["P4"]
+
+
+def test_snap_validate_and_undo_on_both_stores(registry_target: str) -> None:
+    """The same loop on a GeoPackage and on PostGIS (the registry API is the same)."""
+    make_registry(registry_target, variant())
+    stage(registry_target, [{"geometry": LineString([(150, 3), (150, 60)])}])
+    before = digest(registry_target, log=False)
+    result = snap(registry_target, tolerance=5)
+    assert result.counts["split_pipes"] == 1
+    assert validate(registry_target).findings.empty
+    with open_registry(registry_target) as reg:
+        reg.undo(result.batch_id)
+    assert digest(registry_target, log=False) == before
+
+
+def test_cancel_midway_writes_nothing(reg_path: str) -> None:
+    from jalnet.errors import Canceled
+    from jalnet.feedback import NullFeedback
+
+    class StopHalfway(NullFeedback):
+        def is_canceled(self) -> bool:
+            return self.progress > 40
+
+    stage(reg_path, [{"geometry": LineString([(150, 3), (150, 60)])}])
+    before = digest(reg_path)
+    with pytest.raises(Canceled):
+        snap(reg_path, tolerance=5, feedback=StopHalfway())
+    assert digest(reg_path) == before
