@@ -1,0 +1,43 @@
+"""The demo, end to end: its three outputs exist and its QGIS project opens with working layers."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
+
+from jalnet.demo import run_demo
+from jalnet.registry import open_registry
+
+pytestmark = pytest.mark.qgis
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, qgis_app):
+    return run_demo(tmp_path_factory.mktemp("demo") / "out")
+
+
+def test_demo_writes_registry_summary_and_project(demo) -> None:
+    assert demo.registry.exists() and demo.summary.exists() and demo.project is not None and demo.project.exists()
+    with open_registry(demo.registry, readonly=True) as reg:
+        # the sample scheme plus the contractor branches the tracks loop snapped in
+        assert reg.count("fhtc") == 430
+        assert reg.count("pipes") > 41
+        assert (reg.read("staged_pipes")["state"] != "staged").all()
+        assert reg.count("boreholes") == 5
+    html = demo.summary.read_text(encoding="utf-8")
+    for heading in ("Schemes", "Pipes by material and diameter", "Change log"):
+        assert f"<h2>{heading}</h2>" in html
+
+
+def test_demo_project_opens_with_valid_styled_layers(demo) -> None:
+    project = QgsProject()
+    assert project.read(str(demo.project))
+    layers = list(project.mapLayers().values())
+    names = {lyr.name() for lyr in layers}
+    assert all(lyr.isValid() for lyr in layers), [lyr.name() for lyr in layers if not lyr.isValid()]
+    assert any(isinstance(lyr, QgsRasterLayer) for lyr in layers)  # DEM, flood depth
+    pipes = [lyr for lyr in layers if isinstance(lyr, QgsVectorLayer) and lyr.name() == "Pipes"]
+    assert len(pipes) == 1 and pipes[0].featureCount() > 41
+    assert pipes[0].renderer().type() == "categorizedSymbol"
+    assert project.crs().authid() == "EPSG:32646"
+    assert len(names) >= 20
