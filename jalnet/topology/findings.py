@@ -25,6 +25,7 @@ import pyogrio
 import shapely
 
 from ..errors import InputError
+from ..outputs import GPKG_DATASET_OPTIONS
 from .rules import RULES, SEVERITIES
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -162,23 +163,27 @@ def write_findings(result: ValidationResult, path: str | os.PathLike) -> Path:
         lines = frame[is_line].copy()
         lines = lines.set_geometry(gpd.GeoSeries(_multi(lines.geometry.values), index=lines.index, crs=frame.crs))
         for name, layer, gtype in ((POINT_LAYER, points, "Point"), (LINE_LAYER, lines, "MultiLineString")):
-            pyogrio.write_dataframe(layer.reset_index(drop=True), tmp, layer=name, driver="GPKG", geometry_type=gtype,
-                                    layer_options={"DESCRIPTION": f"JalNet network validation findings ({gtype})"})
+            write_layer(layer.reset_index(drop=True), tmp, name, geometry_type=gtype,
+                        layer_options={"DESCRIPTION": f"JalNet network validation findings ({gtype})"})
         catalogue = pd.DataFrame([{"rule": r.code, "severity": r.severity, "group": r.group, "title": r.title,
                                    "description": r.description, "parameters": ", ".join(r.params)}
                                   for r in RULES.values()])
-        pyogrio.write_dataframe(catalogue, tmp, layer="rules", driver="GPKG")
+        write_layer(catalogue, tmp, "rules")
         run = {"registry": result.registry or "", "scheme": result.scheme or "(all)",
                "validated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                "rules": ",".join(result.rules), "params": json.dumps(result.params, sort_keys=True),
                "accepted_exceptions": str(result.accepted), **{k: str(v) for k, v in result.counts.items()}}
-        pyogrio.write_dataframe(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp,
-                                layer="validation_run", driver="GPKG")
+        write_layer(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp, "validation_run")
         _embed_styles(tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+def write_layer(frame: pd.DataFrame, path: Path, layer: str, **options: Any) -> None:
+    """One layer into a GeoPackage output (GeoPackage 1.2, which QGIS 3.22's GDAL reads without warnings)."""
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", dataset_options=GPKG_DATASET_OPTIONS, **options)
 
 
 def _multi(geoms: np.ndarray) -> np.ndarray:
@@ -213,7 +218,7 @@ def _embed_styles(path: Path) -> None:
                      "useAsDefault": True, "description": "JalNet findings by severity", "owner": "", "ui": "",
                      "update_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
     if rows:
-        pyogrio.write_dataframe(pd.DataFrame(rows), path, layer="layer_styles", driver="GPKG")
+        write_layer(pd.DataFrame(rows), path, "layer_styles")
 
 
 def read_findings(path: str | os.PathLike) -> gpd.GeoDataFrame:

@@ -18,12 +18,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..registry import Registry
 from ..registry.store import Batch
+from .findings import write_layer
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
 from .validate import registry_access
@@ -85,7 +85,7 @@ class SnapResult:
         lines = changes.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
         for name, part, gtype in (("snap_lines", changes[lines], "LineString"), ("snap_points", changes[~lines],
                                                                                  "Point")):
-            pyogrio.write_dataframe(part.reset_index(drop=True), out, layer=name, driver="GPKG", geometry_type=gtype)
+            write_layer(part.reset_index(drop=True), out, name, geometry_type=gtype)
         return out
 
 
