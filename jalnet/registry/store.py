@@ -33,7 +33,7 @@ from . import schema
 from .gpkg import GpkgBackend, q
 from .postgis import PostgisBackend, is_postgis_target
 from .schema import LAYERS, SCHEMA_VERSION, Layer
-from .values import check_required, check_unique, normalise_column, normalise_geometry, to_json
+from .values import check_required, check_unique, normalise_column, normalise_geometry, plain, to_json
 
 _CHUNK = 500
 
@@ -239,7 +239,7 @@ class Registry:
             got, columns, geoms = self._select(lyr, where, chunk)
             wkbs = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if lyr.geometry else [None] * len(got)
             for k, fid in enumerate(got):
-                attrs = {n: _plain(columns[n].iloc[k]) for n in lyr.field_names}
+                attrs = {n: plain(columns[n].iloc[k]) for n in lyr.field_names}
                 out[fid] = (attrs, wkbs[k])
         return out
 
@@ -356,14 +356,6 @@ def _unhex(value: Any) -> bytes | None:
     return bytes.fromhex(value) if isinstance(value, str) and value else None
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _from_db(ftype: str, values: Sequence[Any]) -> pd.Series:
     """Database values to the pandas dtype of the field type, identical from both stores."""
     if ftype == "INTEGER":
@@ -459,7 +451,7 @@ class Batch:
             old_attrs, old_wkb = current[fid]
             attrs = dict(old_attrs)
             for n, col in new_values.items():
-                attrs[n] = _plain(col.iloc[k])
+                attrs[n] = plain(col.iloc[k])
             wkb = shapely.to_wkb(geoms[k], byte_order=1, output_dimension=2) if geoms is not None else old_wkb
             self._set(lyr, fid, attrs, wkb, old=(old_attrs, old_wkb))
 
@@ -615,7 +607,7 @@ def _username() -> str:
 
 
 def _db_values(series: pd.Series) -> list[Any]:
-    return [_plain(v) for v in series.tolist()]
+    return [plain(v) for v in series.tolist()]
 
 
 def _records(lyr: Layer, values: dict[str, pd.Series], n: int) -> list[dict[str, Any]]:
@@ -766,7 +758,7 @@ def content_digest(registry: Registry, include_log: bool = True) -> dict[str, st
         digest = hashlib.sha256()
         wkbs = shapely.to_wkb(geoms, byte_order=1, output_dimension=2, hex=True) if lyr.geometry else None
         for k, fid in enumerate(fids):
-            attrs = {n: _plain(columns[n].iloc[k]) for n in lyr.field_names}
+            attrs = {n: plain(columns[n].iloc[k]) for n in lyr.field_names}
             digest.update(f"{fid}\t{to_json(attrs)}\t{wkbs[k] if wkbs is not None else ''}\n".encode())
         out[name] = digest.hexdigest()
     return out

@@ -216,16 +216,15 @@ def normalise_geometry(layer: Layer, geoms: np.ndarray, frame: pd.DataFrame) -> 
 
 def to_json(values: dict[str, Any]) -> str:
     """Attribute values as JSON for the change log (NaN/NA as null)."""
-    return json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False, sort_keys=True)
+    return json.dumps({k: plain(v) for k, v in values.items()}, ensure_ascii=False, sort_keys=True)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A database/JSON-ready Python value: NULL-likes (None, NA, NaT, NaN) become None, numpy scalars Python ones."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
     return value

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..registry import Registry
 from ..registry.store import Batch
+from ..registry.values import plain
 from .findings import write_layer
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
@@ -147,7 +147,7 @@ def _updates(frame: pd.DataFrame, updates: dict[int, dict[str, Any]]) -> pd.Data
     has_geometry = any("geometry" in u for u in updates.values())
     records = []
     for pos, values in updates.items():
-        row = {c: values.get(c, _plain(frame[c].iloc[pos])) for c in columns}
+        row = {c: values.get(c, plain(frame[c].iloc[pos])) for c in columns}
         if has_geometry:
             row["geometry"] = values.get("geometry", frame.geometry.iloc[pos])
         records.append(row)
@@ -155,10 +155,6 @@ def _updates(frame: pd.DataFrame, updates: dict[int, dict[str, Any]]) -> pd.Data
     if has_geometry:
         return gpd.GeoDataFrame(records, index=index, geometry="geometry", crs=frame.crs)
     return pd.DataFrame(records, index=index, columns=columns)
-
-
-def _plain(value: Any) -> Any:
-    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: float, dry_run: bool) -> SnapResult:
