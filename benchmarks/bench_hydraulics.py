@@ -16,10 +16,11 @@ Target: build + write-back at most 20 % of the EPANET run.
 
 Part 2, scaling: N generated village schemes (20 junctions, 25 pipes, 60 taps each) in one
 registry, the peak-hour scenario of every scheme run on a local Dask cluster with 1 and with 2
-workers. Target: near-linear scaling.
+workers. Target: near-linear scaling. Next to it, the machine's own ceiling: the speed-up two
+processes of a pure CPU task get here (virtual cores shared with other machines give less than 2x).
 
 Every part runs in its own process, so each peak memory (ru_maxrss) is its own; times are the
-median of --repeat runs.
+best of --repeat runs (the same for every route).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,12 +43,13 @@ SCHEME = "NET6"
 
 
 def _timed(func, repeat: int) -> float:
+    """Best of *repeat* runs: on a shared machine the others measure the neighbours, not the code."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def part(name: str, workdir: Path, repeat: int, workers: int = 1) -> dict:
@@ -115,6 +116,31 @@ def part(name: str, workdir: Path, repeat: int, workers: int = 1) -> dict:
     return out
 
 
+def _spin(_: int) -> float:
+    """A pure-Python CPU task (no I/O, no shared memory)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(15_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def cpu_ceiling(repeat: int = 3) -> float:
+    """Speed-up this machine gives two copies of a pure CPU task on two processes: the most any
+    two-worker run can reach here (shared or hyper-threaded cores give less than 2x)."""
+    import multiprocessing
+
+    best = 0.0
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [0, 0])  # warm up both processes
+        for _ in range(repeat):
+            one = _spin(0)
+            start = time.perf_counter()
+            pool.map(_spin, [0, 1])
+            best = max(best, 2 * one / (time.perf_counter() - start))
+    return best
+
+
 def run_part(name: str, workdir: Path, repeat: int, workers: int = 1) -> dict:
     cmd = [sys.executable, __file__, "--part", name, "--workdir", str(workdir), "--repeat", str(repeat),
            "--workers", str(workers)]
@@ -151,7 +177,7 @@ def setup(workdir: Path, schemes: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--schemes", type=int, default=1000, help="generated schemes for the scaling part")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions per timing (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per timing (best of)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "jalnet_bench_hydraulics")
     parser.add_argument("--skip-scaling", action="store_true", help="only part 1 (Net6)")
     parser.add_argument("--part", help=argparse.SUPPRESS)
@@ -189,6 +215,7 @@ def main() -> int:
     one = run_part("scale", args.workdir, 1, workers=1)
     two = run_part("scale", args.workdir, 1, workers=2)
     speedup = one["seconds"] / two["seconds"]
+    ceiling = cpu_ceiling()
     print(f"\nPart 2: {args.schemes} generated schemes, peak hour, local Dask cluster")
     print(f"  {'workers':<8} {'seconds':>8} {'ms/scheme':>10} {'runs':>6} {'failures':>8} {'peak MB':>8}")
     for r in (one, two):
@@ -196,6 +223,8 @@ def main() -> int:
               f"{r['failures']:8d} {r['peak_mb']:8.0f}")
     print(f"  speed-up with 2 workers: {speedup:.2f}x (parallel efficiency {100 * speedup / 2:.0f}%; "
           f"{os.cpu_count()} CPU cores on this machine)")
+    print(f"  this machine's ceiling: a pure-Python CPU task runs {ceiling:.2f}x faster on 2 processes than on 1, "
+          f"so the run reaches {100 * speedup / ceiling:.0f}% of what its 2 cores give")
     return 0
 
 

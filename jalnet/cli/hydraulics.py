@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
     report = run_all(args.registry, schemes=args.scheme or None, scenarios=scenarios, out=args.out, dem=args.dem,
                      params=parse_params(args.param), norms=args.norms, engine=engine, address=args.scheduler,
                      workers=args.workers, feedback=fb, start=args.start)
-    rows = [r.summary for r in report.results]
+    rows = [dict(r) for r in report.summaries]
     columns = ["scheme_id", "scenario", "households", "households_inadequate", "pressure_min_m", "pressure_max_m",
                "velocity_max_ms", "errors", "warnings"]
     for row in rows:

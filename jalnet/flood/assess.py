@@ -20,7 +20,7 @@ import pyogrio
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..outputs import GPKG_DATASET_OPTIONS
+from ..outputs import GPKG_DATASET_OPTIONS, staged_write
 from ..registry import Registry, open_registry
 from .assets import Assets, read_assets
 from .events import FloodEvent, OpenEvent, open_event
@@ -244,9 +244,10 @@ def write_outputs(result: FloodAssessment, out: Path, report: Path | None = None
     try:
         tmp = _temp_next_to(out)
         staged.append((tmp, out))
-        for name, frame in output_tables(result).items():
-            pyogrio.write_dataframe(_writable(frame), tmp, layer=name, driver="GPKG",
-                                    dataset_options=GPKG_DATASET_OPTIONS)
+        with staged_write():
+            for name, frame in output_tables(result).items():
+                pyogrio.write_dataframe(_writable(frame), tmp, layer=name, driver="GPKG",
+                                        dataset_options=GPKG_DATASET_OPTIONS)
         if summary is not None:
             tmp = _temp_next_to(summary)
             staged.append((tmp, summary))

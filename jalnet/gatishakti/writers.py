@@ -9,16 +9,13 @@ placemark name. pyogrio's low-level writer is used because it keeps those widths
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pyogrio
 import shapely
 from pyogrio.raw import write
 
-from ..outputs import GPKG_DATASET_OPTIONS
+from ..outputs import GPKG_DATASET_OPTIONS, gdal_config
 from .preflight import MappedLayer
 from .profile import FieldSpec
 
@@ -67,7 +64,7 @@ def _write(path: Path, layer: MappedLayer, driver: str, names: list[str], text_d
 
 def write_gpkg(path: Path, layers: list[MappedLayer]) -> None:
     """All layers in one GeoPackage, each with its title and abstract in gpkg_contents."""
-    with _config({"OGR_SQLITE_SYNCHRONOUS": "OFF"}):  # a scratch file: it is zipped, then deleted
+    with gdal_config({"OGR_SQLITE_SYNCHRONOUS": "OFF"}):  # a scratch file: it is zipped, then deleted
         for layer in layers:
             spec = layer.spec
             _write(path, layer, "GPKG", [f.name for f in spec.exported], dataset_options=GPKG_DATASET_OPTIONS,
@@ -105,13 +102,3 @@ def write_kml(folder: Path, layer: MappedLayer) -> Path:
 
 _NAME_COLUMN = "jalnet_placemark_name"
 _NO_FIELD = "jalnet_no_such_field"
-
-
-@contextmanager
-def _config(options: dict[str, str]) -> Iterator[None]:
-    before = {k: pyogrio.get_gdal_config_option(k) for k in options}
-    pyogrio.set_gdal_config_options(options)
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(before)

@@ -29,6 +29,7 @@ from shapely.ops import substring
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..gcpause import paused_gc
 from ..registry import Registry, open_registry
 from . import demand as demand_mod
 from .dem import sample_bilinear
@@ -175,15 +176,24 @@ def load_schemes(reg: Registry, schemes: list[str]) -> dict[str, SchemeData]:
     frames = {name: reg.read(name, where=where) for name in SCHEME_LAYERS}
     rows = reg.read("schemes", where=where)
     extras = read_extras(reg, list(schemes))
+    by_scheme = {name: _by_scheme(frame, schemes) for name, frame in frames.items()}
     out = {}
     for scheme in schemes:
-        layers = {name: frame[frame["scheme_id"] == scheme] for name, frame in frames.items()}
+        layers = {name: groups[scheme] for name, groups in by_scheme.items()}
         match = rows[rows["scheme_id"] == scheme]
         row = None
         if not match.empty:
             row = match.astype(object).where(match.notna(), None).iloc[0].to_dict()
         out[scheme] = SchemeData(scheme, row, layers, extras[scheme], reg.crs)
     return out
+
+
+def _by_scheme(frame: gpd.GeoDataFrame, schemes: list[str]) -> dict[str, gpd.GeoDataFrame]:
+    """A layer read for *schemes*, split by scheme in one pass."""
+    if len(schemes) == 1:
+        return {schemes[0]: frame}  # the read already kept only this scheme
+    groups = {key: frame.iloc[rows] for key, rows in frame.groupby("scheme_id", sort=False).indices.items()}
+    return {s: groups.get(s, frame.iloc[0:0]) for s in schemes}
 
 
 def scheme_ids(reg: Registry) -> list[str]:
@@ -220,8 +230,8 @@ def build_from_data(data: SchemeData, dem: str | os.PathLike | None = None,
         params = BuildParams.from_dict(params)
     if all(data.layers[n].empty for n in ("pipes", "junctions")) and data.row is None:
         raise InputError(f"scheme '{data.scheme}' is not in the registry (no schemes row, junctions or pipes)")
-    builder = _Builder(data, dem, params, feedback)
-    return builder.build()
+    with paused_gc():
+        return _Builder(data, dem, params, feedback).build()
 
 
 # =========================================================================================
@@ -241,6 +251,7 @@ class _Builder:
         model = self.x.model or {}
         self.headloss = self.p.headloss or model.get("headloss") or "H-W"
         self.native_pumps: list[str] = []
+        self._snap_nodes: tuple[list[str], np.ndarray] | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def _in_service(self, name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -346,8 +357,7 @@ class _Builder:
         # tanks and sources placed on a junction, that no pipe names, stand in for that junction
         absorb: dict[int, str] = {}
         candidates = [("tanks", T, "tank_id")] + [("sources", S[~S["source_id"].isin(pumped)], "source_id")]
-        jxy = np.column_stack([shapely.get_x(J.geometry.values), shapely.get_y(J.geometry.values)]) if len(J) else \
-            np.zeros((0, 2))
+        jxy = shapely.get_coordinates(np.asarray(J.geometry.values)) if len(J) else np.zeros((0, 2))
         for layer, frame, key in candidates:
             for row in frame.itertuples():
                 asset_id = getattr(row, key)
@@ -470,20 +480,23 @@ class _Builder:
         self._register_node(name, "tanks", row.tank_id, row.geometry, "Tank")
 
     # -- pipes ----------------------------------------------------------------------------------
-    def _end(self, pipe_id: str, given: Any, point: Point) -> str:
-        """The model node at one end of a pipe: the named node, else the node its end is snapped to."""
+    def _end(self, pipe_id: str, given: Any, point: np.ndarray) -> str:
+        """The model node at one end of a pipe: the named node, else the node its end (x, y) is snapped to."""
         if isinstance(given, str) and given:
             if given not in self.lookup:
                 raise InputError(f"pipe {pipe_id} ends at node {given}, which is not a junction, tank or source of "
                                  f"scheme {self.data.scheme} in service; add the node or correct from_node/to_node")
             return self.lookup[given]
-        names = list(self.report.node_xy)
-        xy = np.array([self.report.node_xy[n] for n in names])
-        d = np.hypot(xy[:, 0] - point.x, xy[:, 1] - point.y)
+        if self._snap_nodes is None:  # every node is in by now
+            listed = list(self.report.node_xy)
+            self._snap_nodes = (listed, np.array([self.report.node_xy[n] for n in listed]).reshape(-1, 2))
+        names, xy = self._snap_nodes
+        x, y = float(point[0]), float(point[1])
+        d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
         k = int(np.argmin(d))
         if d[k] > self.p.snap_tolerance_m:
             raise InputError(
-                f"pipe {pipe_id}: its end at ({point.x:.2f}, {point.y:.2f}) is {d[k]:.2f} m from the nearest node "
+                f"pipe {pipe_id}: its end at ({x:.2f}, {y:.2f}) is {d[k]:.2f} m from the nearest node "
                 f"({self.report.node_assets[names[k]][1]}); snap the network (jalnet network) or fill from_node/to_node"
             )
         return names[k]
@@ -496,15 +509,17 @@ class _Builder:
         table = load_table(self.p.roughness_table)
         self.rising: set[str] = set()
         self.pipe_rows: dict[str, Any] = {}
-        geoms = P.geometry.values
-        starts = shapely.get_point(geoms, 0)
-        ends = shapely.get_point(geoms, -1)
+        xy, owner = shapely.get_coordinates(np.asarray(P.geometry.values), return_index=True)
+        first = np.searchsorted(owner, np.arange(len(P)))
+        last = np.searchsorted(owner, np.arange(len(P)), side="right") - 1
         for k, row in enumerate(P.itertuples()):
             pid = row.pipe_id
             props = self.props("pipes", pid)
             label = f"pipe {pid}"
-            a = self._end(pid, row.from_node, starts[k])
-            b = self._end(pid, row.to_node, ends[k])
+            if last[k] <= first[k]:
+                raise InputError(f"{label} has an empty geometry; draw it or delete it")
+            a = self._end(pid, row.from_node, xy[first[k]])
+            b = self._end(pid, row.to_node, xy[last[k]])
             if a == b:
                 raise InputError(f"{label} starts and ends at the same node ({a}); delete it or correct its ends")
             diameter = row.diameter_mm / 1000.0 if not is_missing(row.diameter_mm) else props.get("diameter")
@@ -522,8 +537,7 @@ class _Builder:
             rest = {k: v for k, v in props.items() if k not in ("diameter", "length", "roughness", "minor_loss",
                                                                 "initial_status", "check_valve")}
             apply_properties(link, rest, label, self.report.warnings)
-            coords = list(row.geometry.coords)
-            link.vertices = [tuple(c) for c in coords[1:-1]]
+            link.vertices = [tuple(c) for c in xy[first[k] + 1 : last[k]].tolist()]
             self.report.link_assets[name] = ("pipes", pid)
             self.report.link_geoms[name] = row.geometry
             self.pipe_rows[name] = row

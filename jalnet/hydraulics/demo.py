@@ -39,7 +39,7 @@ def run(ctx: Any) -> None:
         store_standard(reg, scheme)
     out = ctx.out_dir / "hydraulics.gpkg"
     report = run_all(ctx.registry, schemes=[scheme], scenarios=list(DEMO_SCENARIOS), out=out,
-                     dem=str(sample_path("dem.tif")), engine="serial", feedback=ctx.feedback)
+                     dem=str(sample_path("dem.tif")), engine="serial", feedback=ctx.feedback, keep_results=True)
     results = {r.scenario: r for r in report.results}
     ctx.sections += sections(scheme, results, report.failures)
     if report.out:

@@ -91,11 +91,13 @@ def read_extras(reg: Registry, schemes: list[str]) -> dict[str, ModelExtras]:
         if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
             raise InputError(f"hyd_curves {row['curve_key']}: points must be a JSON list of [x, y] pairs")
         out[row["scheme_id"]].curves[row["name"]] = (row.get("curve_type"), [(float(x), float(y)) for x, y in points])
-    for row in _records(reg.read("hyd_elements", where=where)):
-        props = loads(row.get("properties"), f"hyd_elements {row['element_key']} properties") or {}
-        el = Element(row["layer"], row["asset_id"], row.get("model_name"), row.get("start_node"),
-                     row.get("end_node"), props)
-        out[row["scheme_id"]].elements[(el.layer, el.asset_id)] = el
+    elements = reg.read("hyd_elements", where=where)
+    if not elements.empty:
+        columns = ("scheme_id", "layer", "asset_id", "model_name", "start_node", "end_node", "element_key")
+        values = [_column(elements, c) for c in columns]
+        properties = _json_column(_column(elements, "properties"), values[-1])
+        for (scheme, layer, asset_id, model_name, start, end, _key), props in zip(zip(*values), properties):
+            out[scheme].elements[(layer, asset_id)] = Element(layer, asset_id, model_name, start, end, props or {})
     return out
 
 
@@ -110,13 +112,27 @@ def curve_from_si(curve_type: str | None, points: list[tuple[float, float]]) -> 
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with None for missing values (fast for the large hyd_elements table)."""
+    """Rows as dicts with None for missing values."""
     if frame.empty:
         return []
     columns = list(frame.columns)
-    values = [[None if _missing(v) else v for v in frame[c].tolist()] for c in columns]
-    return [dict(zip(columns, row)) for row in zip(*values)]
+    return [dict(zip(columns, row)) for row in zip(*(_column(frame, c) for c in columns))]
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    """One column as a list, None where missing."""
+    col = frame[name]
+    return col.astype(object).where(col.notna(), None).tolist()
+
+
+def _json_column(texts: list[Any], keys: list[str]) -> list[Any]:
+    """Many JSON texts parsed in one call (the large hyd_elements table); a bad one is named by its key."""
+    present = [t for t in texts if t not in (None, "")]
+    try:
+        parsed = json.loads("[" + ",".join(present) + "]")
+    except (TypeError, ValueError):
+        parsed = None
+    if isinstance(parsed, list) and len(parsed) == len(present) and all(isinstance(p, dict) for p in parsed):
+        found = iter(parsed)
+        return [None if t in (None, "") else next(found) for t in texts]
+    return [loads(t, f"hyd_elements {k} properties") for t, k in zip(texts, keys)]

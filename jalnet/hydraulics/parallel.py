@@ -25,7 +25,7 @@ from ..registry import open_registry
 from ..registry.postgis import is_postgis_target
 from .build import load_schemes, scheme_ids
 from .norms import Norms
-from .results import ScenarioResult, combine, write_results
+from .results import ScenarioResult, layers_of, merge_layers, write_results
 from .scenarios import _names, resolve, run_scheme, stored_scenarios
 
 ENGINES = ("dask", "serial")
@@ -40,13 +40,34 @@ class RunAllReport:
     engine: str
     workers: int
     out: str | None = None
+    #: every run's line of the comparison table (scheme_id, scenario, kind, pressures, households...)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    #: the runs themselves, with their layers (only with keep_results)
+    results: list[ScenarioResult] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOutput:
+    """What a task sends back: its runs' layers already joined into one frame per layer (a few
+    frames cross the wire instead of several per run), the comparison lines, the failures."""
+
+    layers: dict[str, pd.DataFrame]
+    summaries: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
     results: list[ScenarioResult] = field(default_factory=list)
 
 
 def run_chunk(target: str, schemes: list[str], scenarios: str | list[str] | None, dem: str | None,
-              params: dict[str, Any] | None, norms: dict[str, float] | None, start: str | None
-              ) -> tuple[list[ScenarioResult], list[dict[str, Any]]]:
+              params: dict[str, Any] | None, norms: dict[str, float] | None, start: str | None,
+              keep: bool = False) -> ChunkOutput:
     """Run scenarios of some schemes (a Dask task); failures are returned, not raised."""
+    results, failures = _run_schemes(target, schemes, scenarios, dem, params, norms, start)
+    return ChunkOutput(layers_of(results), [r.summary for r in results], failures, results if keep else [])
+
+
+def _run_schemes(target: str, schemes: list[str], scenarios: str | list[str] | None, dem: str | None,
+                 params: dict[str, Any] | None, norms: dict[str, float] | None, start: str | None
+                 ) -> tuple[list[ScenarioResult], list[dict[str, Any]]]:
     results: list[ScenarioResult] = []
     failures: list[dict[str, Any]] = []
     try:
@@ -84,8 +105,12 @@ def run_all(registry: str | os.PathLike, schemes: list[str] | None = None, scena
             out: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
             params: dict[str, Any] | None = None, norms: Norms | dict[str, Any] | str | None = None,
             engine: str = "dask", address: str | None = None, workers: int | None = None, chunk: int | None = None,
-            feedback: Feedback | None = None, start: Any = None, keep_results: bool = True) -> RunAllReport:
-    """Run scenarios of every scheme (or *schemes*); write *out*; failures are collected in the report."""
+            feedback: Feedback | None = None, start: Any = None, keep_results: bool = False) -> RunAllReport:
+    """Run scenarios of every scheme (or *schemes*); write *out*; failures are collected in the report.
+
+    The report lists every run's comparison line; with *keep_results* it also holds the runs' layers
+    as :class:`ScenarioResult` objects (for a few schemes: a state's would not fit in memory twice).
+    """
     if engine not in ENGINES:
         raise InputError(f"engine {engine}: use dask or serial")
     target = str(registry)
@@ -105,25 +130,23 @@ def run_all(registry: str | os.PathLike, schemes: list[str] | None = None, scena
     n_workers = workers or (os.cpu_count() or 1)
     size = chunk or max(1, min(50, math.ceil(len(chosen) / (n_workers * 4))))
     pieces = _chunks(chosen, size)
-    args = (scenarios, dem_path, params, norms_dict, start_text)
+    args = (scenarios, dem_path, params, norms_dict, start_text, keep_results)
     began = time.perf_counter()
-    results: list[ScenarioResult] = []
-    failures: list[dict[str, Any]] = []
+    outputs: list[ChunkOutput] = []
     if engine == "serial":
         n_workers = 1
         for k, piece in enumerate(pieces):
             check_canceled(feedback)
-            got, failed = run_chunk(target, piece, *args)
-            results += got
-            failures += failed
-            _progress(feedback, k + 1, len(pieces), failed)
+            outputs.append(run_chunk(target, piece, *args))
+            _progress(feedback, k + 1, len(pieces), outputs[-1].failures)
     else:
-        n_workers = _run_dask(target, pieces, args, address, workers, feedback, results, failures)
-    report = RunAllReport(len(chosen), len(results), failures, time.perf_counter() - began, engine, n_workers)
-    if out is not None and (results or failures):
-        report.out = write_results(combine(results, failures), out)
-    if keep_results:
-        report.results = results
+        n_workers = _run_dask(target, pieces, args, address, workers, feedback, outputs)
+    summaries = [row for o in outputs for row in o.summaries]
+    failures = [f for o in outputs for f in o.failures]
+    report = RunAllReport(len(chosen), len(summaries), failures, time.perf_counter() - began, engine, n_workers,
+                          summaries=summaries, results=[r for o in outputs for r in o.results])
+    if out is not None and (summaries or failures):
+        report.out = write_results(merge_layers([o.layers for o in outputs], summaries, failures), out)
     return report
 
 
@@ -136,7 +159,7 @@ def _progress(feedback: Feedback | None, done: int, total: int, failed: list[dic
 
 
 def _run_dask(target: str, pieces: list[list[str]], args: tuple, address: str | None, workers: int | None,
-              feedback: Feedback | None, results: list[ScenarioResult], failures: list[dict[str, Any]]) -> int:
+              feedback: Feedback | None, outputs: list[ChunkOutput]) -> int:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -166,13 +189,13 @@ def _run_dask(target: str, pieces: list[list[str]], args: tuple, address: str | 
                 raise Canceled("canceled by the user; nothing was written")
             piece = futures[future]
             try:
-                got, failed = future.result()
+                output = future.result()
             except Exception as err:  # noqa: BLE001 - a lost worker fails its chunk, not the run
-                got, failed = [], [{"scheme_id": s, "scenario": "", "error": f"worker failed: {err}"} for s in piece]
-            results += got
-            failures += failed
+                output = ChunkOutput({}, [], [{"scheme_id": s, "scenario": "", "error": f"worker failed: {err}"}
+                                              for s in piece])
+            outputs.append(output)
             done += 1
-            _progress(feedback, done, len(pieces), failed)
+            _progress(feedback, done, len(pieces), output.failures)
         return n_workers
     finally:
         client.close()

@@ -24,9 +24,11 @@ import shapely
 from shapely.geometry import MultiLineString, Point
 
 from ..errors import InputError
-from ..outputs import GPKG_DATASET_OPTIONS
+from ..gcpause import paused_gc
+from ..outputs import GPKG_DATASET_OPTIONS, staged_write
 from .build import BuildReport
 from .norms import RULES, Norms
+from .series_text import series_texts
 from .simulate import Run
 
 LAYER_ORDER = ("nodes", "links", "nodes_steps", "links_steps", "findings", "households", "criticality",
@@ -201,44 +203,34 @@ def steps_tables(report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, links:
     step = float(s.times[1] - s.times[0]) if len(s.times) > 1 else 3600.0
     t0 = start + pd.to_timedelta(float(s.times[0]), unit="s")
     t1 = start + pd.to_timedelta(float(s.times[-1]) + step, unit="s")
-    base_n = nodes[["scheme_id", "scenario", "node_id", "layer", "model_id"]].copy()
-    base_n["t_start"], base_n["t_end"], base_n["step_s"], base_n["steps"] = t0, t1, step, len(s.times)
-    base_n["pressure_s"] = _series(s.pressure, 2)
-    base_n["head_s"] = _series(s.head, 2)
-    base_n["demand_s"] = _series(s.demand, 3)
+    columns = {"pressure_s": (s.pressure, 2), "head_s": (s.head, 2), "demand_s": (s.demand, 3),
+               "flow_s": (s.flow, 3), "velocity_s": (np.abs(s.velocity), 3), "headloss_s": (s.headloss, 3)}
     if s.quality is not None:
-        base_n["quality_s"] = _series(s.quality, 3)
+        columns["quality_s"] = (s.quality, 3)
+    texts = series_texts(columns)
+    base_n = nodes[["scheme_id", "scenario", "node_id", "layer", "model_id"]].copy()
     base_l = links[["scheme_id", "scenario", "link_id", "layer", "model_id"]].copy()
-    base_l["t_start"], base_l["t_end"], base_l["step_s"], base_l["steps"] = t0, t1, step, len(s.times)
-    base_l["flow_s"] = _series(s.flow, 3)
-    base_l["velocity_s"] = _series(np.abs(s.velocity), 3)
-    base_l["headloss_s"] = _series(s.headloss, 3)
+    for base in (base_n, base_l):
+        base["t_start"], base["t_end"], base["step_s"], base["steps"] = t0, t1, step, len(s.times)
+    for name in ("pressure_s", "head_s", "demand_s", "quality_s"):
+        if name in texts:
+            base_n[name] = texts[name]
+    for name in ("flow_s", "velocity_s", "headloss_s"):
+        base_l[name] = texts[name]
     return (gpd.GeoDataFrame(base_n, geometry=nodes.geometry.values, crs=nodes.crs),
             gpd.GeoDataFrame(base_l, geometry=links.geometry.values, crs=links.crs))
-
-
-def _series(matrix: np.ndarray, decimals: int) -> list[str]:
-    """Each column of a (time x feature) matrix as comma-separated text, to *decimals* places without
-    trailing zeros (0.5 not 0.500, keeping files small); blank where there is no value."""
-    rows = np.round(np.asarray(matrix, dtype=float), decimals).T
-    if rows.size == 0:
-        return [""] * rows.shape[0]
-    rows[rows == 0] = 0.0  # no "-0"
-    fmt = ",".join(["%.12g"] * rows.shape[1])
-    out = [fmt % tuple(r) for r in rows.tolist()]
-    for k in np.flatnonzero(np.isnan(rows).any(axis=1)):
-        out[k] = ",".join("" if v == "nan" else v for v in out[k].split(","))
-    return out
 
 
 def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame,
              norms: Norms, scheme: str, scenario: str, start: pd.Timestamp, extended: bool) -> gpd.GeoDataFrame:
     rows: list[dict[str, Any]] = []
     service = s.service()
+    offsets = np.rint(np.asarray(s.times, dtype=float) * 1000).astype(np.int64).astype("timedelta64[ms]")
+    moments = (np.datetime64(start.to_datetime64(), "ms") + offsets).tolist()
 
     def add(rule: str, layer: str, asset: str, value: float | None, limit: float | None, step: int | None,
             message: str, geom: Any, households: int = 0) -> None:
-        when = None if step is None or not extended else (start + pd.to_timedelta(float(s.times[step]), unit="s"))
+        when = None if step is None or not extended else moments[step]
         rows.append({"scheme_id": scheme, "scenario": scenario, "rule": rule, "severity": RULES[rule][0],
                      "layer": layer, "asset_id": asset, "value": value, "limit": limit, "time": when,
                      "households": households, "message": message, "geometry": geom})
@@ -363,6 +355,12 @@ def household_table(report: BuildReport, nodes: gpd.GeoDataFrame, norms: Norms, 
 def summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: str, kind: str, norms: Norms,
               start: pd.Timestamp, quality: str | None = None, steps: bool = True) -> ScenarioResult:
     """Every output layer of one run."""
+    with paused_gc():
+        return _summarise(wn, report, run, scheme, scenario, kind, norms, start, quality, steps)
+
+
+def _summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: str, kind: str, norms: Norms,
+               start: pd.Timestamp, quality: str | None, steps: bool) -> ScenarioResult:
     s = Series.of(wn, run, quality)
     extended = len(s.times) > 1
     nodes = node_table(wn, report, s, scheme, scenario, quality)
@@ -413,24 +411,39 @@ def _finite(value: Any) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------
-def combine(results: list[ScenarioResult], failures: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
-    """Results of many runs as one frame per output layer."""
+#: results layer -> ScenarioResult attribute
+_RUN_LAYERS = {"nodes": "nodes", "links": "links", "findings": "findings", "nodes_steps": "node_steps",
+               "links_steps": "link_steps", "households": "households", "criticality": "criticality"}
+
+
+def layers_of(results: list[ScenarioResult]) -> dict[str, pd.DataFrame]:
+    """The map layers of many runs, one frame per layer (without the comparison table)."""
     out: dict[str, pd.DataFrame] = {}
-    for name in ("nodes", "links", "findings"):
-        frames = [getattr(r, name) for r in results if getattr(r, name) is not None and len(getattr(r, name))]
-        if frames:
-            out[name] = pd.concat(frames, ignore_index=True)
-    mapping = {"nodes_steps": "node_steps", "links_steps": "link_steps", "households": "households",
-               "criticality": "criticality"}
-    for name, attr in mapping.items():
+    for name, attr in _RUN_LAYERS.items():
         frames = [getattr(r, attr) for r in results if getattr(r, attr) is not None and len(getattr(r, attr))]
         if frames:
             out[name] = pd.concat(frames, ignore_index=True)
-    if results:
-        out["comparison"] = pd.DataFrame([r.summary for r in results])
+    return out
+
+
+def merge_layers(parts: list[dict[str, pd.DataFrame]], summaries: list[dict[str, Any]],
+                 failures: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Layers of several batches of runs as one frame per output layer, with the comparison and failures tables."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in _RUN_LAYERS:
+        frames = [p[name] for p in parts if name in p]
+        if frames:
+            out[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if summaries:
+        out["comparison"] = pd.DataFrame(summaries)
     if failures:
         out["failures"] = pd.DataFrame(failures, columns=["scheme_id", "scenario", "error"])
     return out
+
+
+def combine(results: list[ScenarioResult], failures: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Results of many runs as one frame per output layer."""
+    return merge_layers([layers_of(results)], [r.summary for r in results], failures)
 
 
 def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> str:
@@ -443,21 +456,22 @@ def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> s
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
-        for name in LAYER_ORDER:
-            frame = layers.get(name)
-            if frame is None or len(frame) == 0:
-                continue
-            if isinstance(frame, gpd.GeoDataFrame):
-                if name == "criticality":
-                    frame = frame.copy()
-                    frame["geometry"] = [g if g is None or isinstance(g, MultiLineString) else MultiLineString([g])
-                                         for g in frame.geometry]
-                    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=layers[name].crs)
-                pyogrio.write_dataframe(_utc(frame), str(tmp), layer=name, driver="GPKG",
-                                        geometry_type=_geometry_type(frame), dataset_options=GPKG_DATASET_OPTIONS)
-            else:
-                pyogrio.write_dataframe(_utc(pd.DataFrame(frame)), str(tmp), layer=name, driver="GPKG",
-                                        dataset_options=GPKG_DATASET_OPTIONS)
+        with staged_write(), paused_gc():
+            for name in LAYER_ORDER:
+                frame = layers.get(name)
+                if frame is None or len(frame) == 0:
+                    continue
+                if isinstance(frame, gpd.GeoDataFrame):
+                    if name == "criticality":
+                        frame = frame.copy()
+                        frame["geometry"] = [g if g is None or isinstance(g, MultiLineString) else MultiLineString([g])
+                                             for g in frame.geometry]
+                        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=layers[name].crs)
+                    pyogrio.write_dataframe(_utc(frame), str(tmp), layer=name, driver="GPKG",
+                                            geometry_type=_geometry_type(frame), dataset_options=GPKG_DATASET_OPTIONS)
+                else:
+                    pyogrio.write_dataframe(_utc(pd.DataFrame(frame)), str(tmp), layer=name, driver="GPKG",
+                                            dataset_options=GPKG_DATASET_OPTIONS)
         if not tmp.exists():
             raise InputError("no results to write")
         os.replace(tmp, path)

@@ -115,27 +115,26 @@ class HydraulicsRun(JalnetAlgorithm):
         )
         for f in report.failures:
             fb.warning(f"scheme {f['scheme_id']} {f['scenario']}: {f['error']}")
-        if not report.results:
+        if not report.summaries:
             raise QgsProcessingException(self.tr("no scenario ran; see the messages above"))
         inadequate = 0
-        for r in report.results:
-            s = r.summary
+        for s in report.summaries:
             inadequate += s.get("households_inadequate") or 0
             fb.info(f"{s['scheme_id']} {s['scenario']}: pressure {s['pressure_min_m']!s:.6} to "
                     f"{s['pressure_max_m']!s:.6} m, {s.get('households_inadequate')} household(s) without adequate "
                     f"pressure, {s['errors']} error(s), {s['warnings']} warning(s)")
         if self.parameterAsBoolean(parameters, self.LOAD, context):
-            self._load(out, report.results, context)
-        return {self.OUTPUT: out, "RUNS": len(report.results), "FAILURES": len(report.failures),
+            self._load(out, report.summaries, context)
+        return {self.OUTPUT: out, "RUNS": len(report.summaries), "FAILURES": len(report.failures),
                 "HOUSEHOLDS_INADEQUATE": inadequate}
 
-    def _load(self, out: str, results: list, context: QgsProcessingContext) -> None:
+    def _load(self, out: str, summaries: list[dict], context: QgsProcessingContext) -> None:
         from ..hydraulics.results import map_layers
 
-        for r in results[:MAX_LOADED_RUNS]:
-            for uri, title, qml in map_layers(out, r.scheme, r.scenario, r.kind):
+        for s in summaries[:MAX_LOADED_RUNS]:
+            for uri, title, qml in map_layers(out, s["scheme_id"], s["scenario"], s["kind"]):
                 load_on_completion(context, uri, title, partial(_load_qml, qml=qml),
-                                   group=f"Hydraulics: {r.scheme} {r.scenario}")
+                                   group=f"Hydraulics: {s['scheme_id']} {s['scenario']}")
 
 
 def _load_qml(layer: QgsMapLayer, qml: str) -> None:

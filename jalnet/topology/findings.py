@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from ..errors import InputError
-from ..outputs import GPKG_DATASET_OPTIONS
+from ..outputs import GPKG_DATASET_OPTIONS, staged_write
 from .rules import RULES, SEVERITIES
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -154,26 +154,27 @@ def write_findings(result: ValidationResult, path: str | os.PathLike) -> Path:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
-        points = frame[~is_line].copy()
-        point_geoms = np.array(points.geometry.values, dtype=object)
-        polygonal = np.isin(shapely.get_type_id(point_geoms), [shapely.GeometryType.POLYGON,
-                                                                shapely.GeometryType.MULTIPOLYGON])
-        point_geoms[polygonal] = shapely.point_on_surface(point_geoms[polygonal])
-        points = points.set_geometry(gpd.GeoSeries(point_geoms, index=points.index, crs=frame.crs))
-        lines = frame[is_line].copy()
-        lines = lines.set_geometry(gpd.GeoSeries(_multi(lines.geometry.values), index=lines.index, crs=frame.crs))
-        for name, layer, gtype in ((POINT_LAYER, points, "Point"), (LINE_LAYER, lines, "MultiLineString")):
-            write_layer(layer.reset_index(drop=True), tmp, name, geometry_type=gtype,
-                        layer_options={"DESCRIPTION": f"JalNet network validation findings ({gtype})"})
-        catalogue = pd.DataFrame([{"rule": r.code, "severity": r.severity, "group": r.group, "title": r.title,
-                                   "description": r.description, "parameters": ", ".join(r.params)}
-                                  for r in RULES.values()])
-        write_layer(catalogue, tmp, "rules")
-        run = {"registry": result.registry or "", "scheme": result.scheme or "(all)",
-               "validated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-               "rules": ",".join(result.rules), "params": json.dumps(result.params, sort_keys=True),
-               "accepted_exceptions": str(result.accepted), **{k: str(v) for k, v in result.counts.items()}}
-        write_layer(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp, "validation_run")
+        with staged_write():
+            points = frame[~is_line].copy()
+            point_geoms = np.array(points.geometry.values, dtype=object)
+            polygonal = np.isin(shapely.get_type_id(point_geoms), [shapely.GeometryType.POLYGON,
+                                                                    shapely.GeometryType.MULTIPOLYGON])
+            point_geoms[polygonal] = shapely.point_on_surface(point_geoms[polygonal])
+            points = points.set_geometry(gpd.GeoSeries(point_geoms, index=points.index, crs=frame.crs))
+            lines = frame[is_line].copy()
+            lines = lines.set_geometry(gpd.GeoSeries(_multi(lines.geometry.values), index=lines.index, crs=frame.crs))
+            for name, layer, gtype in ((POINT_LAYER, points, "Point"), (LINE_LAYER, lines, "MultiLineString")):
+                write_layer(layer.reset_index(drop=True), tmp, name, geometry_type=gtype,
+                            layer_options={"DESCRIPTION": f"JalNet network validation findings ({gtype})"})
+            catalogue = pd.DataFrame([{"rule": r.code, "severity": r.severity, "group": r.group, "title": r.title,
+                                       "description": r.description, "parameters": ", ".join(r.params)}
+                                      for r in RULES.values()])
+            write_layer(catalogue, tmp, "rules")
+            run = {"registry": result.registry or "", "scheme": result.scheme or "(all)",
+                   "validated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                   "rules": ",".join(result.rules), "params": json.dumps(result.params, sort_keys=True),
+                   "accepted_exceptions": str(result.accepted), **{k: str(v) for k, v in result.counts.items()}}
+            write_layer(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp, "validation_run")
         _embed_styles(tmp)
         os.replace(tmp, out)
     finally:

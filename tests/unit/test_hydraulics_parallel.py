@@ -27,6 +27,8 @@ def schemes(tmp_path_factory) -> str:
 
 def _check(report, out) -> None:
     assert report.schemes == 4 and report.scenarios_run == 3
+    assert sorted(s["scheme_id"] for s in report.summaries) == ["GEN-00001", "GEN-00002", "GEN-00004"]
+    assert all(s["scenario"] == "peak_hour" and s["kind"] == "peak_hour" for s in report.summaries)
     assert [(f["scheme_id"], f["scenario"]) for f in report.failures] == [("GEN-00003", "peak_hour")]
     assert "GEN-00003-P002 has no diameter_mm" in report.failures[0]["error"]
     comparison = pyogrio.read_dataframe(out, layer="comparison")
@@ -42,14 +44,18 @@ def test_dask_runs_every_scheme_and_collects_the_failing_one(schemes, tmp_path) 
     report = run_all(schemes, scenarios="peak_hour", out=out, engine="dask", workers=2, chunk=1, feedback=fb)
     _check(report, out)
     assert report.engine == "dask" and report.workers == 2
+    assert report.results == []  # the layers went to the file; only the comparison lines came back
     assert fb.progress == pytest.approx(100.0)
     assert any("GEN-00003 peak_hour failed" in m for m in fb.messages)
 
 
 def test_serial_engine_gives_the_same(schemes, tmp_path) -> None:
     out = tmp_path / "serial.gpkg"
-    report = run_all(schemes, scenarios="peak_hour", out=out, engine="serial")
+    report = run_all(schemes, scenarios="peak_hour", out=out, engine="serial", keep_results=True)
     _check(report, out)
+    assert [r.summary for r in report.results] == report.summaries
+    nodes = pyogrio.read_dataframe(out, layer="nodes")
+    assert len(nodes) == sum(len(r.nodes) for r in report.results)
 
 
 def test_cli_runs_one_scheme_and_reports_errors_in_one_line(schemes, tmp_path, capsys) -> None:
