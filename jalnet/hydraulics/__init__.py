@@ -7,7 +7,8 @@ Python API::
     import_inp("Net3.inp", "registry.gpkg", crs="EPSG:32646", scheme="NET3")
     export_inp("registry.gpkg", "NET3", "net3_out.inp")
     result = run_scenario("registry.gpkg", "4010457", "peak_hour", out="results.gpkg")
-    summary = run_all("registry.gpkg", out="state.gpkg", engine="dask")   # every scheme, in parallel
+    report = run_all("registry.gpkg", out="state.gpkg", engine="dask")    # every scheme, in parallel
+    report.summaries                                                    # one comparison line per run
 
 WNTR is imported only when a function that needs it runs, so ``import jalnet.hydraulics``
 stays cheap and the rest of JalNet works without it.

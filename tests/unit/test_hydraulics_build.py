@@ -234,6 +234,8 @@ def test_a_pressure_reducing_valve_splits_its_pipe(tmp_path) -> None:
                                   + list(f.geometry[2:]))},
      r"pipe VIL-P2: its end at .* is 7\.00 m from the nearest node"),
     ({"pipes": lambda f: f[f["pipe_id"] != "VIL-P1"]}, r"5 node\(s\) are not connected to any source or tank"),
+    ({"pipes": lambda f: f.assign(geometry=list(f.geometry[:2]) + [LineString()] + list(f.geometry[3:]))},
+     r"pipe VIL-P3 has an empty geometry"),
 ])
 def test_bad_input_is_refused_naming_the_asset_before_any_simulation(tmp_path, monkeypatch, change, message) -> None:
     import wntr
