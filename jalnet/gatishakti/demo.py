@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..registry import open_registry
@@ -30,8 +31,10 @@ def run(ctx: DemoContext) -> None:
             ctx.sections.append(_section(result))
             gpkg = next((f["path"] for f in result.files if f["path"].endswith(".gpkg")), None)
             if gpkg is not None:
+                # an absolute zip path: QGIS keeps a /vsizip/ path relative to the project only if it is
+                package = Path(result.path).resolve().as_posix()
                 for layer in result.manifest["layers"]:
-                    ctx.project_layers.append((f"/vsizip/{result.path}/{gpkg}|layername={layer['name']}",
+                    ctx.project_layers.append((f"/vsizip/{package}/{gpkg}|layername={layer['name']}",
                                                f"Gati Shakti package: {layer['title']}", None))
             ctx.outputs.append(
                 f"gatishakti {out.name}: {result.check.features} features in {len(result.manifest['layers'])} layers, "

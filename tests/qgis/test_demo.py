@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from qgis.core import QgsProject, QgsRasterLayer, QgsVectorLayer
 
@@ -13,7 +15,17 @@ pytestmark = pytest.mark.qgis
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, qgis_app):
-    return run_demo(tmp_path_factory.mktemp("demo") / "out")
+    """Run as ``make demo`` does: a relative output folder, from the folder above it."""
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("demo"))
+    try:
+        result = run_demo("out")
+        for name in ("out_dir", "registry", "summary", "project"):
+            if getattr(result, name) is not None:
+                setattr(result, name, getattr(result, name).resolve())
+    finally:
+        os.chdir(here)
+    return result
 
 
 def test_demo_writes_registry_summary_and_project(demo) -> None:
@@ -29,7 +41,8 @@ def test_demo_writes_registry_summary_and_project(demo) -> None:
         assert f"<h2>{heading}</h2>" in html
 
 
-def test_demo_project_opens_with_valid_styled_layers(demo) -> None:
+def test_demo_project_opens_with_valid_styled_layers(demo, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # QGIS opens a project from anywhere: every path in it must resolve
     project = QgsProject()
     assert project.read(str(demo.project))
     layers = list(project.mapLayers().values())
