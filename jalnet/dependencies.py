@@ -141,16 +141,37 @@ def missing_modules(missing: list[Missing]) -> set[str]:
     return {m.module for m in missing}
 
 
-def pip_requirements(missing: list[Missing]) -> list[str]:
+#: On Linux, QGIS's own GEOS library answers shapely's calls too: the dynamic linker binds
+#: them to the GEOS already loaded by QGIS, not to the one in shapely's wheel. shapely 2.1
+#: and later ask GEOS for 4-dimension WKB, which GEOS before 3.12 refuses ("WKB output
+#: dimension must be 2 or 3"), so no result can be written. Debian 12's QGIS runs GEOS 3.11.
+LINUX_SHAPELY = "shapely>=2.0,<2.1"
+
+
+def pip_requirements(missing: list[Missing], platform: str | None = None) -> list[str]:
     """Requirement strings for pip; ``numpy<2`` always, because QGIS is built against numpy 1."""
+    platform = platform or sys.platform
     reqs = ['"numpy<2"']
     for m in missing:
         dep = m.dependency
         if dep.module == "numpy":
             reqs[0] = f'"numpy>={dep.min_version},<2"'
+        elif dep.module == "shapely" and platform.startswith("linux"):
+            reqs.append(f'"{LINUX_SHAPELY}"')
         else:
             reqs.append(f'"{dep.pip_name}>={dep.min_version}"')
     return reqs
+
+
+def geos_conflict(shapely_version: str | None, host_geos: tuple[int, int], platform: str | None = None) -> str | None:
+    """Why shapely cannot work inside this QGIS, and the fix; None when it can (see LINUX_SHAPELY)."""
+    platform = platform or sys.platform
+    if not shapely_version or not platform.startswith("linux"):
+        return None
+    if version_tuple(shapely_version)[:2] < (2, 1) or tuple(host_geos[:2]) >= (3, 12):
+        return None
+    return (f"shapely {shapely_version} cannot write geometries inside this QGIS (GEOS {host_geos[0]}.{host_geos[1]}): "
+            f"close QGIS and run: python3 -m pip install --user --break-system-packages \"{LINUX_SHAPELY}\"")
 
 
 def install_hint(missing: list[Missing], platform: str | None = None) -> str:
@@ -158,7 +179,7 @@ def install_hint(missing: list[Missing], platform: str | None = None) -> str:
     if not missing:
         return "All Python packages JalNet needs are installed."
     platform = platform or sys.platform
-    reqs = " ".join(pip_requirements(missing))
+    reqs = " ".join(pip_requirements(missing, platform))
     lines = ["JalNet needs these Python packages in the Python that QGIS uses:"]
     lines += [f"  - {m.describe()}" for m in missing]
     lines.append("")

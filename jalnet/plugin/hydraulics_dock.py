@@ -224,8 +224,18 @@ def _num(value: Any) -> str:
 
 
 def toggle(plugin: Any, checked: bool | None = None) -> HydraulicsDock:
-    """Show or hide the panel of *plugin* (created on first use, kept in ``plugin.hydraulics_dock``)."""
-    return toggle_dock(plugin, "hydraulics_dock", "hydraulics", HydraulicsDock, checked)
+    """Show or hide the panel of *plugin* (created on first use, kept in ``plugin.hydraulics_dock``);
+    shown without a registry, it takes the one whose layers the project shows."""
+    dock = toggle_dock(plugin, "hydraulics_dock", "hydraulics", HydraulicsDock, checked)
+    if not dock.isHidden() and not dock.registry.filePath():
+        from qgis.core import QgsProject
+
+        from .layers import project_registry
+
+        found = project_registry(QgsProject.instance())
+        if found:
+            dock.set_registry(found)
+    return dock
 
 
 def remove(plugin: Any) -> None:

@@ -144,6 +144,15 @@ def layer_registry(layer: QgsMapLayer) -> str | None:
     return layer.customProperty(PROP_REGISTRY)
 
 
+def project_registry(project: QgsProject) -> str | None:
+    """The GeoPackage registry whose layers the project shows (the first one found), or None."""
+    for layer in project.mapLayers().values():
+        target = layer_registry(layer)
+        if target and not _is_postgres(target):
+            return target
+    return None
+
+
 def registry_layers(project: QgsProject, target: str) -> list[QgsMapLayer]:
     """Layers of *project* that were loaded from the registry *target*."""
     key = registry_key(target)

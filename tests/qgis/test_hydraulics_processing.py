@@ -114,3 +114,18 @@ def test_panel_lists_schemes_and_scenarios_and_shows_a_run(registry, tmp_path, q
     assert project.layerTreeRoot().findGroup("Hydraulics: NET1 peak_hour") is not None
     failing = ScenarioTask(registry, "NET1", "nope", str(tmp_path / "x.gpkg"), None)
     assert not failing.run() and "no scenario 'nope'" in failing.error
+
+
+def test_panel_opened_on_a_project_takes_its_registry(registry, qgis_iface, project, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from jalnet.plugin import hydraulics_dock
+    from jalnet.plugin.layers import add_registry_layers
+
+    add_registry_layers(registry, project)
+    monkeypatch.setattr(qgis_iface, "addDockWidget", lambda area, d: None)
+    plugin = SimpleNamespace(iface=qgis_iface, actions={}, hydraulics_dock=None)
+    dock = hydraulics_dock.toggle(plugin, True)
+    assert Path(dock.registry.filePath()) == Path(registry).resolve()
+    assert dock.scheme.currentText() == "NET1" and dock.scenario.count() > 5
+    assert dock.out.filePath().endswith("reg_hydraulics.gpkg")

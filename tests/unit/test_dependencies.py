@@ -104,5 +104,19 @@ def test_install_hint_linux_gives_pip_user_and_apt(fake_packages) -> None:
     assert "--break-system-packages" in hint
 
 
+def test_linux_gets_a_shapely_that_works_with_qgis_own_geos() -> None:
+    shapely = next(d for d in deps.DEPENDENCIES if d.module == "shapely")
+    missing = [deps.Missing(shapely)]
+    assert '"shapely>=2.0,<2.1"' in install_hint(missing, platform="linux")
+    assert '"shapely>=2.0"' in install_hint(missing, platform="win32")
+    # QGIS on Debian 12 runs GEOS 3.11: shapely 2.1+ asks it for 4-dimension WKB, which it refuses
+    message = deps.geos_conflict("2.2.0", (3, 11), platform="linux")
+    assert message is not None and "shapely 2.2.0" in message and '"shapely>=2.0,<2.1"' in message
+    assert deps.geos_conflict("2.0.7", (3, 11), platform="linux") is None
+    assert deps.geos_conflict("2.2.0", (3, 12), platform="linux") is None
+    assert deps.geos_conflict("2.2.0", (3, 11), platform="win32") is None  # Windows DLLs keep their own GEOS
+    assert deps.geos_conflict(None, (3, 11), platform="linux") is None
+
+
 def test_install_hint_when_nothing_is_missing() -> None:
     assert "All Python packages" in install_hint([])
