@@ -58,6 +58,9 @@ CUT_OFF = [(0, 0.5, "#bdbdbd", "no household"), (0.5, 10, "#fdae6b", "1 - 10 hou
            (200, 1e9, "#7f2704", "200 or more households")]
 
 
+JUNCTIONS_ONLY = "if(\"layer\" = 'junctions', {value}, NULL)"
+
+
 def node_symbol(colour: str) -> QgsSymbol:
     return QgsMarkerSymbol.createSimple({"name": "circle", "color": colour, "size": "2.6", "outline_color": "#333333",
                                          "outline_width": "0.2"})
@@ -103,8 +106,10 @@ def main() -> int:
     app = QgsApplication([], False)
     app.initQgis()
     try:
-        nodes = layer("Point", "field=pressure_peak_m:double&field=chlorine_min_mg_l:double&field=age_max_h:double")
-        nodes.setRenderer(graduated('"pressure_peak_m"', PRESSURE, node_symbol))
+        nodes = layer("Point", "field=layer:string&field=pressure_peak_m:double&field=chlorine_min_mg_l:double"
+                               "&field=age_max_h:double")
+        # service pressure is a junction's: a source's is 0 and a tank's is its water level
+        nodes.setRenderer(graduated(JUNCTIONS_ONLY.format(value='"pressure_peak_m"'), PRESSURE, node_symbol))
         save(nodes, "hydraulics_nodes")
         nodes.setRenderer(graduated('"chlorine_min_mg_l"', CHLORINE, node_symbol))
         save(nodes, "hydraulics_chlorine")
@@ -115,8 +120,9 @@ def main() -> int:
         links.setRenderer(graduated('abs("velocity_peak_ms")', VELOCITY, line_symbol))
         save(links, "hydraulics_links")
 
-        steps = layer("Point", f"{STEP_FIELDS}&field=pressure_s:string")
-        steps.setRenderer(graduated(STEP_VALUE.format(field="pressure_s"), PRESSURE, node_symbol))
+        steps = layer("Point", f"{STEP_FIELDS}&field=layer:string&field=pressure_s:string")
+        steps.setRenderer(graduated(JUNCTIONS_ONLY.format(value=STEP_VALUE.format(field="pressure_s")), PRESSURE,
+                                    node_symbol))
         temporal(steps)
         save(steps, "hydraulics_nodes_steps")
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 from qgis.core import (
+    QgsExpressionContextUtils,
     QgsGraduatedSymbolRenderer,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProject,
+    QgsRenderContext,
 )
 
 pytest.importorskip("wntr")
@@ -89,7 +91,18 @@ def test_results_load_styled_and_temporal(registry, tmp_path, project) -> None:
     layers = {layer.name(): layer for layer in load_results(out, "NET1", "eps_24h", "eps", project)}
     nodes = layers["Pressure at the peak hour (m) [eps_24h]"]
     assert isinstance(nodes.renderer(), QgsGraduatedSymbolRenderer)
-    assert nodes.renderer().classAttribute() == '"pressure_peak_m"'
+    assert '"pressure_peak_m"' in nodes.renderer().classAttribute()
+    # coloured by service pressure: junctions only (a source's pressure is 0, a tank's is its level)
+    context = QgsRenderContext()
+    context.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(nodes))
+    renderer = nodes.renderer().clone()
+    renderer.startRender(context, nodes.fields())
+    drawn: dict[str, set[bool]] = {}
+    for feature in nodes.getFeatures():
+        context.expressionContext().setFeature(feature)
+        drawn.setdefault(feature["layer"], set()).add(renderer.symbolForFeature(feature, context) is not None)
+    renderer.stopRender(context)
+    assert drawn == {"junctions": {True}, "tanks": {False}, "sources": {False}}
     steps = layers["Pressure over time (m) [eps_24h]"]
     assert steps.temporalProperties().isActive() and steps.featureCount() == 11
     span = project.timeSettings().temporalRange()
