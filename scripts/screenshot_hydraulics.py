@@ -31,7 +31,6 @@ def open_and_run() -> None:
     plugin.toggle_hydraulics(True)
     dock = plugin.hydraulics_dock
     dock.scenario.setCurrentIndex(dock.scenario.findData("peak_hour"))
-    dock.dem.setFilePath(str(ROOT / "jalnet" / "data" / "dem.tif"))
     dock.out.setFilePath(str(ROOT / "out" / "panel_peak_hour.gpkg"))
     dock.run()
     QTimer.singleShot(20000, frame)

@@ -410,7 +410,8 @@ class _Builder:
         if self.dem is None:
             names = ", ".join(f"{layer} {a}" for layer, a, *_ in need[:5])
             raise InputError(f"{len(need)} node(s) have no elevation ({names}{'…' if len(need) > 5 else ''}); "
-                             "fill elevation_m / ground_elev_m, or give a DEM (--dem) to take them from")
+                             "fill elevation_m / ground_elev_m, or give a DEM to take them from (--dem; in QGIS, the "
+                             "DEM field)")
         z = sample_bilinear(self.dem, np.array([n[2] for n in need]), np.array([n[3] for n in need]), self.data.crs)
         bad = [need[i] for i in np.flatnonzero(np.isnan(z))]
         if bad:

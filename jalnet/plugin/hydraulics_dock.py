@@ -225,16 +225,19 @@ def _num(value: Any) -> str:
 
 def toggle(plugin: Any, checked: bool | None = None) -> HydraulicsDock:
     """Show or hide the panel of *plugin* (created on first use, kept in ``plugin.hydraulics_dock``);
-    shown without a registry, it takes the one whose layers the project shows."""
+    shown without a registry, it takes the one whose layers the project shows, and its DEM."""
     dock = toggle_dock(plugin, "hydraulics_dock", "hydraulics", HydraulicsDock, checked)
     if not dock.isHidden() and not dock.registry.filePath():
         from qgis.core import QgsProject
 
-        from .layers import project_registry
+        from .layers import project_dem, project_registry
 
         found = project_registry(QgsProject.instance())
         if found:
             dock.set_registry(found)
+            dem = project_dem(QgsProject.instance())
+            if dem and not dock.dem.filePath():
+                dock.dem.setFilePath(dem)
     return dock
 
 

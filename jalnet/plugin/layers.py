@@ -6,6 +6,7 @@ demo project and an interactive session show the registry the same way.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from qgis.core import (
@@ -14,6 +15,7 @@ from qgis.core import (
     QgsMapLayer,
     QgsProject,
     QgsProviderRegistry,
+    QgsRasterLayer,
     QgsRectangle,
     QgsVectorLayer,
 )
@@ -151,6 +153,13 @@ def project_registry(project: QgsProject) -> str | None:
         if target and not _is_postgres(target):
             return target
     return None
+
+
+def project_dem(project: QgsProject) -> str | None:
+    """The file of the project's one raster layer named as an elevation model ("DEM", "elevation"), or None."""
+    found = [lyr for lyr in project.mapLayers().values() if isinstance(lyr, QgsRasterLayer) and lyr.providerType() ==
+             "gdal" and re.search(r"\b(dem|dtm|elevation)\b", lyr.name(), re.IGNORECASE)]
+    return found[0].source() if len(found) == 1 else None
 
 
 def registry_layers(project: QgsProject, target: str) -> list[QgsMapLayer]:

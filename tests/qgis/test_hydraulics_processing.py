@@ -12,6 +12,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProject,
+    QgsRasterLayer,
     QgsRenderContext,
 )
 
@@ -136,9 +137,14 @@ def test_panel_opened_on_a_project_takes_its_registry(registry, qgis_iface, proj
     from jalnet.plugin.layers import add_registry_layers
 
     add_registry_layers(registry, project)
+    dem = QgsRasterLayer(str(Path(__file__).resolve().parents[2] / "jalnet" / "data" / "dem.tif"), "DEM (sample)")
+    flood = QgsRasterLayer(str(Path(__file__).resolve().parents[2] / "jalnet" / "data" / "flood_depth.tif"), "Flood")
+    assert dem.isValid() and flood.isValid()
+    project.addMapLayers([dem, flood])
     monkeypatch.setattr(qgis_iface, "addDockWidget", lambda area, d: None)
     plugin = SimpleNamespace(iface=qgis_iface, actions={}, hydraulics_dock=None)
     dock = hydraulics_dock.toggle(plugin, True)
     assert Path(dock.registry.filePath()) == Path(registry).resolve()
     assert dock.scheme.currentText() == "NET1" and dock.scenario.count() > 5
     assert dock.out.filePath().endswith("reg_hydraulics.gpkg")
+    assert Path(dock.dem.filePath()).name == "dem.tif"  # the project's elevation model, not the flood raster
