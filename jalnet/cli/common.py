@@ -8,6 +8,13 @@ from typing import Any
 
 from ..feedback import ConsoleFeedback
 
+REGISTRY_HELP = "registry: a .gpkg path or postgresql://user@host:port/db?schema=NAME"
+
+
+def add_registry(parser: argparse.ArgumentParser) -> None:
+    """The --registry option every tool that reads or writes a registry takes."""
+    parser.add_argument("--registry", required=True, metavar="REG", help=REGISTRY_HELP)
+
 
 def feedback(args: argparse.Namespace) -> ConsoleFeedback:
     return ConsoleFeedback(quiet=getattr(args, "quiet", False))

@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 from ..errors import InputError
-from .common import feedback, print_json, table
+from .common import add_registry, feedback, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "scheme and district. Repeat --depth/--extent with --event/--date for several events (the "
                     "n-th --event names the n-th --depth), or list them in --events CSV.",
     )
-    c.add_argument("--registry", required=True, metavar="REG", help="registry: .gpkg or postgresql:// URL")
+    add_registry(c)
     c.add_argument("--depth", action="append", default=[], metavar="RASTER",
                    help="flood depth raster in metres (GeoTIFF or any GDAL raster, any CRS); repeatable")
     c.add_argument("--extent", action="append", default=[], metavar="POLYGONS",

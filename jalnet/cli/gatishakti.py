@@ -7,9 +7,7 @@ import argparse
 from ..errors import InputError
 from ..gatishakti import bundled_profiles, check_export, export_package, load_profile
 from ..gatishakti.package import PreflightFailed, check_output
-from .common import feedback, table
-
-_TARGET = "registry: a .gpkg path or postgresql://user@host:port/db?schema=NAME"
+from .common import add_registry, feedback, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(c: argparse.ArgumentParser) -> None:
-    c.add_argument("--registry", required=True, metavar="REG", help=_TARGET)
+    add_registry(c)
     c.add_argument("--profile", metavar="FILE", help="profile: a bundled name (see 'jalnet gatishakti profiles') or "
                                                      "a .json/.yaml file (default: the bundled 'default')")
     c.add_argument("--format", dest="formats", metavar="LIST",

@@ -6,22 +6,20 @@ import argparse
 from collections import Counter
 
 from ..registry import open_registry
-from .common import feedback, table
+from .common import add_registry, feedback, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("geology", help="borehole lithologs: import, validate, strip logs, cross-sections")
     cmds = p.add_subparsers(dest="command", metavar="ACTION")
     cmds.required = True
-    reg_help = "registry: a .gpkg path or postgresql://user@host:port/db?schema=NAME"
-
     c = cmds.add_parser("import", help="import borehole field sheets (CSV or Excel) and LAS logs",
                         description="Boreholes are stored whole or refused whole; refused ones are listed with file "
                         "and row (and written to --findings). Exit status 1 when any borehole was refused.")
     c.add_argument("boreholes", metavar="BOREHOLES", help="borehole sheet (.csv or .xlsx; a workbook may also hold "
                    "the intervals and construction sheets)")
     c.add_argument("intervals", metavar="INTERVALS", nargs="?", help="lithology interval sheet (.csv or .xlsx)")
-    c.add_argument("--registry", required=True, help=reg_help)
+    add_registry(c)
     c.add_argument("--construction", metavar="FILE", help="well construction sheet (casing, screen, gravel pack...)")
     c.add_argument("--las", metavar="FILE", action="append", default=[], help="LAS geophysical log (repeatable)")
     c.add_argument("--findings", metavar="CSV", help="write every finding (refused and flagged boreholes) here")
@@ -35,21 +33,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_import)
 
     c = cmds.add_parser("validate", help="check every borehole; write the findings CSV")
-    c.add_argument("--registry", required=True, help=reg_help)
+    add_registry(c)
     c.add_argument("--out", required=True, metavar="CSV", help="findings: borehole_id, rule, severity, message")
     c.add_argument("--store", action="store_true", help="also store the findings on the boreholes (one batch)")
     _max_source_distance(c)
     c.set_defaults(func=_validate)
 
     c = cmds.add_parser("striplog", help="strip logs (lithology, well construction, water level) as PNG and SVG")
-    c.add_argument("--registry", required=True, help=reg_help)
+    add_registry(c)
     c.add_argument("--out", required=True, metavar="DIR", help="folder for <borehole_id>.png/.svg")
     c.add_argument("--borehole", action="append", metavar="ID", help="only this borehole (repeatable; default all)")
     c.add_argument("--format", action="append", choices=["png", "svg"], help="file format (default both)")
     c.set_defaults(func=_striplog)
 
     c = cmds.add_parser("section", help="cross-section along a line through nearby boreholes")
-    c.add_argument("--registry", required=True, help=reg_help)
+    add_registry(c)
     c.add_argument("--out", required=True, metavar="FILE", help="output base name: FILE.png and FILE.svg")
     line = c.add_mutually_exclusive_group(required=True)
     line.add_argument("--through", metavar="ID,ID[,ID]", help="a line through these boreholes, in this order")
@@ -67,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_section)
 
     c = cmds.add_parser("export", help="export lithologs as CSV sheets (and LAS) that import back")
-    c.add_argument("--registry", required=True, help=reg_help)
+    add_registry(c)
     c.add_argument("--out", required=True, metavar="DIR", help="folder for boreholes.csv, intervals.csv, "
                    "construction.csv, las/")
     c.add_argument("--borehole", action="append", metavar="ID", help="only this borehole (repeatable; default all)")

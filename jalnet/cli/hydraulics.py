@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import InputError
-from .common import feedback, print_json, table
+from .common import add_registry, feedback, print_json, table
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmds.required = True
 
     def registry(c: argparse.ArgumentParser) -> None:
-        c.add_argument("--registry", required=True, metavar="REG", help="registry: .gpkg path or postgresql:// URL")
+        add_registry(c)
 
     def model_options(c: argparse.ArgumentParser) -> None:
         c.add_argument("--dem", help="DEM for nodes without an elevation (any CRS; bilinear)")

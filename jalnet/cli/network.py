@@ -10,9 +10,7 @@ from ..topology import accept_exception, health_report, list_exceptions, read_fi
 from ..topology.rules import PARAMS, RULES
 from ..topology.snap import DEFAULT_TOLERANCE
 from ..topology.validate import registry_access
-from .common import feedback, print_json, table
-
-REGISTRY_HELP = "registry: a .gpkg path or postgresql:// URL"
+from .common import add_registry, feedback, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "onto existing pipes (split there, with a new junction); gaps between pieces of one walk are closed, "
         "overshoots trimmed, and a track that repeats an existing pipe is conflated, not added. Existing geometry "
         "is not moved unless --allow-move-existing. Running it again changes nothing.")
-    c.add_argument("--registry", required=True, metavar="REG", help=REGISTRY_HELP)
+    add_registry(c)
     c.add_argument("--batch", metavar="ID", help="only the candidates of this import batch (default: all staged)")
     c.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="M",
                    help=f"snapping distance in metres (default {DEFAULT_TOLERANCE:g}; phone GPS tracks need 10-15)")
@@ -42,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Writes the findings as a GeoPackage with a point and a line layer (styled; open it in the JalNet "
         "findings panel) and, with --report/--csv, the data-health report per scheme and division, worst first. "
         "Findings accepted as exceptions are left out.")
-    c.add_argument("--registry", required=True, metavar="REG", help=REGISTRY_HELP)
+    add_registry(c)
     c.add_argument("--scheme", metavar="ID", help="only this scheme")
     c.add_argument("--out", required=True, metavar="ERRORS.gpkg", help="error layers to write (replaced if present)")
     c.add_argument("--report", metavar="HTML", help="data-health report (HTML)")
@@ -60,14 +58,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_rules)
 
     c = cmds.add_parser("accept", help="accept a finding as a legitimate exception; it is not reported again")
-    c.add_argument("--registry", required=True, metavar="REG", help=REGISTRY_HELP)
+    add_registry(c)
     c.add_argument("--fingerprint", required=True, metavar="F", help="the finding's fingerprint (error layer column)")
     c.add_argument("--note", required=True, help="why it is accepted")
     c.add_argument("--errors", metavar="ERRORS.gpkg", help="error layers to take the finding from (else re-validates)")
     c.set_defaults(func=_accept)
 
     c = cmds.add_parser("exceptions", help="list the accepted exceptions")
-    c.add_argument("--registry", required=True, metavar="REG", help=REGISTRY_HELP)
+    add_registry(c)
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=_exceptions)
 

@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..report.html import page
 from ..tracks import FieldMapping, ImportOptions, expand_paths, import_tracks
 from ..tracks.report import COLUMNS, report_section
-from .common import feedback, print_json, table
+from .common import add_registry, feedback, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "was imported, 2 when a file was refused (the other files are still imported).",
     )
     c.add_argument("files", nargs="+", metavar="FILE", help="files or folders of files to import")
-    c.add_argument("--registry", required=True, metavar="REG", help="registry: a .gpkg path or postgresql:// URL")
+    add_registry(c)
     c.add_argument("--mapping", metavar="FILE", help="JSON field mapping (fields, materials, kinds, columns)")
     c.add_argument("--map", action="append", default=[], metavar="FIELD=SOURCE",
                    help="take staged field FIELD from source attribute SOURCE, e.g. --map pipe_id=PIPE_NO (repeatable)")
