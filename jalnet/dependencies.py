@@ -87,14 +87,21 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def installed_version(dist: str) -> str | None:
+    """Version of an installed distribution, from its metadata (nothing is imported)."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _installed_version(dep: Dependency, module: object) -> str | None:
     # Distribution metadata is authoritative; a module's __version__ is the fallback
     # (Debian's psycopg2 has "2.9.5 (dt dec pq3 ext lo64)").
     for dist in (dep.pip_name, dep.module):
-        try:
-            return importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+        found = installed_version(dist)
+        if found:
+            return found
     version = getattr(module, "__version__", None)
     return str(version).split()[0] if version else None
 

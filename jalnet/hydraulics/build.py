@@ -174,13 +174,13 @@ def load_schemes(reg: Registry, schemes: list[str]) -> dict[str, SchemeData]:
     """Read the layers of several schemes at once (one query per layer)."""
     where = {"scheme_id": list(schemes)}
     frames = {name: reg.read(name, where=where) for name in SCHEME_LAYERS}
-    rows = reg.read("schemes", where=where)
+    rows = _by_scheme(reg.read("schemes", where=where), schemes)
     extras = read_extras(reg, list(schemes))
     by_scheme = {name: _by_scheme(frame, schemes) for name, frame in frames.items()}
     out = {}
     for scheme in schemes:
         layers = {name: groups[scheme] for name, groups in by_scheme.items()}
-        match = rows[rows["scheme_id"] == scheme]
+        match = rows[scheme]
         row = None
         if not match.empty:
             row = match.astype(object).where(match.notna(), None).iloc[0].to_dict()

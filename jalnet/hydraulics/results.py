@@ -456,7 +456,7 @@ def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> s
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
-        with staged_write(), paused_gc():
+        with staged_write():
             for name in LAYER_ORDER:
                 frame = layers.get(name)
                 if frame is None or len(frame) == 0:

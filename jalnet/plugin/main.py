@@ -18,23 +18,20 @@ from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QFileDialog, QMessageBox, QPushButton, QToolBar
 
 from .. import __version__
-from ..dependencies import Missing, check_dependencies, geos_conflict, install_hint, missing_modules
+from ..dependencies import (
+    Missing,
+    check_dependencies,
+    geos_conflict,
+    install_hint,
+    installed_version,
+    missing_modules,
+)
 from ..processing.base import REGISTRY_MODULES
 from . import logging as log
 
 MENU = "&JalNet"
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 ICON = PLUGIN_DIR / "icon.png"
-
-
-def _installed(dist: str) -> str | None:
-    """Version of an installed distribution, without importing it."""
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def theme_icon(name: str) -> QIcon:
@@ -149,7 +146,7 @@ class JalnetPlugin:
 
     # -- dependencies ----------------------------------------------------------------------
     def _report_dependencies(self) -> None:
-        conflict = geos_conflict(_installed("shapely"), (Qgis.geosVersionMajor(), Qgis.geosVersionMinor()))
+        conflict = geos_conflict(installed_version("shapely"), (Qgis.geosVersionMajor(), Qgis.geosVersionMinor()))
         if conflict:
             log.log(conflict, Qgis.Critical)
             self.iface.messageBar().pushMessage("JalNet", conflict, Qgis.Critical, 0)
