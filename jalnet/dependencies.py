@@ -42,6 +42,8 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("wntr", "wntr", "1.3", "hydraulic simulation (EPANET)", required=False),
     Dependency("distributed", "dask[distributed]", "2023.1", "running many schemes' models in parallel",
                required=False),
+    Dependency("pyarrow", "pyarrow", "8.0", "writing large result layers fast (results are the same without it)",
+               required=False),
     Dependency("openpyxl", "openpyxl", "3.0", "Excel litholog sheets", required=False, apt_name="python3-openpyxl"),
     Dependency("lasio", "lasio", "0.30", "LAS geophysical logs", required=False),
     Dependency(

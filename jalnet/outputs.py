@@ -6,8 +6,10 @@ GeoPackage 1.2 is what the GDAL inside QGIS 3.22 LTR (GDAL 3.4-3.6) reads withou
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 #: pyogrio ``dataset_options`` for every GeoPackage a tool creates.
 GPKG_DATASET_OPTIONS: dict[str, str] = {"VERSION": "1.2"}
@@ -34,3 +36,30 @@ def gdal_config(options: dict[str, str]) -> Iterator[None]:
 def staged_write() -> AbstractContextManager[None]:
     """Write faster into a temporary GeoPackage that is renamed into place only once complete."""
     return gdal_config(_STAGED_WRITE)
+
+
+def write_gpkg_layer(frame: Any, path: str | os.PathLike, layer: str, **options: Any) -> None:
+    """One layer into a GeoPackage, through GDAL's Arrow interface where pyarrow and GDAL >= 3.8
+    allow it: long text columns (the per-step series) go to GDAL without a Python string each,
+    about twice as fast as the row-by-row route, with the same field types."""
+    import pyogrio
+
+    pyogrio.write_dataframe(frame, str(path), layer=layer, driver="GPKG", dataset_options=GPKG_DATASET_OPTIONS,
+                            use_arrow=arrow_write(), **options)
+
+
+def arrow_write() -> bool:
+    """Whether pyogrio can write from Arrow here (pyarrow importable, GDAL >= 3.8)."""
+    global _ARROW_WRITE
+    if _ARROW_WRITE is None:
+        try:
+            import pyarrow  # noqa: F401
+            from pyogrio._compat import HAS_ARROW_WRITE_API
+        except ImportError:
+            _ARROW_WRITE = False
+        else:
+            _ARROW_WRITE = bool(HAS_ARROW_WRITE_API)
+    return _ARROW_WRITE
+
+
+_ARROW_WRITE: bool | None = None

@@ -16,11 +16,10 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..outputs import GPKG_DATASET_OPTIONS, staged_write
+from ..outputs import staged_write, write_gpkg_layer
 from ..registry import Registry, open_registry
 from .assets import Assets, read_assets
 from .events import FloodEvent, OpenEvent, open_event
@@ -246,8 +245,7 @@ def write_outputs(result: FloodAssessment, out: Path, report: Path | None = None
         staged.append((tmp, out))
         with staged_write():
             for name, frame in output_tables(result).items():
-                pyogrio.write_dataframe(_writable(frame), tmp, layer=name, driver="GPKG",
-                                        dataset_options=GPKG_DATASET_OPTIONS)
+                write_gpkg_layer(_writable(frame), tmp, name)
         if summary is not None:
             tmp = _temp_next_to(summary)
             staged.append((tmp, summary))

@@ -179,7 +179,8 @@ def _number_ids(frame: pd.DataFrame, key: str, prefix: str) -> pd.DataFrame:
     """'BH-01:1', 'BH-01:2'... from the top down (construction: 'BH-01:c1')."""
     frame = frame.sort_values(["borehole_id", "from_m", "to_m"], kind="stable").reset_index(drop=True)
     n = frame.groupby("borehole_id").cumcount() + 1
-    return frame.assign(**{key: frame["borehole_id"] + f":{prefix}" + n.astype(str)})
+    # joined value by value: Arrow-backed text columns (pandas 3 with pyarrow) refuse "+" on an empty frame
+    return frame.assign(**{key: [f"{hole}:{prefix}{k}" for hole, k in zip(frame["borehole_id"], n.tolist())]})
 
 
 class _Job:

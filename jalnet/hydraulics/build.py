@@ -42,6 +42,7 @@ SCHEME_LAYERS = ("junctions", "tanks", "sources", "pipes", "pumps", "valves", "f
 DEMAND_PATTERN = "jalnet-demand"
 ISOLATION_VALVES = ("sluice", "butterfly")
 CONTROL_VALVES = {"prv": "PRV", "psv": "PSV", "fcv": "FCV", "tcv": "TCV"}
+_NOT_IN_ID = re.compile(r'[ ;\t"]')
 EPANET_ID_MAX = 31
 
 
@@ -234,6 +235,25 @@ def build_from_data(data: SchemeData, dem: str | os.PathLike | None = None,
         return _Builder(data, dem, params, feedback).build()
 
 
+_NODE_KEYS = {"junctions": "node_id", "tanks": "tank_id", "sources": "source_id"}
+
+
+def _xy(frame: gpd.GeoDataFrame, layer: str) -> np.ndarray:
+    """(x, y) of a node layer's features, row for row (one array call: per-feature Point.x costs
+    more than adding the node to the model); a feature without a point is refused by name."""
+    geoms = np.asarray(frame.geometry.values)
+    if not len(geoms):
+        return np.zeros((0, 2))
+    xy = np.full((len(geoms), 2), np.nan)
+    coords, row = shapely.get_coordinates(geoms, return_index=True)  # none for a missing or empty point
+    xy[row] = coords
+    bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+    if len(bad):
+        raise InputError(f"{layer} {frame[_NODE_KEYS[layer]].iloc[bad[0]]} has no point geometry; place it on the map "
+                         "or delete it")
+    return xy
+
+
 # =========================================================================================
 class _Builder:
     def __init__(self, data: SchemeData, dem: Any, params: BuildParams, feedback: Feedback | None) -> None:
@@ -267,9 +287,9 @@ class _Builder:
         return self.x.element(layer, asset_id)
 
     def model_name(self, layer: str, asset_id: str) -> str:
-        el = self.element(layer, asset_id)
+        el = self.x.elements.get((layer, asset_id))
         name = el.model_name if el is not None and el.model_name else asset_id
-        if len(name) > EPANET_ID_MAX or any(c in name for c in " ;\t\"") or not name:
+        if not name or len(name) > EPANET_ID_MAX or _NOT_IN_ID.search(name):
             raise InputError(
                 f"{layer} {asset_id}: '{name}' cannot be an EPANET ID (at most {EPANET_ID_MAX} characters, no spaces "
                 "or semicolons); shorten the ID"
@@ -277,8 +297,9 @@ class _Builder:
         return name
 
     def props(self, layer: str, asset_id: str) -> dict[str, Any]:
-        el = self.element(layer, asset_id)
-        return dict(el.properties) if el is not None else {}
+        """The stored properties (read, never changed)."""
+        el = self.x.elements.get((layer, asset_id))
+        return el.properties if el is not None else {}
 
     # -- the build --------------------------------------------------------------------------
     def build(self) -> tuple[Any, BuildReport]:
@@ -356,39 +377,40 @@ class _Builder:
                 referenced |= {el.start_node, el.end_node}
         # tanks and sources placed on a junction, that no pipe names, stand in for that junction
         absorb: dict[int, str] = {}
-        candidates = [("tanks", T, "tank_id")] + [("sources", S[~S["source_id"].isin(pumped)], "source_id")]
-        jxy = shapely.get_coordinates(np.asarray(J.geometry.values)) if len(J) else np.zeros((0, 2))
-        for layer, frame, key in candidates:
-            for row in frame.itertuples():
-                asset_id = getattr(row, key)
-                if asset_id in referenced or len(J) == 0:
+        jxy = _xy(J, "junctions")
+        for layer, frame, key in (("tanks", T, "tank_id"), ("sources", S, "source_id")):
+            for asset_id, (x, y) in zip(frame[key], _xy(frame, layer).tolist()):
+                if asset_id in referenced or len(J) == 0 or (layer == "sources" and asset_id in pumped):
                     continue
-                d = np.hypot(jxy[:, 0] - row.geometry.x, jxy[:, 1] - row.geometry.y)
+                d = np.hypot(jxy[:, 0] - x, jxy[:, 1] - y)
                 k = int(np.argmin(d))
                 if d[k] <= self.p.snap_tolerance_m and k not in absorb:
                     absorb[k] = self.model_name(layer, asset_id)
-        for k, row in enumerate(J.itertuples()):
+        elev = self.elev["junctions"]
+        for k, (node_id, (x, y)) in enumerate(zip(J["node_id"], jxy.tolist())):
             if k in absorb:
-                self.lookup[row.node_id] = absorb[k]
-                self.report.merged[row.node_id] = absorb[k]
+                self.lookup[node_id] = absorb[k]
+                self.report.merged[node_id] = absorb[k]
                 continue
-            name = self.model_name("junctions", row.node_id)
-            self._add("node", name, self.wn.add_junction, name, base_demand=0.0,
-                      elevation=float(self.elev["junctions"][row.node_id]), coordinates=(row.geometry.x, row.geometry.y))
+            name = self.model_name("junctions", node_id)
+            self._add("node", name, self.wn.add_junction, name, base_demand=0.0, elevation=float(elev[node_id]),
+                      coordinates=(x, y))
             node = self.wn.get_node(name)
             node.demand_timeseries_list.clear()
-            apply_properties(node, self.props("junctions", row.node_id), f"junction {row.node_id}", self.report.warnings)
-            self._register_node(name, "junctions", row.node_id, row.geometry, "Junction")
-        for row in S.itertuples():
-            self._add_reservoir(row)
-        for row in T.itertuples():
-            self._add_tank(row)
+            el = self.element("junctions", node_id)
+            if el is not None and el.properties:
+                apply_properties(node, el.properties, f"junction {node_id}", self.report.warnings)
+            self._register_node(name, "junctions", node_id, x, y, "Junction")
+        for row, xy in zip(S.itertuples(), _xy(S, "sources").tolist()):
+            self._add_reservoir(row, *xy)
+        for row, xy in zip(T.itertuples(), _xy(T, "tanks").tolist()):
+            self._add_tank(row, *xy)
 
-    def _register_node(self, name: str, layer: str, asset_id: str, geom: Point, kind: str) -> None:
+    def _register_node(self, name: str, layer: str, asset_id: str, x: float, y: float, kind: str) -> None:
         self.lookup[asset_id] = name
         self.node_kind[name] = kind
         self.report.node_assets[name] = (layer, asset_id)
-        self.report.node_xy[name] = (geom.x, geom.y)
+        self.report.node_xy[name] = (x, y)
 
     def _elevations(self, J: gpd.GeoDataFrame, T: gpd.GeoDataFrame) -> None:
         """Elevation of every junction and tank floor, from the layer or the DEM."""
@@ -396,13 +418,11 @@ class _Builder:
         need: list[tuple[str, str, float, float]] = []
         for layer, frame, key, col in (("junctions", J, "node_id", "elevation_m"), ("tanks", T, "tank_id",
                                                                                      "ground_elev_m")):
-            for row in frame.itertuples():
-                asset_id = getattr(row, key)
-                value = getattr(row, col)
+            for asset_id, value, (x, y) in zip(frame[key], frame[col], _xy(frame, layer).tolist()):
                 if is_missing(value):
                     value = self.props(layer, asset_id).get("elevation")
                 if is_missing(value):
-                    need.append((layer, asset_id, row.geometry.x, row.geometry.y))
+                    need.append((layer, asset_id, x, y))
                 else:
                     self.elev[layer][asset_id] = float(value)
         if not need:
@@ -422,7 +442,7 @@ class _Builder:
             self.elev[layer][asset_id] = float(value)
             self.report.elevations_from_dem.append(f"{layer}/{asset_id}")
 
-    def _add_reservoir(self, row: Any) -> None:
+    def _add_reservoir(self, row: Any, x: float, y: float) -> None:
         props = self.props("sources", row.source_id)
         head = row.head_m if not is_missing(row.head_m) else props.get("base_head")
         if is_missing(head):
@@ -432,13 +452,13 @@ class _Builder:
             )
         name = self.model_name("sources", row.source_id)
         self._add("node", name, self.wn.add_reservoir, name, base_head=float(head),
-                  head_pattern=props.get("head_pattern_name"), coordinates=(row.geometry.x, row.geometry.y))
+                  head_pattern=props.get("head_pattern_name"), coordinates=(x, y))
         node = self.wn.get_node(name)
         apply_properties(node, {k: v for k, v in props.items() if k not in ("base_head", "head_pattern_name")},
                          f"source {row.source_id}", self.report.warnings)
-        self._register_node(name, "sources", row.source_id, row.geometry, "Reservoir")
+        self._register_node(name, "sources", row.source_id, x, y, "Reservoir")
 
-    def _add_tank(self, row: Any) -> None:
+    def _add_tank(self, row: Any, x: float, y: float) -> None:
         props = self.props("tanks", row.tank_id)
         label = f"tank {row.tank_id}"
         levels = {}
@@ -473,15 +493,15 @@ class _Builder:
         self._add("node", name, self.wn.add_tank, name, elevation=elevation, init_level=levels["init_level"],
                   min_level=levels["min_level"], max_level=levels["max_level"], diameter=float(diameter),
                   min_vol=float(props.get("min_vol") or 0.0), vol_curve=vol_curve,
-                  overflow=bool(props.get("overflow", False)), coordinates=(row.geometry.x, row.geometry.y))
+                  overflow=bool(props.get("overflow", False)), coordinates=(x, y))
         node = self.wn.get_node(name)
         rest = {k: v for k, v in props.items() if k not in ("min_vol", "vol_curve_name", "overflow", "elevation",
                                                             "diameter", "min_level", "max_level", "init_level")}
         apply_properties(node, rest, label, self.report.warnings)
-        self._register_node(name, "tanks", row.tank_id, row.geometry, "Tank")
+        self._register_node(name, "tanks", row.tank_id, x, y, "Tank")
 
     # -- pipes ----------------------------------------------------------------------------------
-    def _end(self, pipe_id: str, given: Any, point: np.ndarray) -> str:
+    def _end(self, pipe_id: str, given: Any, point: list[float]) -> str:
         """The model node at one end of a pipe: the named node, else the node its end (x, y) is snapped to."""
         if isinstance(given, str) and given:
             if given not in self.lookup:
@@ -510,23 +530,26 @@ class _Builder:
         table = load_table(self.p.roughness_table)
         self.rising: set[str] = set()
         self.pipe_rows: dict[str, Any] = {}
-        xy, owner = shapely.get_coordinates(np.asarray(P.geometry.values), return_index=True)
-        first = np.searchsorted(owner, np.arange(len(P)))
-        last = np.searchsorted(owner, np.arange(len(P)), side="right") - 1
-        for k, row in enumerate(P.itertuples()):
+        geoms = np.asarray(P.geometry.values)
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        first = np.searchsorted(owner, np.arange(len(P))).tolist()
+        last = (np.searchsorted(owner, np.arange(len(P)), side="right") - 1).tolist()
+        ends = xy.tolist()
+        lengths = shapely.length(geoms).tolist()
+        for k, row in enumerate(P.drop(columns=P.geometry.name).itertuples()):
             pid = row.pipe_id
             props = self.props("pipes", pid)
             label = f"pipe {pid}"
             if last[k] <= first[k]:
                 raise InputError(f"{label} has an empty geometry; draw it or delete it")
-            a = self._end(pid, row.from_node, xy[first[k]])
-            b = self._end(pid, row.to_node, xy[last[k]])
+            a = self._end(pid, row.from_node, ends[first[k]])
+            b = self._end(pid, row.to_node, ends[last[k]])
             if a == b:
                 raise InputError(f"{label} starts and ends at the same node ({a}); delete it or correct its ends")
             diameter = row.diameter_mm / 1000.0 if not is_missing(row.diameter_mm) else props.get("diameter")
             if is_missing(diameter) or diameter <= 0:
                 raise InputError(f"{label} has no diameter_mm; fill it before simulating")
-            length = self._length(row, props)
+            length = self._length(row, props, lengths[k])
             roughness = self._roughness(row, props, table, today)
             minor = row.minor_loss if not is_missing(row.minor_loss) else props.get("minor_loss", self.p.minor_loss)
             status = props.get("initial_status", "OPEN")
@@ -535,19 +558,20 @@ class _Builder:
                       roughness=float(roughness), minor_loss=float(minor or 0.0), initial_status=status,
                       check_valve=bool(props.get("check_valve", False)))
             link = self.wn.get_link(name)
-            rest = {k: v for k, v in props.items() if k not in ("diameter", "length", "roughness", "minor_loss",
-                                                                "initial_status", "check_valve")}
-            apply_properties(link, rest, label, self.report.warnings)
-            link.vertices = [tuple(c) for c in xy[first[k] + 1 : last[k]].tolist()]
+            if props:
+                rest = {k: v for k, v in props.items() if k not in ("diameter", "length", "roughness", "minor_loss",
+                                                                    "initial_status", "check_valve")}
+                apply_properties(link, rest, label, self.report.warnings)
+            if last[k] - first[k] > 1:
+                link.vertices = [tuple(c) for c in ends[first[k] + 1 : last[k]]]
             self.report.link_assets[name] = ("pipes", pid)
-            self.report.link_geoms[name] = row.geometry
+            self.report.link_geoms[name] = geoms[k]
             self.pipe_rows[name] = row
             if row.pipe_function == "rising_main":
                 self.rising.add(name)
 
-    def _length(self, row: Any, props: dict[str, Any]) -> float:
+    def _length(self, row: Any, props: dict[str, Any], geom_len: float) -> float:
         attr = row.length_m if not is_missing(row.length_m) else props.get("length")
-        geom_len = float(row.geometry.length)
         mode = self.p.pipe_length
         if mode == "auto":
             mode = "attribute" if row.geom_source == "epanet" and not is_missing(attr) else "geometry"

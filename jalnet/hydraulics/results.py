@@ -25,10 +25,10 @@ from shapely.geometry import MultiLineString, Point
 
 from ..errors import InputError
 from ..gcpause import paused_gc
-from ..outputs import GPKG_DATASET_OPTIONS, staged_write
+from ..outputs import staged_write, write_gpkg_layer
 from .build import BuildReport
 from .norms import RULES, Norms
-from .series_text import series_texts
+from .series_text import series_arrays
 from .simulate import Run
 
 LAYER_ORDER = ("nodes", "links", "nodes_steps", "links_steps", "findings", "households", "criticality",
@@ -197,33 +197,36 @@ def _households_per_node(report: BuildReport) -> dict[str, int]:
     return counted.groupby("node").size().to_dict()
 
 
-def steps_tables(report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame,
-                 start: pd.Timestamp) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """One row per node/link with its whole series (for the temporal controller)."""
-    step = float(s.times[1] - s.times[0]) if len(s.times) > 1 else 3600.0
-    t0 = start + pd.to_timedelta(float(s.times[0]), unit="s")
-    t1 = start + pd.to_timedelta(float(s.times[-1]) + step, unit="s")
+def series_columns(s: Series) -> dict[str, tuple[np.ndarray, int]]:
+    """The per-step series of a run and the decimals each is written with."""
     columns = {"pressure_s": (s.pressure, 2), "head_s": (s.head, 2), "demand_s": (s.demand, 3),
                "flow_s": (s.flow, 3), "velocity_s": (np.abs(s.velocity), 3), "headloss_s": (s.headloss, 3)}
     if s.quality is not None:
         columns["quality_s"] = (s.quality, 3)
-    texts = series_texts(columns)
-    base_n = nodes[["scheme_id", "scenario", "node_id", "layer", "model_id"]].copy()
-    base_l = links[["scheme_id", "scenario", "link_id", "layer", "model_id"]].copy()
-    for base in (base_n, base_l):
-        base["t_start"], base["t_end"], base["step_s"], base["steps"] = t0, t1, step, len(s.times)
-    for name in ("pressure_s", "head_s", "demand_s", "quality_s"):
-        if name in texts:
-            base_n[name] = texts[name]
-    for name in ("flow_s", "velocity_s", "headloss_s"):
-        base_l[name] = texts[name]
-    return (gpd.GeoDataFrame(base_n, geometry=nodes.geometry.values, crs=nodes.crs),
-            gpd.GeoDataFrame(base_l, geometry=links.geometry.values, crs=links.crs))
+    return columns
+
+
+def steps_tables(s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame, start: pd.Timestamp,
+                 texts: dict[str, Any]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """One row per node/link with its whole series (for the temporal controller)."""
+    step = float(s.times[1] - s.times[0]) if len(s.times) > 1 else 3600.0
+    t0 = start + pd.to_timedelta(float(s.times[0]), unit="s")
+    t1 = start + pd.to_timedelta(float(s.times[-1]) + step, unit="s")
+    out = []
+    for table, key, series in ((nodes, "node_id", ("pressure_s", "head_s", "demand_s", "quality_s")),
+                               (links, "link_id", ("flow_s", "velocity_s", "headloss_s"))):
+        n = len(table)
+        columns = {c: table[c].array for c in ("scheme_id", "scenario", key, "layer", "model_id")}
+        columns.update(t_start=np.full(n, t0.to_datetime64()), t_end=np.full(n, t1.to_datetime64()),
+                       step_s=np.full(n, step), steps=np.full(n, len(s.times)))
+        columns.update({c: texts[c] for c in series if c in texts})
+        out.append(gpd.GeoDataFrame(columns, geometry=table.geometry.values, crs=table.crs))
+    return out[0], out[1]
 
 
 def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame,
              norms: Norms, scheme: str, scenario: str, start: pd.Timestamp, extended: bool) -> gpd.GeoDataFrame:
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     service = s.service()
     offsets = np.rint(np.asarray(s.times, dtype=float) * 1000).astype(np.int64).astype("timedelta64[ms]")
     moments = (np.datetime64(start.to_datetime64(), "ms") + offsets).tolist()
@@ -231,11 +234,9 @@ def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, l
     def add(rule: str, layer: str, asset: str, value: float | None, limit: float | None, step: int | None,
             message: str, geom: Any, households: int = 0) -> None:
         when = None if step is None or not extended else moments[step]
-        rows.append({"scheme_id": scheme, "scenario": scenario, "rule": rule, "severity": RULES[rule][0],
-                     "layer": layer, "asset_id": asset, "value": value, "limit": limit, "time": when,
-                     "households": households, "message": message, "geometry": geom})
+        rows.append((rule, RULES[rule][0], layer, asset, value, limit, when, households, message, geom))
 
-    geoms = list(nodes.geometry.values)
+    geoms = np.asarray(nodes.geometry.values).tolist()
     hh_all = nodes["households"].to_numpy()
     layers = nodes["layer"].tolist()
     assets = nodes["node_id"].tolist()
@@ -247,13 +248,14 @@ def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, l
     low_k[has_p] = np.nanargmin(p_service[:, has_p], axis=0)
     low_p = np.where(has_p, p_service[low_k, np.arange(len(s.nodes))], np.nan)
     cut = s.unfed & service
+    cut_any, cut_first = cut.any(axis=0), np.argmax(cut, axis=0)
     chlorine = nodes["chlorine_min_mg_l"].to_numpy() if "chlorine_min_mg_l" in nodes.columns else None
     age = nodes["age_max_h"].to_numpy() if "age_max_h" in nodes.columns else None
     for j in range(len(s.nodes)):
         layer, asset, geom, hh = layers[j], assets[j], geoms[j], int(hh_all[j])
         if types[j] == "Junction" and layer == "junctions":
-            if cut[:, j].any():
-                add("disconnected", layer, asset, None, None, int(np.argmax(cut[:, j])),
+            if cut_any[j]:
+                add("disconnected", layer, asset, None, None, int(cut_first[j]),
                     f"junction {asset} is cut off from every source{' (' + str(hh) + ' households)' if hh else ''}",
                     geom, hh)
                 continue
@@ -290,28 +292,34 @@ def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, l
     vmax = links["velocity_max_ms"].to_numpy()
     vpeak = np.abs(s.velocity[k]) if len(s.times) else np.full(len(s.links), np.nan)
     is_open = s.status[k] != 0 if len(s.times) else np.zeros(len(s.links), bool)
-    fast = [i for i in pipes if vmax[i] == vmax[i] and vmax[i] > norms.max_velocity_ms]
-    slow = [i for i in pipes if vpeak[i] == vpeak[i] and vpeak[i] < norms.min_velocity_ms and is_open[i]]
-    lgeoms = links.geometry.values
+    with np.errstate(invalid="ignore"):  # NaN (no value) is never outside a norm
+        fast = pipes[vmax[pipes] > norms.max_velocity_ms]
+        slow = pipes[(vpeak[pipes] < norms.min_velocity_ms) & is_open[pipes]]
     lassets = links["link_id"].tolist()
     llayers = links["layer"].tolist()
-
-    def mid(i: int) -> Any:
-        g = lgeoms[i]
-        return g.interpolate(0.5, normalized=True) if g is not None and not g.is_empty else Point()
-
-    for i in fast:
+    flagged = np.concatenate([fast, slow])
+    mid = dict(zip(flagged.tolist(), _midpoints(np.asarray(links.geometry.values)[flagged])))
+    for i, v in zip(fast.tolist(), vmax[fast].tolist()):
         t = int(np.nanargmax(np.abs(s.velocity[:, i])))
-        add("high_velocity", llayers[i], lassets[i], float(vmax[i]), norms.max_velocity_ms, t,
-            f"velocity {vmax[i]:.2f} m/s in pipe {lassets[i]}", mid(i))
-    for i in slow:
-        add("low_velocity", llayers[i], lassets[i], float(vpeak[i]), norms.min_velocity_ms, k,
-            f"velocity {vpeak[i]:.2f} m/s in pipe {lassets[i]} at the peak hour", mid(i))
-    columns = ["scheme_id", "scenario", "rule", "severity", "layer", "asset_id", "value", "limit", "time",
-               "households", "message", "geometry"]
-    frame = pd.DataFrame(rows, columns=columns)
+        add("high_velocity", llayers[i], lassets[i], v, norms.max_velocity_ms, t,
+            f"velocity {v:.2f} m/s in pipe {lassets[i]}", mid[i])
+    for i, v in zip(slow.tolist(), vpeak[slow].tolist()):
+        add("low_velocity", llayers[i], lassets[i], v, norms.min_velocity_ms, k,
+            f"velocity {v:.2f} m/s in pipe {lassets[i]} at the peak hour", mid[i])
+    columns = ["rule", "severity", "layer", "asset_id", "value", "limit", "time", "households", "message", "geometry"]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame.insert(0, "scenario", scenario)
+    frame.insert(0, "scheme_id", scheme)
     frame["time"] = pd.to_datetime(frame["time"]).astype("datetime64[ms]")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=report.crs)
+
+
+def _midpoints(lines: np.ndarray) -> list[Any]:
+    """Half-way points of lines (an empty point for a missing or empty line), in one call."""
+    present = ~shapely.is_missing(lines) & ~shapely.is_empty(lines)
+    out = np.array([Point()] * len(lines), dtype=object)
+    out[present] = shapely.line_interpolate_point(lines[present], 0.5, normalized=True)
+    return out.tolist()
 
 
 def _clock(seconds: float) -> str:
@@ -370,7 +378,7 @@ def _summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: st
     result = ScenarioResult(scheme, scenario, kind, nodes, links, found, {}, households=households,
                             warnings=list(run.warnings))
     if steps and extended:
-        result.node_steps, result.link_steps = steps_tables(report, s, nodes, links, start)
+        result.node_steps, result.link_steps = steps_tables(s, nodes, links, start, series_arrays(series_columns(s)))
     result.summary = summary_row(result, s, report, norms, runs=1)
     return result
 
@@ -467,11 +475,9 @@ def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> s
                         frame["geometry"] = [g if g is None or isinstance(g, MultiLineString) else MultiLineString([g])
                                              for g in frame.geometry]
                         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=layers[name].crs)
-                    pyogrio.write_dataframe(_utc(frame), str(tmp), layer=name, driver="GPKG",
-                                            geometry_type=_geometry_type(frame), dataset_options=GPKG_DATASET_OPTIONS)
+                    write_gpkg_layer(_utc(frame), tmp, name, geometry_type=_geometry_type(frame))
                 else:
-                    pyogrio.write_dataframe(_utc(pd.DataFrame(frame)), str(tmp), layer=name, driver="GPKG",
-                                            dataset_options=GPKG_DATASET_OPTIONS)
+                    write_gpkg_layer(_utc(pd.DataFrame(frame)), tmp, name)
         if not tmp.exists():
             raise InputError("no results to write")
         os.replace(tmp, path)

@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from ..errors import InputError
-from ..outputs import GPKG_DATASET_OPTIONS, staged_write
+from ..outputs import staged_write, write_gpkg_layer
 from .rules import RULES, SEVERITIES
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -164,27 +164,22 @@ def write_findings(result: ValidationResult, path: str | os.PathLike) -> Path:
             lines = frame[is_line].copy()
             lines = lines.set_geometry(gpd.GeoSeries(_multi(lines.geometry.values), index=lines.index, crs=frame.crs))
             for name, layer, gtype in ((POINT_LAYER, points, "Point"), (LINE_LAYER, lines, "MultiLineString")):
-                write_layer(layer.reset_index(drop=True), tmp, name, geometry_type=gtype,
+                write_gpkg_layer(layer.reset_index(drop=True), tmp, name, geometry_type=gtype,
                             layer_options={"DESCRIPTION": f"JalNet network validation findings ({gtype})"})
             catalogue = pd.DataFrame([{"rule": r.code, "severity": r.severity, "group": r.group, "title": r.title,
                                        "description": r.description, "parameters": ", ".join(r.params)}
                                       for r in RULES.values()])
-            write_layer(catalogue, tmp, "rules")
+            write_gpkg_layer(catalogue, tmp, "rules")
             run = {"registry": result.registry or "", "scheme": result.scheme or "(all)",
                    "validated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                    "rules": ",".join(result.rules), "params": json.dumps(result.params, sort_keys=True),
                    "accepted_exceptions": str(result.accepted), **{k: str(v) for k, v in result.counts.items()}}
-            write_layer(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp, "validation_run")
+            write_gpkg_layer(pd.DataFrame({"key": list(run), "value": list(run.values())}), tmp, "validation_run")
         _embed_styles(tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
-
-
-def write_layer(frame: pd.DataFrame, path: Path, layer: str, **options: Any) -> None:
-    """One layer into a GeoPackage output (GeoPackage 1.2, which QGIS 3.22's GDAL reads without warnings)."""
-    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", dataset_options=GPKG_DATASET_OPTIONS, **options)
 
 
 def _multi(geoms: np.ndarray) -> np.ndarray:
@@ -219,7 +214,7 @@ def _embed_styles(path: Path) -> None:
                      "useAsDefault": True, "description": "JalNet findings by severity", "owner": "", "ui": "",
                      "update_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
     if rows:
-        write_layer(pd.DataFrame(rows), path, "layer_styles")
+        write_gpkg_layer(pd.DataFrame(rows), path, "layer_styles")
 
 
 def read_findings(path: str | os.PathLike) -> gpd.GeoDataFrame:

@@ -20,10 +20,10 @@ import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..outputs import write_gpkg_layer
 from ..registry import Registry
 from ..registry.store import Batch
 from ..registry.values import plain
-from .findings import write_layer
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
 from .validate import registry_access
@@ -85,7 +85,7 @@ class SnapResult:
         lines = changes.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
         for name, part, gtype in (("snap_lines", changes[lines], "LineString"), ("snap_points", changes[~lines],
                                                                                  "Point")):
-            write_layer(part.reset_index(drop=True), out, name, geometry_type=gtype)
+            write_gpkg_layer(part.reset_index(drop=True), out, name, geometry_type=gtype)
         return out
 
 

@@ -12,11 +12,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from ..errors import InputError
-from ..outputs import GPKG_DATASET_OPTIONS
+from ..outputs import write_gpkg_layer
 from .report import ImportReport
 from .times import iso_utc
 
@@ -50,7 +49,7 @@ def write_fixes(report: ImportReport, path: str | os.PathLike) -> int:
     if not any(f.fixes for f in report.files) and any(f.points_read for f in report.files):
         raise InputError("the import kept no fixes; run it with keep_fixes to write the fixes layer")
     try:
-        pyogrio.write_dataframe(frame, str(path), layer=LAYER, driver="GPKG", dataset_options=GPKG_DATASET_OPTIONS)
+        write_gpkg_layer(frame, path, LAYER)
     except Exception as err:  # noqa: BLE001 - GDAL raises several error types
         raise InputError(f"cannot write {path}: {str(err).splitlines()[0]}") from None
     return len(frame)

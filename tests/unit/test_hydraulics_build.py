@@ -249,6 +249,19 @@ def test_bad_input_is_refused_naming_the_asset_before_any_simulation(tmp_path, m
         scenarios.run_scenario(path, SCHEME, "peak_hour")
 
 
+def test_a_node_without_a_point_is_refused_by_name(village) -> None:
+    # the registry refuses features without geometry, but a layer edited in QGIS directly can have one
+    from jalnet.hydraulics.build import build_from_data, load_schemes
+    from jalnet.registry import open_registry
+
+    with open_registry(village, readonly=True) as reg:
+        data = load_schemes(reg, [SCHEME])[SCHEME]
+    junctions = data.layers["junctions"]
+    data.layers["junctions"] = junctions.set_geometry([Point()] + list(junctions.geometry[1:]), crs=junctions.crs)
+    with pytest.raises(InputError, match=f"junctions {junctions['node_id'].iloc[0]} has no point geometry"):
+        build_from_data(data)
+
+
 def test_tank_without_levels_and_pump_without_curve_are_refused(tmp_path) -> None:
     base = village_layers()
     tanks = gpd.GeoDataFrame([{"tank_id": "VIL-T", "scheme_id": SCHEME, "tank_type": "GSR", "capacity_kl": 50.0,

@@ -172,6 +172,26 @@ def test_design_year_uses_the_design_population(village) -> None:
     assert result.summary["demand_peak_lps"] == pytest.approx(150 * 55 / 86400 * 3.0, rel=1e-5)
 
 
+def test_results_are_the_same_written_through_arrow_or_row_by_row(village, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("pyarrow")
+    from jalnet import outputs
+
+    layers = combine(scenarios.run_scenario(village, SCHEME, ["peak_hour", "eps_24h"], start=START), [])
+    written = {}
+    for arrow in (True, False):
+        monkeypatch.setattr(outputs, "_ARROW_WRITE", arrow)
+        written[arrow] = write_results(layers, tmp_path / f"arrow_{arrow}.gpkg")
+    names = [name for name, _ in pyogrio.list_layers(written[True])]
+    assert names == [name for name, _ in pyogrio.list_layers(written[False])]
+    assert {"nodes", "links", "nodes_steps", "links_steps", "findings", "households", "comparison"} <= set(names)
+    for name in names:
+        a, b = (pyogrio.read_info(written[arrow], layer=name) for arrow in (True, False))
+        assert list(a["fields"]) == list(b["fields"]) and list(a["dtypes"]) == list(b["dtypes"]), name
+        assert a["features"] == b["features"] == len(layers[name]) and a["geometry_type"] == b["geometry_type"], name
+        pd.testing.assert_frame_equal(pyogrio.read_dataframe(written[True], layer=name),
+                                      pyogrio.read_dataframe(written[False], layer=name), obj=name)
+
+
 def test_results_file_has_styled_layers_and_time_series(village, tmp_path) -> None:
     results = scenarios.run_scenario(village, SCHEME, ["peak_hour", "eps_24h"], start=START)
     out = tmp_path / "res.gpkg"

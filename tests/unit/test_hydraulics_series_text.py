@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from jalnet.hydraulics.series_text import series_text, series_texts
+from jalnet.hydraulics.series_text import series_array, series_arrays, series_text
 
 
 def _reference(matrix: np.ndarray, decimals: int) -> list[str]:
@@ -60,7 +63,23 @@ def test_empty_shapes() -> None:
 def test_several_series_at_once_match_one_by_one() -> None:
     rng = np.random.default_rng(3)
     columns = {f"s{k}": (rng.normal(0, 10, (25, 40)), k % 4) for k in range(5)}
-    got = series_texts(columns)
+    columns["huge"] = (np.array([[1e14, np.nan], [2.5, -3.0]]), 3)  # the Python fallback
+    got = series_arrays(columns)
     assert list(got) == list(columns)
     for name, (m, d) in columns.items():
-        assert got[name] == series_text(m, d)
+        assert list(got[name]) == series_text(m, d)
+
+
+def test_arrow_column_is_built_from_the_bytes() -> None:
+    pa = pytest.importorskip("pyarrow")
+    m = np.array([[1.5, np.nan, -2.25], [3.0, 4.0, 0.001]])
+    got = series_array(m, 2)
+    assert isinstance(got, pd.arrays.ArrowStringArray)
+    assert pa.array(got).to_pylist() == ["1.5,3", ",4", "-2.25,0"]
+    assert list(series_array(np.zeros((0, 2)), 2)) == ["", ""]
+
+
+def test_without_pyarrow_the_column_is_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    m = np.array([[1.5, np.nan], [3.0, 4.0]])
+    assert series_array(m, 1) == ["1.5,3", ",4"]
