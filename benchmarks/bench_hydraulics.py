@@ -212,7 +212,7 @@ def main() -> int:
     total = build["seconds"] + write["seconds"]
     print(f"  {'JalNet build + write-back':<44} {total:8.2f} {100 * total / e:9.1f}%   (target <= 20%)")
     summary_only = build["seconds"] + write["summary_seconds"]
-    print(f"  {'  of which without the per-step layers':<44} {summary_only:8.2f} {100 * summary_only / e:9.1f}%")
+    print(f"  {'  of which without the per-step series':<44} {summary_only:8.2f} {100 * summary_only / e:9.1f}%")
     ratios = sorted(100 * (r["build"]["seconds"] + r["writeback"]["seconds"]) / r["epanet"]["seconds"] for r in rounds)
     print(f"  build + write-back per round: {', '.join(f'{x:.1f}%' for x in ratios)} of that round's EPANET run "
           f"(median {ratios[len(ratios) // 2]:.1f}%)")

@@ -173,6 +173,11 @@ class SchemeData:
 
 def load_schemes(reg: Registry, schemes: list[str]) -> dict[str, SchemeData]:
     """Read the layers of several schemes at once (one query per layer)."""
+    with paused_gc():  # tens of thousands of rows and model properties become objects here
+        return _load_schemes(reg, schemes)
+
+
+def _load_schemes(reg: Registry, schemes: list[str]) -> dict[str, SchemeData]:
     where = {"scheme_id": list(schemes)}
     frames = {name: reg.read(name, where=where) for name in SCHEME_LAYERS}
     rows = _by_scheme(reg.read("schemes", where=where), schemes)

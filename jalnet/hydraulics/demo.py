@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,10 +11,11 @@ from ..report.html import Section, esc, figure_png, table_html
 
 #: Scenarios the demo runs, in the order the summary shows them.
 DEMO_SCENARIOS = ("peak_hour", "eps_24h", "design_year", "criticality", "pump_outage", "water_age", "chlorine")
-#: (scenario, results layer) shown in the QGIS project
-PROJECT_LAYERS = (("criticality", "criticality"), ("chlorine", "nodes"), ("peak_hour", "findings"),
-                  ("peak_hour", "households"), ("eps_24h", "nodes_steps"), ("eps_24h", "links_steps"),
-                  ("peak_hour", "nodes"), ("peak_hour", "links"))
+#: (scenario, style of the map layer) shown in the QGIS project
+PROJECT_LAYERS = (("criticality", "hydraulics_criticality"), ("chlorine", "hydraulics_chlorine"),
+                  ("peak_hour", "hydraulics_findings"), ("peak_hour", "hydraulics_households"),
+                  ("eps_24h", "hydraulics_nodes_steps"), ("eps_24h", "hydraulics_links_steps"),
+                  ("peak_hour", "hydraulics_nodes"), ("peak_hour", "hydraulics_links"))
 
 
 def run(ctx: Any) -> None:
@@ -43,12 +45,11 @@ def run(ctx: Any) -> None:
     results = {r.scenario: r for r in report.results}
     ctx.sections += sections(scheme, results, report.failures)
     if report.out:
-        wanted = {(scenario, layer) for scenario, layer in PROJECT_LAYERS}
-        for scenario, layer in PROJECT_LAYERS:
+        for scenario, style in PROJECT_LAYERS:
             if scenario not in results:
                 continue
             for uri, name, qml in map_layers(report.out, scheme, scenario, results[scenario].kind):
-                if f"layername={layer}|" in uri and (scenario, layer) in wanted:
+                if Path(qml).stem == style:
                     ctx.project_layers.append((uri, name, qml))
         ctx.outputs.append(f"hydraulics: {len(report.results)} scenario run(s) of scheme {scheme} in "
                            f"{report.seconds:.1f} s; results in {report.out}")

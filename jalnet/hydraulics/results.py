@@ -1,10 +1,11 @@
 """Simulation results as map layers: nodes and links, per time step, findings, households.
 
 ``nodes``/``links`` carry the minimum, maximum and peak-hour values of a run (the peak hour
-is the step with the largest total demand). ``nodes_steps``/``links_steps`` carry every
-reported step as one series per feature (comma-separated, with the run's start, end and
-step as datetime/number fields): QGIS's temporal controller animates them through the
-styles in ``jalnet/styles``, and one row per feature keeps writing fast for large models.
+is the step with the largest total demand) and, for an extended run, every reported step as
+one series per feature (comma-separated, with the run's start, end and step as
+datetime/number fields): QGIS's temporal controller animates them through the "over time"
+styles in ``jalnet/styles``, on a second map layer of the same table. One row per feature,
+in the table the peak values are in, keeps writing fast for large models.
 Pressures at nodes that no source reaches are blank, never a number: EPANET's value
 there is meaningless.
 """
@@ -31,8 +32,7 @@ from .norms import RULES, Norms
 from .series_text import series_arrays
 from .simulate import Run
 
-LAYER_ORDER = ("nodes", "links", "nodes_steps", "links_steps", "findings", "households", "criticality",
-               "comparison", "failures")
+LAYER_ORDER = ("nodes", "links", "findings", "households", "criticality", "comparison", "failures")
 
 
 @dataclass
@@ -44,8 +44,6 @@ class ScenarioResult:
     links: gpd.GeoDataFrame
     findings: gpd.GeoDataFrame
     summary: dict[str, Any]
-    node_steps: gpd.GeoDataFrame | None = None
-    link_steps: gpd.GeoDataFrame | None = None
     households: gpd.GeoDataFrame | None = None
     criticality: gpd.GeoDataFrame | None = None
     warnings: list[str] = field(default_factory=list)
@@ -206,22 +204,21 @@ def series_columns(s: Series) -> dict[str, tuple[np.ndarray, int]]:
     return columns
 
 
-def steps_tables(s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame, start: pd.Timestamp,
-                 texts: dict[str, Any]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """One row per node/link with its whole series (for the temporal controller)."""
+def add_series(s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame, start: pd.Timestamp,
+               texts: dict[str, Any]) -> None:
+    """Every step's values as series columns of the nodes and links tables, with the run's
+    start, end and step (what the temporal controller needs)."""
     step = float(s.times[1] - s.times[0]) if len(s.times) > 1 else 3600.0
     t0 = start + pd.to_timedelta(float(s.times[0]), unit="s")
     t1 = start + pd.to_timedelta(float(s.times[-1]) + step, unit="s")
-    out = []
-    for table, key, series in ((nodes, "node_id", ("pressure_s", "head_s", "demand_s", "quality_s")),
-                               (links, "link_id", ("flow_s", "velocity_s", "headloss_s"))):
+    for table, series in ((nodes, ("pressure_s", "head_s", "demand_s", "quality_s")),
+                          (links, ("flow_s", "velocity_s", "headloss_s"))):
         n = len(table)
-        columns = {c: table[c].array for c in ("scheme_id", "scenario", key, "layer", "model_id")}
-        columns.update(t_start=np.full(n, t0.to_datetime64()), t_end=np.full(n, t1.to_datetime64()),
-                       step_s=np.full(n, step), steps=np.full(n, len(s.times)))
-        columns.update({c: texts[c] for c in series if c in texts})
-        out.append(gpd.GeoDataFrame(columns, geometry=table.geometry.values, crs=table.crs))
-    return out[0], out[1]
+        table["t_start"], table["t_end"] = np.full(n, t0.to_datetime64()), np.full(n, t1.to_datetime64())
+        table["step_s"], table["steps"] = np.full(n, step), np.full(n, len(s.times))
+        for c in series:
+            if c in texts:
+                table[c] = texts[c]
 
 
 def findings(wn: Any, report: BuildReport, s: Series, nodes: gpd.GeoDataFrame, links: gpd.GeoDataFrame,
@@ -378,7 +375,7 @@ def _summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: st
     result = ScenarioResult(scheme, scenario, kind, nodes, links, found, {}, households=households,
                             warnings=list(run.warnings))
     if steps and extended:
-        result.node_steps, result.link_steps = steps_tables(s, nodes, links, start, series_arrays(series_columns(s)))
+        add_series(s, nodes, links, start, series_arrays(series_columns(s)))
     result.summary = summary_row(result, s, report, norms, runs=1)
     return result
 
@@ -420,8 +417,8 @@ def _finite(value: Any) -> float | None:
 
 # ---------------------------------------------------------------------------------------
 #: results layer -> ScenarioResult attribute
-_RUN_LAYERS = {"nodes": "nodes", "links": "links", "findings": "findings", "nodes_steps": "node_steps",
-               "links_steps": "link_steps", "households": "households", "criticality": "criticality"}
+_RUN_LAYERS = {"nodes": "nodes", "links": "links", "findings": "findings", "households": "households",
+               "criticality": "criticality"}
 
 
 def layers_of(results: list[ScenarioResult]) -> dict[str, pd.DataFrame]:
@@ -512,15 +509,16 @@ def _geometry_type(frame: gpd.GeoDataFrame) -> str:
 
 # ---------------------------------------------------------------------------------------
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
-#: results layer, display name, style; per scenario kind the nodes layer shows what the kind is about
+#: results layer, display name, style, whether it needs the run's series (an extended run); per
+#: scenario kind the nodes layer shows what the kind is about
 _MAP_LAYERS = (
-    ("criticality", "Criticality: households cut off", "hydraulics_criticality"),
-    ("findings", "Findings against the norms", "hydraulics_findings"),
-    ("households", "Households: service pressure", "hydraulics_households"),
-    ("nodes", "Pressure at the peak hour (m)", "hydraulics_nodes"),
-    ("nodes_steps", "Pressure over time (m)", "hydraulics_nodes_steps"),
-    ("links", "Velocity at the peak hour (m/s)", "hydraulics_links"),
-    ("links_steps", "Velocity over time (m/s)", "hydraulics_links_steps"),
+    ("criticality", "Criticality: households cut off", "hydraulics_criticality", False),
+    ("findings", "Findings against the norms", "hydraulics_findings", False),
+    ("households", "Households: service pressure", "hydraulics_households", False),
+    ("nodes", "Pressure at the peak hour (m)", "hydraulics_nodes", False),
+    ("nodes", "Pressure over time (m)", "hydraulics_nodes_steps", True),
+    ("links", "Velocity at the peak hour (m/s)", "hydraulics_links", False),
+    ("links", "Velocity over time (m/s)", "hydraulics_links_steps", True),
 )
 _NODES_BY_KIND = {"chlorine": ("Residual chlorine, lowest of the last day (mg/l)", "hydraulics_chlorine"),
                   "water_age": ("Water age, oldest of the last day (h)", "hydraulics_age")}
@@ -537,13 +535,16 @@ def map_layers(path: str | os.PathLike, scheme: str, scenario: str, kind: str | 
     present = {name for name, _ in pyogrio.list_layers(path)}
     where = f"\"scheme_id\" = {_quote(scheme)} AND \"scenario\" = {_quote(scenario)}"
     out = []
-    for name, title, style in _MAP_LAYERS:
+    for name, title, style, series in _MAP_LAYERS:
         if name not in present:
             continue
-        if pyogrio.read_dataframe(path, layer=name, columns=["scenario"], read_geometry=False, where=where,
+        if series and "steps" not in pyogrio.read_info(path, layer=name)["fields"]:
+            continue
+        test = f"{where} AND \"steps\" IS NOT NULL" if series else where
+        if pyogrio.read_dataframe(path, layer=name, columns=["scenario"], read_geometry=False, where=test,
                                   max_features=1).empty:
             continue
-        if name == "nodes" and kind in _NODES_BY_KIND:
+        if name == "nodes" and not series and kind in _NODES_BY_KIND:
             title, style = _NODES_BY_KIND[kind]
         out.append((f"{path}|layername={name}|subset={where}", f"{title} [{scenario}]", str(STYLES_DIR / f"{style}.qml")))
     return out

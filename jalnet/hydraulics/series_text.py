@@ -1,7 +1,7 @@
 """Time series as comma-separated text, formatted with numpy in one pass over all values.
 
-The per-step layers hold one series per feature ("12.5,12.31,,11.9"), which QGIS
-expressions split for the temporal controller. Formatting millions of floats one by one
+An extended run's nodes and links hold one series per feature ("12.5,12.31,,11.9"), which
+QGIS expressions split for the temporal controller. Formatting millions of floats one by one
 in Python was most of the cost of writing an extended run's results (Net6, 96 h: 2
 million values), so the digits are computed with array arithmetic instead: values are
 rounded to a fixed number of decimals, trailing zeros dropped, blanks where a value is

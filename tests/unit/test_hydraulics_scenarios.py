@@ -26,7 +26,7 @@ from hydraulics_nets import (  # noqa: E402
 
 from jalnet.errors import InputError  # noqa: E402
 from jalnet.hydraulics import scenarios  # noqa: E402
-from jalnet.hydraulics.results import combine, write_results  # noqa: E402
+from jalnet.hydraulics.results import combine, map_layers, write_results  # noqa: E402
 from jalnet.registry import create_registry, open_registry  # noqa: E402
 
 START = "2025-01-01T00:00"
@@ -46,7 +46,7 @@ def test_peak_hour_draws_the_peak_demand(village) -> None:
     nodes = result.nodes.set_index("node_id")
     # static head 70 m less little friction over ground at about 50 m
     assert 19.0 < nodes.loc["VIL-B", "pressure_peak_m"] < 20.01
-    assert result.node_steps is None  # steady state: no time series
+    assert "pressure_s" not in result.nodes.columns and "steps" not in result.links.columns  # steady: no series
 
 
 def test_criticality_ranks_elements_by_households_cut_off(village) -> None:
@@ -126,7 +126,7 @@ def test_pump_outage_drains_the_tank_and_cuts_households_off(tmp_path) -> None:
     assert list(drained["asset_id"]) == ["VIL-OHT"] and drained.iloc[0]["time"] > pd.Timestamp(START)
     # where the tank is empty the village is cut off: no pressure is made up for those hours
     assert out.nodes.set_index("node_id").loc["VIL-E", "cut_off_steps"] > 0
-    assert out.node_steps is not None
+    assert out.nodes["steps"].eq(len(out.nodes.iloc[0]["pressure_s"].split(","))).all()
 
 
 def test_cut_off_nodes_get_no_pressure(village) -> None:
@@ -183,7 +183,7 @@ def test_results_are_the_same_written_through_arrow_or_row_by_row(village, tmp_p
         written[arrow] = write_results(layers, tmp_path / f"arrow_{arrow}.gpkg")
     names = [name for name, _ in pyogrio.list_layers(written[True])]
     assert names == [name for name, _ in pyogrio.list_layers(written[False])]
-    assert {"nodes", "links", "nodes_steps", "links_steps", "findings", "households", "comparison"} <= set(names)
+    assert {"nodes", "links", "findings", "households", "comparison"} <= set(names)
     for name in names:
         a, b = (pyogrio.read_info(written[arrow], layer=name) for arrow in (True, False))
         assert list(a["fields"]) == list(b["fields"]) and list(a["dtypes"]) == list(b["dtypes"]), name
@@ -197,17 +197,22 @@ def test_results_file_has_styled_layers_and_time_series(village, tmp_path) -> No
     out = tmp_path / "res.gpkg"
     write_results(combine(results, [{"scheme_id": "X", "scenario": "peak_hour", "error": "boom"}]), out)
     layers = {name for name, _ in pyogrio.list_layers(out)}
-    assert {"nodes", "links", "nodes_steps", "links_steps", "findings", "households", "comparison",
-            "failures"} <= layers
-    steps = pyogrio.read_dataframe(out, layer="nodes_steps")
-    eps_nodes = pyogrio.read_dataframe(out, layer="nodes").query("scenario == 'eps_24h'")
-    row = steps[steps["node_id"] == "VIL-E"].iloc[0]
+    assert {"nodes", "links", "findings", "households", "comparison", "failures"} <= layers
+    nodes = pyogrio.read_dataframe(out, layer="nodes")
+    assert nodes.query("scenario == 'peak_hour'")[["pressure_s", "steps", "t_start"]].isna().all().all()
+    row = nodes.query("scenario == 'eps_24h' and node_id == 'VIL-E'").iloc[0]
     series = [float(v) for v in row["pressure_s"].split(",")]
     assert len(series) == row["steps"] == 25 and row["step_s"] == 3600
     start = pd.Timestamp(START, tz="UTC")
     assert row["t_start"] == start and row["t_end"] == start + pd.Timedelta(hours=25)
-    e = eps_nodes[eps_nodes["node_id"] == "VIL-E"].iloc[0]
-    assert min(series) == pytest.approx(e["pressure_min_m"], abs=0.01)
+    assert min(series) == pytest.approx(row["pressure_min_m"], abs=0.01)
+    links = pyogrio.read_dataframe(out, layer="links").query("scenario == 'eps_24h'")
+    flows = np.array([[float(v) for v in text.split(",")] for text in links["flow_s"]])
+    assert flows.shape == (len(links), 25)
+    assert np.abs(flows).max(axis=1) == pytest.approx(links["flow_max_lps"].to_numpy(), abs=0.001)
+    over_time = [title for _, title, _ in map_layers(out, SCHEME, "eps_24h")]
+    assert "Pressure over time (m) [eps_24h]" in over_time and "Velocity over time (m/s) [eps_24h]" in over_time
+    assert not any("over time" in title for _, title, _ in map_layers(out, SCHEME, "peak_hour"))
     comparison = pyogrio.read_dataframe(out, layer="comparison")
     assert list(comparison["scenario"]) == ["peak_hour", "eps_24h"]
     assert pyogrio.read_dataframe(out, layer="failures")["error"].tolist() == ["boom"]
