@@ -155,6 +155,8 @@ def missing_modules(missing: list[Missing]) -> set[str]:
 #: and later ask GEOS for 4-dimension WKB, which GEOS before 3.12 refuses ("WKB output
 #: dimension must be 2 or 3"), so no result can be written. Debian 12's QGIS runs GEOS 3.11.
 LINUX_SHAPELY = "shapely>=2.0,<2.1"
+#: pyarrow 26 and later need numpy 2 at import without saying so to pip, and QGIS keeps numpy 1.
+NUMPY1_PYARROW = "pyarrow>=8,<26"
 
 
 def pip_requirements(missing: list[Missing], platform: str | None = None) -> list[str]:
@@ -167,6 +169,8 @@ def pip_requirements(missing: list[Missing], platform: str | None = None) -> lis
             reqs[0] = f'"numpy>={dep.min_version},<2"'
         elif dep.module == "shapely" and platform.startswith("linux"):
             reqs.append(f'"{LINUX_SHAPELY}"')
+        elif dep.module == "pyarrow":
+            reqs.append(f'"{NUMPY1_PYARROW}"')
         else:
             reqs.append(f'"{dep.pip_name}>={dep.min_version}"')
     return reqs

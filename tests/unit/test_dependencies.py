@@ -118,5 +118,12 @@ def test_linux_gets_a_shapely_that_works_with_qgis_own_geos() -> None:
     assert deps.geos_conflict(None, (3, 11), platform="linux") is None
 
 
+def test_pyarrow_is_pinned_to_a_version_that_imports_with_numpy_1() -> None:
+    pyarrow = next(d for d in deps.DEPENDENCIES if d.module == "pyarrow")
+    assert not pyarrow.required  # results are the same without it, only slower to write
+    for platform in ("win32", "linux", "darwin"):
+        assert '"numpy<2" "pyarrow>=8,<26"' in install_hint([deps.Missing(pyarrow)], platform=platform)
+
+
 def test_install_hint_when_nothing_is_missing() -> None:
     assert "All Python packages" in install_hint([])
