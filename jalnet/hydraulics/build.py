@@ -30,6 +30,7 @@ from shapely.ops import substring
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..gcpause import paused_gc
+from ..pandas_text import python_strings
 from ..registry import Registry, open_registry
 from . import demand as demand_mod
 from .dem import sample_bilinear
@@ -173,7 +174,7 @@ class SchemeData:
 
 def load_schemes(reg: Registry, schemes: list[str]) -> dict[str, SchemeData]:
     """Read the layers of several schemes at once (one query per layer)."""
-    with paused_gc():  # tens of thousands of rows and model properties become objects here
+    with paused_gc(), python_strings():  # tens of thousands of rows and model properties become objects here
         return _load_schemes(reg, schemes)
 
 
@@ -236,7 +237,7 @@ def build_from_data(data: SchemeData, dem: str | os.PathLike | None = None,
         params = BuildParams.from_dict(params)
     if all(data.layers[n].empty for n in ("pipes", "junctions")) and data.row is None:
         raise InputError(f"scheme '{data.scheme}' is not in the registry (no schemes row, junctions or pipes)")
-    with paused_gc():
+    with paused_gc(), python_strings():
         return _Builder(data, dem, params, feedback).build()
 
 

@@ -27,6 +27,7 @@ from shapely.geometry import MultiLineString, Point
 from ..errors import InputError
 from ..gcpause import paused_gc
 from ..outputs import staged_write, write_gpkg_layer
+from ..pandas_text import python_strings
 from .build import BuildReport
 from .norms import RULES, Norms
 from .series_text import series_arrays
@@ -360,7 +361,7 @@ def household_table(report: BuildReport, nodes: gpd.GeoDataFrame, norms: Norms, 
 def summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: str, kind: str, norms: Norms,
               start: pd.Timestamp, quality: str | None = None, steps: bool = True) -> ScenarioResult:
     """Every output layer of one run."""
-    with paused_gc():
+    with paused_gc(), python_strings():
         return _summarise(wn, report, run, scheme, scenario, kind, norms, start, quality, steps)
 
 

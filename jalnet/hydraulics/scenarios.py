@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError, JalnetError
 from ..feedback import Feedback, check_canceled
+from ..pandas_text import python_strings
 from ..registry import Registry, open_registry
 from ..registry.schema import DOMAINS
 from .build import BuildParams, BuildReport, SchemeData, build_from_data, load_schemes, open_target
@@ -414,6 +415,13 @@ def run_scheme(data: SchemeData, scenarios: list[Scenario], dem: str | None = No
                start: pd.Timestamp | None = None, strict: bool = True
                ) -> tuple[list[ScenarioResult], list[dict[str, Any]]]:
     """Run scenarios of one scheme; with strict=False a failing scenario is recorded, not raised."""
+    with python_strings():
+        return _run_scheme(data, scenarios, dem, params, norms, feedback, start, strict)
+
+
+def _run_scheme(data: SchemeData, scenarios: list[Scenario], dem: str | None, params: dict[str, Any] | None,
+                norms: Norms | None, feedback: Feedback | None, start: pd.Timestamp | None, strict: bool
+                ) -> tuple[list[ScenarioResult], list[dict[str, Any]]]:
     require_wntr()
     results, failures = [], []
     for k, scenario in enumerate(scenarios):
