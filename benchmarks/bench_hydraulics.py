@@ -199,8 +199,7 @@ def main() -> int:
     names = ("epanet", "build", "from_gis", "writeback")
     rounds = [{name: run_part(name, args.workdir, args.repeat) for name in names} for _ in range(args.rounds)]
     epanet, build, from_gis, write = ({**min((r[name] for r in rounds), key=lambda x: x["seconds"])} for name in names)
-    for key in ("summary_seconds",):
-        write[key] = min(r["writeback"][key] for r in rounds)
+    write["summary_seconds"] = min(r["writeback"]["summary_seconds"] for r in rounds)
     e = epanet["seconds"]
     print(f"\nPart 1: Net6 (3,356 nodes, 3,892 links, 96 h); best of {args.rounds} rounds x {args.repeat} runs")
     print(f"  {'route':<44} {'seconds':>8} {'of EPANET':>10} {'peak MB':>8}")

@@ -6,6 +6,7 @@ GeoPackage 1.2 is what the GDAL inside QGIS 3.22 LTR (GDAL 3.4-3.6) reads withou
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -48,18 +49,12 @@ def write_gpkg_layer(frame: Any, path: str | os.PathLike, layer: str, **options:
                             use_arrow=arrow_write(), **options)
 
 
+@functools.cache
 def arrow_write() -> bool:
     """Whether pyogrio can write from Arrow here (pyarrow importable, GDAL >= 3.8)."""
-    global _ARROW_WRITE
-    if _ARROW_WRITE is None:
-        try:
-            import pyarrow  # noqa: F401
-            from pyogrio._compat import HAS_ARROW_WRITE_API
-        except ImportError:
-            _ARROW_WRITE = False
-        else:
-            _ARROW_WRITE = bool(HAS_ARROW_WRITE_API)
-    return _ARROW_WRITE
-
-
-_ARROW_WRITE: bool | None = None
+    try:
+        import pyarrow  # noqa: F401
+        from pyogrio._compat import HAS_ARROW_WRITE_API
+    except ImportError:
+        return False
+    return bool(HAS_ARROW_WRITE_API)

@@ -290,10 +290,10 @@ class _Builder:
         self.report.warnings.append(message)
 
     def element(self, layer: str, asset_id: str) -> Element | None:
-        return self.x.element(layer, asset_id)
+        return self.x.elements.get((layer, asset_id))
 
     def model_name(self, layer: str, asset_id: str) -> str:
-        el = self.x.elements.get((layer, asset_id))
+        el = self.element(layer, asset_id)
         name = el.model_name if el is not None and el.model_name else asset_id
         if not name or len(name) > EPANET_ID_MAX or _NOT_IN_ID.search(name):
             raise InputError(
@@ -304,7 +304,7 @@ class _Builder:
 
     def props(self, layer: str, asset_id: str) -> dict[str, Any]:
         """The stored properties (read, never changed)."""
-        el = self.x.elements.get((layer, asset_id))
+        el = self.element(layer, asset_id)
         return el.properties if el is not None else {}
 
     # -- the build --------------------------------------------------------------------------
@@ -369,8 +369,8 @@ class _Builder:
     def _nodes(self) -> None:
         J, T, S = self.layers["junctions"], self.layers["tanks"], self.layers["sources"]
         ids: dict[str, str] = {}
-        for layer, frame, key in (("junctions", J, "node_id"), ("tanks", T, "tank_id"), ("sources", S, "source_id")):
-            for asset_id in frame[key]:
+        for layer, key in _NODE_KEYS.items():
+            for asset_id in self.layers[layer][key]:
                 if asset_id in ids:
                     raise InputError(f"node ID {asset_id} is used in both {ids[asset_id]} and {layer}; node IDs must "
                                      "be unique across junctions, tanks and sources within a scheme")
@@ -384,8 +384,8 @@ class _Builder:
         # tanks and sources placed on a junction, that no pipe names, stand in for that junction
         absorb: dict[int, str] = {}
         jxy = _xy(J, "junctions")
-        for layer, frame, key in (("tanks", T, "tank_id"), ("sources", S, "source_id")):
-            for asset_id, (x, y) in zip(frame[key], _xy(frame, layer).tolist()):
+        for layer, frame in (("tanks", T), ("sources", S)):
+            for asset_id, (x, y) in zip(frame[_NODE_KEYS[layer]], _xy(frame, layer).tolist()):
                 if asset_id in referenced or len(J) == 0 or (layer == "sources" and asset_id in pumped):
                     continue
                 d = np.hypot(jxy[:, 0] - x, jxy[:, 1] - y)
@@ -403,9 +403,9 @@ class _Builder:
                       coordinates=(x, y))
             node = self.wn.get_node(name)
             node.demand_timeseries_list.clear()
-            el = self.element("junctions", node_id)
-            if el is not None and el.properties:
-                apply_properties(node, el.properties, f"junction {node_id}", self.report.warnings)
+            props = self.props("junctions", node_id)
+            if props:
+                apply_properties(node, props, f"junction {node_id}", self.report.warnings)
             self._register_node(name, "junctions", node_id, x, y, "Junction")
         for row, xy in zip(S.itertuples(), _xy(S, "sources").tolist()):
             self._add_reservoir(row, *xy)

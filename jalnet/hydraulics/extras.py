@@ -49,9 +49,6 @@ class ModelExtras:
     curves: dict[str, tuple[str | None, list[tuple[float, float]]]] = field(default_factory=dict)
     elements: dict[tuple[str, str], Element] = field(default_factory=dict)
 
-    def element(self, layer: str, asset_id: str) -> Element | None:
-        return self.elements.get((layer, asset_id))
-
 
 def key(scheme: str, name: str) -> str:
     return f"{scheme}/{name}"

@@ -179,7 +179,7 @@ def test_results_are_the_same_written_through_arrow_or_row_by_row(village, tmp_p
     layers = combine(scenarios.run_scenario(village, SCHEME, ["peak_hour", "eps_24h"], start=START), [])
     written = {}
     for arrow in (True, False):
-        monkeypatch.setattr(outputs, "_ARROW_WRITE", arrow)
+        monkeypatch.setattr(outputs, "arrow_write", lambda arrow=arrow: arrow)
         written[arrow] = write_results(layers, tmp_path / f"arrow_{arrow}.gpkg")
     names = [name for name, _ in pyogrio.list_layers(written[True])]
     assert names == [name for name, _ in pyogrio.list_layers(written[False])]
