@@ -18,7 +18,6 @@ import argparse
 import datetime
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
+from ..masking import mask
 from .locate import MARKER, _no_window, env_executable, managed_env_dir
 
 #: Environment variables with the same meaning as the plugin's settings (see InstallOptions).
@@ -98,14 +98,6 @@ class InstallOptions:
             use_uv=os.environ.get(ENV_USE_UV, "") not in ("", "0"),
             extras=os.environ.get(ENV_EXTRAS, "all"),
         )
-
-
-_URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]+:)[^@\s/]+@")
-
-
-def mask(text: str) -> str:
-    """*text* with the password of every ``scheme://user:password@`` replaced by ``***``."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 #: Variables QGIS sets for its own Python (PYTHONHOME, PYTHONPATH on Windows) that would make
