@@ -36,7 +36,7 @@ from qgis.PyQt.QtWidgets import (
 from ..errors import JalnetError
 from . import logging as log
 from .connections import PgTarget, redact, saved_connections, target_from_uri, with_auth_config
-from .layers import add_registry_layers, registry_layers, registry_title
+from .layers import add_registry_layers, registry_key, registry_layers, registry_title
 
 OTHER_URL = "Other: type a URL"
 
@@ -391,6 +391,7 @@ class RegistryDock(QDockWidget):
             self._failed("cannot open the registry", err)
             return False
         self.target, self.authcfg = target, authcfg
+        QgsProject.instance().writeEntry("jalnet", "open_registry", registry_key(target))  # offered by Processing
         self.info_view.show_info(info)
         self.log_view.show_batches(batches)
         self.refresh_button.setEnabled(True)
