@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -197,8 +198,8 @@ class Installer:
             for line in proc.stdout:
                 lines.append(line.rstrip())
                 self.log(line)
-                if expected_lines:
-                    self.progress(start + (end - start) * min(len(lines) / expected_lines, 0.95), step)
+                if expected_lines:  # pip's line count is not known ahead: approach *end* without reaching it
+                    self.progress(start + (end - start) * (1 - math.exp(-len(lines) / expected_lines)), step)
                 if self.cancelled():
                     proc.kill()
                     raise Cancelled("install cancelled; the engine environment is incomplete and will not be used")
@@ -248,10 +249,9 @@ class Installer:
         version = lines[-1].split()[-1] if lines else ""
         if self.options.version and version != self.options.version:
             raise InstallError(f"the engine reports version {version!r}, expected {self.options.version}")
-        code = ("import importlib, json, sys\n"
-                f"mods = {list(CHECK_MODULES)!r}\n"
-                "print(json.dumps({'python': sys.version.split()[0], **{m: getattr(importlib.import_module(m), "
-                "'__version__', '?') for m in mods}}))")
+        code = ("import importlib, json, sys; "
+                f"print(json.dumps({{'python': sys.version.split()[0], **{{m: getattr(importlib.import_module(m), "
+                f"'__version__', '?') for m in {list(CHECK_MODULES)!r}}}}}))")
         out = self._run([str(env_executable(env_dir, "python")), "-c", code], "checking the engine", 0.95, 0.99)
         report = json.loads(out[-1])
         report["jalnet"] = version
@@ -272,7 +272,7 @@ class Installer:
                 (env_dir / MARKER).unlink(missing_ok=True)
                 env_python = self.create_env(python)
                 self._run(self.pip_argv(env_python), f"installing {self.options.requirement}", 0.15, 0.9,
-                          expected_lines=120)
+                          expected_lines=40)
                 report = self.check()
                 report["base_python"] = python
                 report["seconds"] = round(time.monotonic() - started, 1)
