@@ -45,6 +45,7 @@ class JalnetPlugin:
         self.toolbar: QToolBar | None = None
         self.actions: dict[str, QAction] = {}
         self.missing: list[Missing] = []
+        self.engine_dialog = None  # kept while open: a running install task reports to it
         self.message_item = None  # the dependency warning in the message bar, to dismiss on unload
         self._log_handler = None
 
@@ -166,8 +167,8 @@ class JalnetPlugin:
         from .engine import EngineDialog
 
         dialog = EngineDialog(self.iface.mainWindow())
+        self.engine_dialog = dialog
         dialog.exec_()
-        self.engine_dialog = dialog  # kept, so a running install task keeps its dialog
 
     # -- actions ---------------------------------------------------------------------------
     def ensure_dock(self):

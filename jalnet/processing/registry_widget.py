@@ -26,7 +26,7 @@ def project_registries(project: QgsProject | None = None) -> list[str]:
     project = project or QgsProject.instance()
     found: list[str] = []
     panel, ok = project.readEntry(*PANEL_ENTRY, "")
-    if ok and panel:
+    if ok and panel and (panel.startswith(("postgresql://", "postgres://")) or Path(panel).is_file()):
         found.append(panel)
     for layer in project.mapLayers().values():
         if layer.customProperty(LAYER_PROPERTY) is None:

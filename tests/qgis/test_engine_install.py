@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -49,19 +47,8 @@ def build_plugin_zip(out: Path) -> Path:
     return zip_path
 
 
-def build_jalnet_wheel(out: Path) -> Path:
-    """A wheel of this checkout, built from a copy (no build/ left in the work tree), without any index."""
-    src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "out", "build", "*.egg-info",
-                                                             "__pycache__", "*.zip", "tests", "benchmarks", "docs"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                    "-w", str(out / "wheel"), str(src)], check=True, capture_output=True, timeout=300)
-    [wheel] = (out / "wheel").glob("jalnet-*.whl")
-    return wheel
-
-
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> dict:
+def installed(tmp_path_factory, jalnet_wheel) -> dict:
     if not any(WHEELHOUSE.glob("numpy-*.whl")):
         pytest.fail(f"no dependency wheels in {WHEELHOUSE}: run scripts/bootstrap.sh")
     tmp = tmp_path_factory.mktemp("engine")
@@ -75,7 +62,7 @@ def installed(tmp_path_factory) -> dict:
     plugins.mkdir(parents=True)
     with zipfile.ZipFile(build_plugin_zip(tmp / "zip")) as zf:
         zf.extractall(plugins)
-    wheel = build_jalnet_wheel(tmp / "build")
+    wheel = jalnet_wheel
     done = subprocess.run(
         [QGIS_PYTHON, "-s", str(Path(__file__).with_name("engine_install_headless.py")), str(tmp), str(plugins),
          os.pathsep.join([str(wheel.parent), str(WHEELHOUSE)])],

@@ -20,6 +20,7 @@ def test_dialog_offers_the_panel_registry_first(qgis_processing, recording_iface
     from jalnet.processing.registry_widget import RegistryWidgetWrapper, project_registries
 
     path, _ = loaded_registry
+    project.removeEntry("jalnet", "open_registry")  # a fresh project
     assert project_registries(project) == []
     other = tmp_path / "other.gpkg"
     from jalnet.registry import create_registry

@@ -1,4 +1,4 @@
-"""Passwords never in layer sources, messages or CLI output (the .qgz check: tests/qgis/test_credentials.py)."""
+"""Passwords never in layer sources, messages or CLI output (the .qgz check: tests/qgis/test_credentials_project.py)."""
 
 from __future__ import annotations
 
