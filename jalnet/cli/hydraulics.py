@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InputError
 from .common import add_registry, feedback, print_json, table
+from .design import add_design
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -84,6 +85,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--description", default="")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_scenario)
+
+    add_design(cmds)
 
     c = cmds.add_parser("roughness-table", help="write the editable pipe roughness table (material and age)")
     c.add_argument("--out", required=True, metavar="TABLE.csv")
