@@ -60,20 +60,25 @@ def simulate(net: DesignNetwork, pipe_of: np.ndarray, length: np.ndarray, inner_
                         coordinates=tuple(net.node_xy[i]))
     reducers = []
     bounds = np.searchsorted(pipe_of, np.arange(len(net.pipe_names) + 1))
+    backward = net.flow_lps is not None and len(net.flow_lps) == len(net.pipe_names)
+    sign = np.ones(len(net.pipe_names))
     for k, pname in enumerate(net.pipe_names):
         a, b = bounds[k], bounds[k + 1]
-        up = int(net.start[k])
+        up, down = int(net.start[k]), int(net.end[k])
+        if backward and net.flow_lps[k] < 0:  # pieces are listed from the upstream end, here the pipe's end
+            up, down = down, up
+            sign[k] = -1.0
         prev = names[up]
         done = 0.0
         for i in range(a, b):
             last = i == b - 1
             if last:
-                nxt = names[int(net.end[k])]
+                nxt = names[down]
             else:
                 done += length[i]
                 nxt = f"{pname}~r{i - a + 1}"
                 t = done / net.length_m[k]
-                z = (1 - t) * ground[up] + t * ground[int(net.end[k])]
+                z = (1 - t) * ground[up] + t * ground[down]
                 wn.add_junction(nxt, base_demand=0.0, elevation=float(z))
                 reducers.append(nxt)
             wn.add_pipe(pname if i == a else f"{pname}~{i - a + 1}", prev, nxt, length=float(length[i]),
@@ -84,7 +89,7 @@ def simulate(net: DesignNetwork, pipe_of: np.ndarray, length: np.ndarray, inner_
     head = results.node["head"].iloc[0]
     flow = results.link["flowrate"].iloc[0]
     return Simulated(head[net.node_names].to_numpy(dtype=float), head[reducers].to_numpy(dtype=float),
-                     flow[net.pipe_names].to_numpy(dtype=float) * 1000.0)
+                     flow[net.pipe_names].to_numpy(dtype=float) * 1000.0 * sign)
 
 
 def present_flows(net: DesignNetwork) -> np.ndarray:

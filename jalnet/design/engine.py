@@ -18,8 +18,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..hydraulics import build_model
-from ..hydraulics.norms import Norms
+from ..hydraulics import Norms, build_model
 from ..registry import Registry, open_registry
 from .catalogue import Catalogue, load_catalogue
 from .check import Simulated, check_design, present_flows, simulate

@@ -238,3 +238,13 @@ def test_the_shipped_catalogue_file_is_what_the_docs_say(tmp_path) -> None:
     header = [line for line in copy.read_text().splitlines() if not line.startswith("#")][0]
     assert header == "material,pressure_class,nominal_dia_mm,inner_dia_mm,hw_c,cost_inr_per_m,max_pressure_m"
     assert "Schedule of Rates" in copy.read_text()
+
+
+def test_epanet_disagreement_fails_loudly_and_writes_nothing(tmp_path, monkeypatch, capsys) -> None:
+    _, nodes, pipes, head = TREES[0]
+    reg = tree_registry(tmp_path / "reg.gpkg", nodes, pipes, head)
+    monkeypatch.setattr("jalnet.design.check.TOLERANCE_M", -1.0)  # any difference at all now counts
+    out = tmp_path / "x.gpkg"
+    assert main(["-q", "hydraulics", "design", "--registry", reg, "--scheme", "T1", "--out", str(out)]) == 3
+    assert "EPANET disagrees with the design" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x*"))
