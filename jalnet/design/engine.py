@@ -22,7 +22,7 @@ from ..hydraulics import Norms, build_model
 from ..registry import Registry, open_registry
 from .catalogue import Catalogue, load_catalogue
 from .check import Simulated, check_design, present_flows, simulate
-from .hand import HandDesign, hand_design
+from .hand import HandDesign, hand_design, hand_design_looped
 from .lp import Segments, Tree, hw_gradient, pipe_losses, pipe_options, solve, to_segments, velocity_ms
 from .network import DesignNetwork, from_model, tree_flows
 
@@ -88,35 +88,51 @@ def design_scheme(registry: Registry | str | os.PathLike, scheme: str, out: str 
         if feedback is not None:
             feedback.warning(message)
     steps.next("flows at the design peak")
+    node_min = np.full(len(net.node_names), min_head)
+    tree = Tree(net)
     if net.looped:
         flows = present_flows(net)
         net.flows_from = "of EPANET through the present pipes (looped network)"
     else:
         flows = tree_flows(net)
     net.flow_lps = flows
-    node_min = np.full(len(net.node_names), min_head)
     opts = pipe_options(net, cat, flows, max_velocity)
-    tree = Tree(net)
     _largest_pipes_reach(net, opts, flows, node_min, cat, tree)
     steps.next("solving the least-cost LP (HiGHS)")
     t0 = time.perf_counter()
     lengths, _ = solve(net, opts, flows, node_min)
     solve_seconds = time.perf_counter() - t0
     seg = to_segments(net, opts, lengths, cat)
-    heads = tree.heads(pipe_losses(net, seg, flows, cat))
     steps.next("the conventional hand method")
-    hand = hand_design(net, opts, flows, node_min, cat, tree)
+    if net.looped:
+        hand, hand_flows = hand_design_looped(net, cat, flows, node_min, max_velocity, tree)
+        # a second start: the LP with the flow split of the hand design (which is feasible there), the cheaper kept
+        other = pipe_options(net, cat, hand_flows, max_velocity)
+        t0 = time.perf_counter()
+        try:
+            seg2 = to_segments(net, other, solve(net, other, hand_flows, node_min)[0], cat)
+        except InputError:
+            seg2 = None
+        solve_seconds += time.perf_counter() - t0
+        if seg2 is not None and _cost(seg2, cat) < _cost(seg, cat) - 1e-6:
+            seg, flows = seg2, hand_flows
+            net.flows_from = "of EPANET through the hand-method design (looped network; the cheaper of two starts)"
+            net.flow_lps = flows
+    else:
+        hand = hand_design(net, opts, flows, node_min, cat, tree)
+    heads = tree.heads(pipe_losses(net, seg, flows, cat))
     steps.next("checking with EPANET at the design peak")
     sim = check_design(net, seg, cat, heads)
     diff = float(np.max(np.abs(sim.node_head - heads))) if len(heads) else 0.0
-    cost = float(np.sum(cat.cost_inr_per_m[seg.row] * seg.length_m))
+    cost = _cost(seg, cat)
     notes = []
     if net.looped:
         loops = "; ".join(", ".join(p) for p in net.loops[:3])
         notes.append(f"The network has {len(net.loops)} loop(s) (pipes {loops}{' …' if len(net.loops) > 3 else ''}). "
-                     "Looped parts are designed by a heuristic: the flow split is taken from EPANET through the "
-                     "present pipes and held fixed, and the LP is least-cost for that split only; EPANET then "
-                     "confirms the design. It is not a proven optimum.")
+                     "Looped parts are designed by a heuristic: the flow split is taken from EPANET (through the "
+                     "present pipes, and through the hand-method design; the cheaper result is kept) and held "
+                     "fixed, and the LP is least-cost for that split only; EPANET then confirms the design. It is "
+                     "not a proven optimum.")
     result = DesignResult(scheme, net, cat, seg, flows, heads, min_head, max_velocity, cost, hand, sim, diff,
                           solve_seconds, *_tables(net, seg, flows, heads, sim, cat, min_head), net.looped, notes)
     steps.next("writing the outputs")
@@ -130,6 +146,10 @@ def design_scheme(registry: Registry | str | os.PathLike, scheme: str, out: str 
         result.batch_id = apply_design(registry, result)
     steps.done()
     return result
+
+
+def _cost(seg: Segments, cat: Catalogue) -> float:
+    return float(np.sum(cat.cost_inr_per_m[seg.row] * seg.length_m))
 
 
 def _largest_pipes_reach(net: DesignNetwork, opts: Any, flows: np.ndarray, node_min: np.ndarray, cat: Catalogue,

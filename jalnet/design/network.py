@@ -109,8 +109,13 @@ def from_model(wn: Any, report: Any, pipe_functions: dict[str, str], peak_factor
         if not any(kinds[n] in ("Reservoir", "Tank") for n in comp):
             cut = sorted(comp)
             assets = [report.node_assets.get(n, ("", n))[1] for n in cut]
-            raise InputError(f"node {assets[0]} (and {len(cut) - 1} more) is not connected by gravity pipes to any "
-                             "source or tank; connect it or take it out of service")
+            pumped = sorted(report.link_assets.get(name, ("", name))[1] for name in skipped
+                            if {wn.get_link(name).start_node_name, wn.get_link(name).end_node_name} & comp)
+            how = (f"is fed only through {pumped[0]} (a pump, valve or rising main, with no tank in between); the design "
+                   "sizes the gravity parts below reservoirs and tanks: add the tank, or design the rest"
+                   if pumped else "is not connected by gravity pipes to any source or tank; connect it or take it "
+                   "out of service")
+            raise InputError(f"node {assets[0]} (and {len(cut) - 1} more) {how}")
     sources.sort()
     nodes = sorted(n for n in graph.nodes if kinds[n] == "Junction")
     index = {n: k for k, n in enumerate(sources + nodes)}
