@@ -248,3 +248,37 @@ def test_epanet_disagreement_fails_loudly_and_writes_nothing(tmp_path, monkeypat
     assert main(["-q", "hydraulics", "design", "--registry", reg, "--scheme", "T1", "--out", str(out)]) == 3
     assert "EPANET disagrees with the design" in capsys.readouterr().err
     assert not list(tmp_path.glob("x*"))
+
+
+def test_a_real_looped_network_is_designed_within_the_norms_and_below_the_hand_method(tmp_path) -> None:
+    """EPANET's Net1 (3 loops, a pumped tank; tests/data/Net1.inp) as imported into a registry."""
+    from jalnet.hydraulics import import_inp
+
+    reg = str(tmp_path / "net1.gpkg")
+    create_registry(reg, crs="EPSG:32646", overwrite=True).close()
+    import_inp(str(Path(__file__).resolve().parents[1] / "data" / "Net1.inp"), reg, crs="EPSG:32646", scheme="NET1")
+    result = design_scheme(reg, "NET1", min_head=7.0)
+    assert result.heuristic and len(result.net.loops) == 3
+    assert (result.nodes["epanet_pressure_m"] >= 7.0 - 1e-3).all() and result.check_max_diff_m <= 0.05
+    assert result.hand.feasible and result.cost_inr <= result.hand.cost_inr
+
+
+def test_a_real_network_made_branched_is_solved_exactly(tmp_path) -> None:
+    """Net1 with the three loop-closing pipes taken out: the tank feeds a real branched layout (9 pipes, its
+    real lengths, elevations and demands); 3^9 single-diameter designs are tried against the LP."""
+    from jalnet.hydraulics import import_inp
+
+    reg = str(tmp_path / "net1.gpkg")
+    create_registry(reg, crs="EPSG:32646", overwrite=True).close()
+    import_inp(str(Path(__file__).resolve().parents[1] / "data" / "Net1.inp"), reg, crs="EPSG:32646", scheme="NET1")
+    with open_registry(reg) as r, r.batch("test", "branched") as b:
+        pipes = r.read("pipes")
+        b.delete("pipes", pipes.index[pipes["pipe_id"].isin(["112", "113", "122"])].tolist())
+    cat = tmp_path / "di.csv"
+    cat.write_text("material,pressure_class,nominal_dia_mm,inner_dia_mm,hw_c,cost_inr_per_m,max_pressure_m\n"
+                   "DI,K7,150,155.0,130,2600,250\nDI,K7,250,257.6,130,4700,250\nDI,K7,350,360.0,130,7200,250\n")
+    result = design_scheme(reg, "NET1", catalogue=cat, min_head=7.0)
+    assert not result.heuristic and len(result.net.pipe_names) == 9
+    best = enumerate_single_diameters(result, 7.0)
+    assert np.isfinite(best) and result.cost_inr <= best + 1e-6
+    assert (result.nodes["epanet_pressure_m"] >= 7.0 - 1e-3).all() and result.check_max_diff_m <= 0.05
