@@ -16,13 +16,13 @@ def run(ctx: Any) -> None:
     except ImportError as err:
         ctx.sections.append(Section("Pipe design", f"<p class='note'>Not run: wntr is not installed ({esc(err)}).</p>"))
         return
-    from ..hydraulics.build import scheme_ids
     from ..registry import open_registry
     from ..samples import sample_path
     from .engine import design_scheme
 
     with open_registry(ctx.registry, readonly=True) as reg:
-        schemes = scheme_ids(reg)
+        with_pipes = set(reg.read("pipes")["scheme_id"].dropna())
+        schemes = [s for s in reg.read("schemes")["scheme_id"] if s in with_pipes]
     if not schemes:
         return
     scheme = schemes[0]

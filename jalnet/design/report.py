@@ -55,7 +55,7 @@ def profile_data(result: Any, node: int) -> dict[str, list]:
         names.append(net.all_names[v] if v < n_src else net.node_assets[v - n_src])
     if len(ground) > 1:
         ground[0] = ground[1] if np.isnan(ground[0]) else ground[0]
-    return {"x": x, "ground": ground, "hgl": hgl, "labels": labels, "names": names}
+    return {"x": x, "ground": ground, "hgl": hgl, "labels": labels, "names": names, "pipes": [k for k, _, _ in chain]}
 
 
 def profile_figure(result: Any) -> Any:
@@ -103,13 +103,16 @@ def map_figure(result: Any) -> Any:
         part.plot(ax=ax, color=cmap(i), linewidth=0.8 + 2.5 * i / max(len(sizes) - 1, 1), label=f"{size:g} mm")
     node = critical_node(result)
     d = profile_data(result, node)
+    for n, k in enumerate(d["pipes"]):
+        gx, gy = result.net.geometry[k].xy
+        ax.plot(gx, gy, color="#e31a1c", lw=1.2, ls="--", zorder=2.5, label="critical path" if n == 0 else None)
     nodes = result.nodes
     ax.scatter(nodes.geometry.x, nodes.geometry.y, s=10, color="#333333", zorder=3)
     xy = result.net.node_xy[node]
     ax.scatter([xy[0]], [xy[1]], s=80, marker="*", color="#e31a1c", zorder=4, label=f"critical node {d['names'][-1]}")
     src = result.net.source_xy
     ax.scatter(src[:, 0], src[:, 1], s=70, marker="s", color="#0b5394", zorder=4, label="source / tank")
-    ax.legend(fontsize=7, loc="best", title="designed diameter")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="designed diameter")
     ax.set_aspect("equal")
     ax.set_axis_off()
     return fig
