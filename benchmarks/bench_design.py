@@ -109,7 +109,8 @@ def main() -> int:
           f"{net.peak_factor:g}); {len(r.pipes)} segments ({int((r.pipes['segment'] > 1).sum())} pipes split)")
     print(f"LP solve (HiGHS): {r.solve_seconds:.2f} s   (target < 10 s)")
     print(f"whole design (build, LP, hand method, EPANET check, outputs): {total:.1f} s")
-    print(f"one EPANET run of the designed network (through WNTR): {epanet:.2f} s; LP / EPANET run = {r.solve_seconds / epanet:.2f}")
+    print(f"one EPANET run of the designed network (through WNTR): {epanet:.2f} s; "
+          f"LP / EPANET run = {r.solve_seconds / epanet:.2f}")
     print(f"hand method: {r.hand.upsizings} upsizings = {r.hand.upsizings} EPANET runs by hand "
           f"(~{r.hand.upsizings * epanet:.0f} s of simulation alone); feasible: {r.hand.feasible}")
     print(f"cost: least-cost Rs {r.cost_inr:,.0f}; hand method Rs {r.hand.cost_inr:,.0f}; saving Rs {r.saving_inr:,.0f} "
