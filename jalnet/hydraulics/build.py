@@ -35,6 +35,7 @@ from ..registry import Registry, open_registry
 from . import demand as demand_mod
 from .dem import sample_bilinear
 from .extras import Element, ModelExtras, curve_to_si, read_extras
+from .peak import peak_step
 from .roughness import is_missing, load_table, roughness_for
 from .wntr_compat import apply_properties, require_wntr, set_labels, set_options
 
@@ -1045,21 +1046,7 @@ def _first_tank(adjacency: dict[str, list[str]], start: str, skip: str, kinds: d
 
 def _peak_of_patterns(wn: Any) -> float:
     """The multiplier of the step with the largest total demand, from the model's own patterns."""
-    base_by_pattern: dict[str | None, float] = {}
-    default = wn.options.hydraulic.pattern
-    for _, node in wn.junctions():
-        for d in node.demand_timeseries_list:
-            name = d.pattern_name or default
-            base_by_pattern[name] = base_by_pattern.get(name, 0.0) + d.base_value
-    base = sum(base_by_pattern.values())
-    if base <= 0:
-        return 1.0
-    patterns = {name: np.asarray(p.multipliers, dtype=float) for name, p in wn.patterns()}
-    n = max([len(v) for v in patterns.values()] or [1])
-    total = np.zeros(n)
-    for name, value in base_by_pattern.items():
-        total += value * (np.resize(patterns[name], n) if name in patterns else 1.0)
-    return float(total.max() / base) * float(wn.options.hydraulic.demand_multiplier or 1.0)
+    return peak_step(wn)[2] * float(wn.options.hydraulic.demand_multiplier or 1.0)
 
 
 def _epanet_message(err: BaseException) -> str:

@@ -25,6 +25,7 @@ from ..registry.schema import DOMAINS
 from .build import BuildParams, BuildReport, SchemeData, build_from_data, load_schemes, open_target
 from .extras import dumps, key, loads
 from .norms import Norms
+from .peak import demand_pattern, flatten, peak_step
 from .results import ScenarioResult, combine, summarise, write_results
 from .simulate import simulate
 from .wntr_compat import require_wntr
@@ -287,34 +288,24 @@ def close_link(wn: Any, name: str) -> None:
 
 
 def to_steady_peak(wn: Any, report: BuildReport, factor: float | None) -> float:
-    """Steady state at the peak hour: every demand at its peak-hour value, patterns off. Returns the factor."""
-    import numpy as np
+    """Steady state at the peak hour: every demand at its peak-hour value, on a constant pattern.
 
+    With the model's own patterns (an imported .inp, no *factor* given) each demand takes its
+    pattern's multiplier at the step where the total demand is largest; otherwise every demand
+    is multiplied by *factor* (or the report's peak factor). Returns the factor applied overall.
+    """
     wn.options.time.duration = 0
     if factor is None and report.demand_source == "stored":
-        # the model's own patterns: the step with the largest total demand
-        patterns = {name: np.asarray(p.multipliers, dtype=float) for name, p in wn.patterns()}
-        n = max([len(v) for v in patterns.values()] or [1])
-        default = wn.options.hydraulic.pattern
-        curves = {name: np.resize(v, n) for name, v in patterns.items()}
-        total = np.zeros(n)
+        k, curves, peak = peak_step(wn)
         for _, node in wn.junctions():
             for d in node.demand_timeseries_list:
-                total += d.base_value * curves.get(d.pattern_name or default, 1.0)
-        k = int(np.argmax(total))
-        for _, node in wn.junctions():
-            for d in node.demand_timeseries_list:
-                mult = curves.get(d.pattern_name or default)
+                mult = curves.get(demand_pattern(wn, d.pattern_name))
                 d.base_value = d.base_value * (float(mult[k]) if mult is not None else 1.0)
-                d.pattern_name = None
-        wn.options.hydraulic.pattern = None
-        return float(report.peak_factor)
+        flatten(wn)
+        return peak
     factor = float(report.peak_factor if factor is None else factor)
-    for _, node in wn.junctions():
-        for d in node.demand_timeseries_list:
-            d.base_value = d.base_value * factor
-            d.pattern_name = None
-    wn.options.hydraulic.pattern = None
+    scale_demand(wn, factor)
+    flatten(wn)
     return factor
 
 
