@@ -251,7 +251,7 @@ def prepare(wn: Any, report: BuildReport, ctx: RunContext) -> None:
     if model not in ("DDA", "PDD", "DD", "PDA"):
         raise InputError(f"{ctx.label}: demand_model {model}: use DDA or PDD")
     opts.hydraulic.demand_model = "PDD" if model in ("PDD", "PDA") else "DDA"
-    if opts.hydraulic.demand_model == "PDD":
+    if opts.hydraulic.demand_model in ("PDD", "PDA"):  # WNTR keeps PDD as PDA
         # EPANET reads these globally; they must be apart, or EPANET refuses the model (error 200)
         required = ctx.number("required_pressure_m", ctx.norms.min_pressure_m)
         minimum = ctx.number("minimum_pressure_m", 0.0)
@@ -278,13 +278,16 @@ def scale_demand(wn: Any, factor: float) -> None:
             d.base_value = d.base_value * factor
 
 
-def close_link(wn: Any, name: str) -> None:
-    """Close a link for the whole run: no control may open it again."""
+def close_link(wn: Any, name: str) -> list[tuple[str, Any]]:
+    """Close a link for the whole run: no control may open it again. Returns the controls
+    taken out (name, control), for a caller that reopens the link afterwards."""
     link = wn.get_link(name)
-    for ctrl in [c for c, obj in wn.controls() if any(getattr(a, "_target_obj", None) is link
-                                                      for a in obj.actions())]:
+    removed = [(c, obj) for c, obj in wn.controls() if any(getattr(a, "_target_obj", None) is link
+                                                          for a in obj.actions())]
+    for ctrl, _ in removed:
         wn.remove_control(ctrl)
     link.initial_status = "CLOSED"
+    return removed
 
 
 def to_steady_peak(wn: Any, report: BuildReport, factor: float | None) -> float:
