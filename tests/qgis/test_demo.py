@@ -54,3 +54,10 @@ def test_demo_project_opens_with_valid_styled_layers(demo, tmp_path, monkeypatch
     assert pipes[0].renderer().type() == "categorizedSymbol"
     assert project.crs().authid() == "EPSG:32646"
     assert len(names) >= 20
+
+
+def test_demo_leaves_nothing_beside_its_output_folder(demo) -> None:
+    """EPANET's scratch files stay out of the working folder; flood's hydraulic method ran too."""
+    assert sorted(p.name for p in demo.out_dir.parent.iterdir()) == ["out"]
+    assert (demo.out_dir / "flood_impact_hydraulic.gpkg").exists()
+    assert any("by pressure" in line for line in demo.outputs)
