@@ -324,9 +324,22 @@ def _run_steady(ctx: RunContext, growth: bool = False) -> ScenarioResult:
         if str(ctx.p.get("period", "steady")) == "eps":
             run = simulate(wn, ctx.label, ctx.feedback)
             return ctx.summarise(wn, report, run)
+    at = peak_time(wn) if factor is None and report.demand_source == "stored" else None
     to_steady_peak(wn, report, factor)
     run = simulate(wn, ctx.label, ctx.feedback)
-    return ctx.summarise(wn, report, run)
+    result = ctx.summarise(wn, report, run)
+    if at is not None:  # the hour of the model's own patterns the peak is taken from
+        result.summary["peak_at"] = ctx.begin(wn) + at
+    return result
+
+
+def peak_time(wn: Any) -> pd.Timedelta:
+    """Time into the run at which the model's patterns reach their peak step (within one cycle)."""
+    k, curves, _ = peak_step(wn)
+    t = wn.options.time
+    step = float(t.pattern_timestep or 3600)
+    cycle = step * max([len(c) for c in curves.values()] or [1])
+    return pd.to_timedelta((k * step - float(t.pattern_start or 0)) % cycle, unit="s")
 
 
 def _run_eps(ctx: RunContext) -> ScenarioResult:

@@ -298,6 +298,9 @@ def test_scenario_equals_a_direct_epanet_run(net, scenario, nets, monkeypatch) -
     compare(net, scenario, direct, runs[label], quality)
     if scenario in ("peak_hour", "design_year_g"):
         check_published_peak(result, direct)
+        t = original(net).options.time  # the hour reported is the peak step's
+        at = result.summary["peak_at"]
+        assert (at - at.normalize()).total_seconds() == (t.start_clocktime + k * t.pattern_timestep) % 86400
 
 
 def test_the_eps_peak_is_the_hour_of_largest_demand(nets, monkeypatch) -> None:
