@@ -39,8 +39,8 @@ TOL_CHLORINE_MG_L = 0.001
 GROWTH = 1.25  # design_year: demand grows by a quarter
 PDD_REQUIRED_M, PDD_MINIMUM_M = 20.0, 0.0
 CRITICAL_SAMPLE = 3  # pipes closed in turn, per network
-#: Net6 (3,356 nodes) runs its quality scenarios over two days instead of a week
-QUALITY_HOURS = {"Net6": 48}
+#: the large networks run their quality scenarios over two days instead of the standard week
+QUALITY_HOURS = {"Net6": 48, "ky4": 48, "ky10": 48}
 
 #: scenario name -> (kind, parameters) stored in the registry for every network; the
 #: standard ones (peak_hour, eps_24h, water_age, chlorine) are run as shipped.
@@ -105,7 +105,8 @@ def direct_pdd(net: str, k: int) -> Any:
 
 
 def direct_water_age(net: str) -> Any:
-    """Water age over the scenario's hours (a week; two days for Net6), the .inp's own quality sources removed."""
+    """Water age over the scenario's hours (a week; two days for the large networks), the .inp's own quality
+    sources removed."""
     wn = original(net)
     wn.options.time.duration = QUALITY_HOURS.get(net, 168) * 3600
     for name in list(wn.source_name_list):
@@ -135,14 +136,18 @@ def direct_chlorine(net: str) -> Any:
     return wn
 
 
+def shut(wn: Any, name: str) -> None:
+    """Close a link for the whole run: no control opens it again."""
+    link = wn.get_link(name)
+    for c in [c for c, ctrl in wn.controls() if any(getattr(a, "_target_obj", None) is link for a in ctrl.actions())]:
+        wn.remove_control(c)
+    link.initial_status = "CLOSED"
+
+
 def direct_closed(net: str, k: int, pipe: str) -> Any:
     """One criticality case: the peak hour with one pipe closed, and no control opening it again."""
     wn = direct_peak_hour(net, k)
-    link = wn.get_link(pipe)
-    for name in [c for c, ctrl in wn.controls() if any(getattr(a, "_target_obj", None) is link
-                                                         for a in ctrl.actions())]:
-        wn.remove_control(name)
-    link.initial_status = "CLOSED"
+    shut(wn, pipe)
     return wn
 
 
@@ -152,11 +157,7 @@ def direct_outage(net: str, kind: str, name: str) -> Any:
     links = [name] if kind == "pump" else [n for n, link in wn.links() if name in (link.start_node_name,
                                                                                    link.end_node_name)]
     for link_name in links:
-        link = wn.get_link(link_name)
-        for c in [c for c, ctrl in wn.controls() if any(getattr(a, "_target_obj", None) is link
-                                                         for a in ctrl.actions())]:
-            wn.remove_control(c)
-        link.initial_status = "CLOSED"
+        shut(wn, link_name)
     return wn
 
 
