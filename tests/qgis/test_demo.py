@@ -65,3 +65,10 @@ def test_demo_designs_the_sample_scheme(demo) -> None:
     report = (out / "design_report.html").read_text(encoding="utf-8")
     assert "Longitudinal profile of the critical path" in report and "saving" in report
     assert "Pipe design: scheme" in demo.summary.read_text(encoding="utf-8")
+
+
+def test_demo_leaves_nothing_beside_its_output_folder(demo) -> None:
+    """EPANET's scratch files stay out of the working folder; flood's hydraulic method ran too."""
+    assert sorted(p.name for p in demo.out_dir.parent.iterdir()) == ["out"]
+    assert (demo.out_dir / "flood_impact_hydraulic.gpkg").exists()
+    assert any("by pressure" in line for line in demo.outputs)
