@@ -659,24 +659,46 @@ class _Planner:
         return out
 
     def _tee_splits(self, lines: dict[int, LineString], ends_of: dict) -> dict[int, list[tuple[float, End]]]:
+        """Ends resting on another candidate: a node on it (split there), or its end when that is closer than a sliver.
+
+        An end may rest near the end of a candidate whose own end is a tee still to be
+        placed; that one is placed first, so every end has its node before pieces are cut.
+        """
         tees: dict[int, list[tuple[float, End]]] = {}
-        for e in self.ends:
-            if e.kind != "tee" or e.existing or e.owner not in lines:
-                continue
+        placing: set[int] = set()
+
+        def place(e: End) -> None:
+            if e.kind != "tee":
+                return
             if e.pipe not in lines:
                 e.kind, e.note = "cap", f"{e.label} free: end cap"
                 e.node = self.book.at(e.xy, self._scheme_of(e), capped=True)
-                continue
+                return
             along, xy = project(lines[e.pipe], e.xy)
             host_len = lines[e.pipe].length
             if along < self.min_part or host_len - along < self.min_part:
                 host_end = ends_of[(False, e.pipe)][along < self.min_part]
-                e.kind, e.node, e.xy = "join", host_end.node, host_end.xy
+                if host_end.kind == "tee" and id(host_end) not in placing:
+                    placing.add(id(e))
+                    place(host_end)
+                if host_end.kind == "tee":  # two ends resting on each other: one node where they are
+                    node = self.book.at(e.xy, self._scheme_of(e))
+                    e.kind, e.node, e.xy = "join", node, self.book.xy[node]
+                else:
+                    e.kind, e.node, e.xy = "join", host_end.node, host_end.xy
+                said = self.notes[e.owner]
+                if e.note in said:
+                    said[said.index(e.note)] = e.note = f"{e.label} joined to the end of {self.cand_ids[e.pipe]}"
             else:
                 e.node = self.book.at(xy, self._scheme_of(e))
                 e.xy = xy
+                e.kind = "tee placed"
                 tees.setdefault(e.pipe, []).append((along, e))
             lines[e.owner] = set_end(lines[e.owner], e.xy, e.at_start, self.node_tol)
+
+        for e in self.ends:
+            if e.kind == "tee" and not e.existing and e.owner in lines:
+                place(e)
         return tees
 
     def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:

@@ -291,3 +291,21 @@ def test_cancel_midway_writes_nothing(reg_path: str) -> None:
     with pytest.raises(Canceled):
         snap(reg_path, tolerance=5, feedback=StopHalfway())
     assert digest(reg_path) == before
+
+
+def test_an_end_resting_near_the_end_of_a_walk_that_itself_ends_on_another(reg_path: str) -> None:
+    # A's end lies 1.98 m beside B's last metre; B ends 1.5 m short of C's middle. A is placed
+    # before B, so B's end must be placed first (this used to leave A's end without a node).
+    ox, oy = 1000.0, 1000.0
+    stage(reg_path, [{"geometry": LineString([(ox + 60, oy + 80), (ox + 1.99, oy + 1.98)])},
+                     {"geometry": LineString([(ox + 100, oy), (ox + 1.5, oy)])},
+                     {"geometry": LineString([(ox, oy - 100), (ox, oy + 100)])}])
+    result = snap(reg_path, tolerance=2)
+    assert list(result.candidates["state"]) == ["added"] * 3
+    assert "end joined to the end of IMP-1-L0002" in result.candidates["message"].iloc[0]
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    junctions = by_id(read(reg_path, "junctions"), "node_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"].iloc[:2])
+    assert a.to_node == b.to_node and junctions.loc[a.to_node].geometry.equals(Point(ox, oy))
+    assert set(pipes["from_node"]) | set(pipes["to_node"]) <= set(junctions.index)
+    assert len(pipes) == 3 + 4  # C split where B meets it
