@@ -31,9 +31,7 @@ class CleanOptions:
     spike_min_m: float = 20.0  # smallest excursion called a spike
     spike_max_points: int = 3  # a spike is at most this many fixes away from the track and back
     standstill_window_s: float = 30.0  # movement is judged over this much time before and after a fix
-    standstill_window_points: int = 10  # ... or this many fixes, when the file has no times
     standstill_min_s: float = 20.0  # standing this long is a standstill
-    standstill_min_points: int = 12  # ... or this many fixes, without times
     standstill_radius_m: float = 5.0  # smallest radius of a standstill cloud (else 2 x accuracy)
     gap_s: float = 120.0  # a longer loss of fix splits the track (when the walker moved 2 standstill radii meanwhile)
     gap_m: float = 60.0  # a longer jump between fixes splits the track
@@ -158,20 +156,18 @@ def standstills(x: np.ndarray, y: np.ndarray, t: np.ndarray | None, acc: np.ndar
 
     A fix is "still" when the mean position over the window before it and the window
     after it differ by less than the standstill radius (walking 30 s moves 20-40 m;
-    standing moves only the noise). Runs of still fixes lasting ``standstill_min_s`` (or
-    ``standstill_min_points`` fixes without times) are standstills.
+    standing moves only the noise). Runs of still fixes lasting ``standstill_min_s`` are
+    standstills. Without times there is
+    no standstill: a line drawn or exported without them (a KML line) cannot tell a pause
+    from a slow walk, and dropping fixes there lost half of some walks.
     """
     n = len(x)
     drop = np.zeros(n, dtype=bool)
-    if n < 3:
+    if n < 3 or t is None:
         return drop
     i = np.arange(n)
-    if t is not None:
-        lo = np.searchsorted(t, t - opts.standstill_window_s, side="left")
-        hi = np.searchsorted(t, t + opts.standstill_window_s, side="right") - 1
-    else:
-        k = opts.standstill_window_points
-        lo, hi = np.maximum(i - k, 0), np.minimum(i + k, n - 1)
+    lo = np.searchsorted(t, t - opts.standstill_window_s, side="left")
+    hi = np.searchsorted(t, t + opts.standstill_window_s, side="right") - 1
     cx, cy = np.concatenate([[0.0], np.cumsum(x)]), np.concatenate([[0.0], np.cumsum(y)])
     pre_n, post_n = i + 1 - lo, hi + 1 - i
     move = np.hypot((cx[hi + 1] - cx[i]) / post_n - (cx[i + 1] - cx[lo]) / pre_n,
@@ -179,9 +175,7 @@ def standstills(x: np.ndarray, y: np.ndarray, t: np.ndarray | None, acc: np.ndar
     radius = standstill_radius(acc, opts)
     still = _close_gaps(move < radius, 2)
     for start, end in _runs(still):
-        long_enough = (t[end] - t[start] >= opts.standstill_min_s) if t is not None else \
-            (end - start + 1 >= opts.standstill_min_points)
-        if not long_enough:
+        if t[end] - t[start] < opts.standstill_min_s:
             continue
         mx, my = np.median(x[start : end + 1]), np.median(y[start : end + 1])
         near = np.hypot(x - mx, y - my) < radius
