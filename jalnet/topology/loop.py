@@ -15,12 +15,8 @@ from .health import health_report
 from .snap import SnapResult, snap
 from .validate import validate
 
-#: Phone GPS walks start a few metres off the network and wander 3-5 m: 15 m catches their ends
-#: without reaching the next node of a village network (pipes ~50-400 m apart).
-DEMO_TOLERANCE = 15.0
 
-
-def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float = DEMO_TOLERANCE
+def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float | None = None
                   ) -> tuple[SnapResult, ValidationResult]:
     """Snap *import_batch*, validate, write errors.gpkg and data_health.html/.csv into ``ctx.out_dir``."""
     snapped = snap(ctx.registry, batch=import_batch, tolerance=tolerance, feedback=ctx.feedback)
@@ -44,7 +40,7 @@ def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float = DEMO_TO
 
 def _snap_html(snapped: SnapResult) -> str:
     counts = snapped.counts
-    head = (f"<p>Tolerance {snapped.tolerance:g} m: {counts['added']} added as {counts['new_pipes']} pipe(s) "
+    head = (f"<p>Tolerance {snapped.tolerance_why}. {counts['added']} added as {counts['new_pipes']} pipe(s) "
             f"(including split parts), {counts['conflated']} conflated with pipes already in the registry, "
             f"{counts['rejected']} rejected; {counts['new_junctions']} new junction(s), {counts['split_pipes']} "
             f"existing pipe(s) split. Change-log batch {snapped.batch_id} (undo with 'jalnet registry undo').</p>")

@@ -26,10 +26,8 @@ from ..registry.store import Batch
 from ..registry.values import plain
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
+from .snap_tolerance import SnapTolerance, fit_tolerance
 from .validate import registry_access
-
-#: Default snapping tolerance (m); phone GPS tracks usually need 10-15 m.
-DEFAULT_TOLERANCE = 5.0
 
 
 @dataclass
@@ -44,6 +42,7 @@ class SnapResult:
     tolerance: float
     dry_run: bool
     batch_id: str | None = None
+    tolerance_why: str = ""  # how the tolerance was chosen (derived from the staged lines, or given)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -89,10 +88,14 @@ class SnapResult:
         return out
 
 
-def snap(registry: Registry | str | os.PathLike, batch: str | None = None, tolerance: float = DEFAULT_TOLERANCE,
+def snap(registry: Registry | str | os.PathLike, batch: str | None = None, tolerance: float | None = None,
          dry_run: bool = False, allow_move_existing: bool = False, feedback: Feedback | None = None) -> SnapResult:
-    """Snap the staged pipes (of one import *batch*, or all) into the registry's network."""
-    if not tolerance or tolerance <= 0 or tolerance > 100:
+    """Snap the staged pipes (of one import *batch*, or all) into the registry's network.
+
+    Without a *tolerance* it is derived from the staged lines (:mod:`.snap_tolerance`);
+    the result says which was used and why.
+    """
+    if tolerance is not None and not 0 < tolerance <= 100:
         raise InputError(f"snapping tolerance {tolerance} m must be above 0 and at most 100 m")
     steps = Steps(feedback, 3)
     with registry_access(registry, readonly=dry_run) as reg:
@@ -105,9 +108,11 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
                                  "with 'jalnet registry log'")
         staged = reg.read("staged_pipes", where=where)
         data = NetworkData.from_registry(reg)
-        steps.next(f"snapping {len(staged)} staged pipe(s) within {tolerance:g} m")
-        plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps)
-        result = _result(plan, staged, data, tolerance, dry_run)
+        fit = fit_tolerance(staged, tolerance)
+        tolerance = fit.tolerance
+        steps.next(f"snapping {len(staged)} staged pipe(s) within {fit.why}")
+        plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps, error=fit.error)
+        result = _result(plan, staged, data, fit, dry_run)
         if dry_run or plan.empty:
             steps.done()
             return result
@@ -157,7 +162,8 @@ def _updates(frame: pd.DataFrame, updates: dict[int, dict[str, Any]]) -> pd.Data
     return pd.DataFrame(records, index=index, columns=columns)
 
 
-def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: float, dry_run: bool) -> SnapResult:
+def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, fit: SnapTolerance, dry_run: bool
+            ) -> SnapResult:
     crs = data.crs
     staged = positional(staged)
     cand = pd.DataFrame(plan.candidates, columns=["position", "fid", "candidate_id", "state", "result_pipe_id",
@@ -175,7 +181,7 @@ def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: 
     junctions = _frame(plan.new_junctions, ["node_id", "scheme_id", "node_type"], crs)
     splits = _frame(plan.splits, ["pipe_id", "node_id"], crs)
     moved = _frame(plan.moved, ["pipe_id", "end", "distance_m", "message"], crs)
-    return SnapResult(candidates, pipes, junctions, splits, moved, tolerance, dry_run)
+    return SnapResult(candidates, pipes, junctions, splits, moved, fit.tolerance, dry_run, tolerance_why=fit.why)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], crs: Any) -> gpd.GeoDataFrame:

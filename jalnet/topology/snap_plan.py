@@ -34,6 +34,7 @@ from shapely.geometry import LineString, Point
 
 from ..feedback import Steps
 from .attributes import pipe_values
+from .conflate import SHARE, chain_share, pair_share
 from .ids import next_ids
 from .lines import cut_many, project, set_end, split_at, with_ends
 from .network import NetworkData, Nodes, legit_dead_ends, located, network_nodes, positional
@@ -45,12 +46,19 @@ PRIORITY: dict[str, int] = {"tanks": 0, "sources": 1, "pumps": 2, "treatment_uni
 BARE_NODE = 6
 _KIND = {"tanks": "tank", "sources": "source", "pumps": "pump", "treatment_units": "treatment unit",
          "valves": "valve", "junctions": "junction"}
-#: Share of a candidate's length within the tolerance of existing pipes that makes it a duplicate.
-CONFLATE_SHARE = 0.8
 #: Attributes a conflated candidate may fill on the existing pipe when it has none.
 FILLABLE = ("material", "diameter_mm", "pressure_class", "laid_date", "contractor")
 #: Import cuts a walk where the fix was lost and marks the pieces "... [piece i/n]" in source_ref.
 PIECE = re.compile(r"\s*\[piece (\d+)/(\d+)\]\s*$")
+#: An end's heading is taken over this much of the line (m): long enough to see through GPS noise.
+HEADING_M = 15.0
+#: A node straight ahead of (or behind) an end counts as this many times nearer than it is;
+#: a node to the side, this many times farther: ends run short or long along their walk, not sideways.
+AHEAD_FACTOR = 1.5
+#: How much nearer (m) a node counts per step of priority over a bare pipe end (a tank 3 m, a junction 0.5 m).
+PRIORITY_M = 0.5
+#: New lines are simplified within this many GPS errors: the wander goes, bends larger than it stay.
+WANDER_ERRORS = 1.5
 #: Longest gap in the fix bridged between consecutive pieces of one walk (m): a few minutes' walk.
 PIECE_GAP_MAX = 250.0
 
@@ -68,6 +76,7 @@ class End:
     pipe: int = -1  # existing pipe position (kind pipe) or candidate position (kind tee)
     along: float = 0.0
     note: str = ""
+    heading: tuple[float, float] = (0.0, 0.0)  # unit vector out of the line at this end (0, 0: unknown)
 
     @property
     def label(self) -> str:
@@ -156,12 +165,17 @@ class Plan:
 
 def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.0,
               allow_move_existing: bool = False, params: dict[str, Any] | None = None,
-              steps: Steps | None = None) -> Plan:
+              steps: Steps | None = None, error: float | None = None) -> Plan:
     """The snapping plan for the *staged* candidates (a frame of staged_pipes rows) against *data*.
 
-    *steps*: the caller's progress, advanced within its current step (and checked for cancel).
+    *error*: the lines' typical GPS error (m); a walk is a repeat of a pipe only when it lies
+    within 1.5 errors of it (default: a quarter of the tolerance). *steps*: the caller's
+    progress, advanced within its current step (and checked for cancel).
     """
-    return _Planner(data, positional(staged), tolerance, allow_move_existing, resolve_params(params)).run(steps)
+    planner = _Planner(data, positional(staged), tolerance, allow_move_existing, resolve_params(params))
+    planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
+    planner.wander_m = WANDER_ERRORS * error if error else 0.0
+    return planner.run(steps)
 
 
 class _Planner:
@@ -171,6 +185,8 @@ class _Planner:
         self.staged = staged
         self.tol = float(tolerance)
         self.allow_move = allow_move
+        self.repeat_m = self.tol / 2  # typical distance of a repeat walk from its pipe, at most
+        self.wander_m = 0.0  # GPS wander taken out of the new lines (simplification tolerance)
         self.node_tol = p["node_tolerance_m"]
         self.asset_tol = p["asset_tolerance_m"]
         self.min_part = p["tiny_length_m"]
@@ -245,44 +261,35 @@ class _Planner:
         self.notes[k].insert(0, f"rejected: {why}")
 
     # -- 2. conflation ------------------------------------------------------------------------
-    def _coverage(self, lines: np.ndarray, others: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """Length of each line within the tolerance of its paired others, and the other covering most of it."""
-        src, dst = pairs
-        covered, best = np.zeros(len(lines)), np.full(len(lines), -1, dtype=np.int64)
-        if not len(src):
-            return covered, best
-        used, inv = np.unique(dst, return_inverse=True)
-        zones = shapely.buffer(others[used], self.tol, quad_segs=4)
-        per_pair = shapely.length(shapely.intersection(lines[src], zones[inv]))
-        order = np.lexsort((-per_pair, src))
-        src, dst, inv, per_pair = src[order], dst[order], inv[order], per_pair[order]
-        first = np.r_[True, src[1:] != src[:-1]]
-        covered[src[first]], best[src[first]] = per_pair[first], dst[first]
-        need = CONFLATE_SHARE * shapely.length(lines)
-        total = np.bincount(src, weights=per_pair, minlength=len(lines))
-        # Along a chain of pipes no single one covers enough: measure against their union.
-        starts = np.searchsorted(src, np.arange(len(lines)))
-        stops = np.searchsorted(src, np.arange(len(lines)), side="right")
-        for k in np.flatnonzero((covered < need) & (total >= need)):
-            covered[k] = shapely.length(shapely.intersection(lines[k], shapely.union_all(zones[inv[starts[k]:stops[k]]])))
-        return covered, best
-
     def _conflate_with_network(self) -> None:
+        """A walk repeating existing pipes (see :mod:`.conflate`) only fills what they lack."""
         live = self._live()
         if not len(live) or not len(self.usable):
             return
         lines = self.cand_geom[live]
         src, dst = self.tree.query(lines, predicate="dwithin", distance=self.tol)
-        covered, best = self._coverage(lines, self.geoms[self.usable], (src, dst))
-        share = covered / shapely.length(lines)
-        for j in np.flatnonzero(share >= CONFLATE_SHARE):
+        if not len(src):
+            return
+        targets = self.geoms[self.usable]
+        # cheap first: a pipe much longer than the walk cannot be covered by it
+        fits = shapely.length(targets[dst]) <= shapely.length(lines[src]) / SHARE + 2 * self.tol
+        src, dst = src[fits], dst[fits]
+        covered, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
+        src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
+        share, median = chain_share(lines, targets, src, dst, self.tol)
+        same = (share >= SHARE) & (median <= self.repeat_m)
+        covers = covered * shapely.length(targets[dst])  # the pipe a walk covers most is the one it repeats
+        order = np.lexsort((-covers, src))
+        head = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
+        by_walk = dict(zip(src[order][head].tolist(), dst[order][head].tolist()))
+        for j in np.flatnonzero(same):
             k = live[j]
-            target = int(self.usable[best[j]])
+            target = int(self.usable[by_walk[int(j)]])
             self.state[k] = "conflated"
             self.result[k] = str(self.pipe_ids[target])
             filled = self._fill(target, self.values[k])
-            text = f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m); not added"
+            text = (f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m, "
+                    f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
 
     def _column(self, name: str) -> np.ndarray:
@@ -303,6 +310,7 @@ class _Planner:
         return filled
 
     def _conflate_with_each_other(self) -> None:
+        """Two walks of one pipe (a re-walk): the later one is a duplicate of the first."""
         live = self._live()
         if len(live) < 2:
             return
@@ -311,13 +319,15 @@ class _Planner:
         a, b = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=self.tol)
         keep = a < b
         a, b = a[keep], b[keep]
+        length = shapely.length(lines)
+        similar = np.abs(length[a] - length[b]) <= (1 - SHARE) * np.maximum(length[a], length[b]) + 2 * self.tol
+        a, b = a[similar], b[similar]
         if not len(a):
             return
-        len_a, len_b = shapely.length(lines[a]), shapely.length(lines[b])
-        b_in_a = shapely.length(shapely.intersection(lines[b], shapely.buffer(lines[a], self.tol))) / len_b
-        a_in_b = shapely.length(shapely.intersection(lines[a], shapely.buffer(lines[b], self.tol))) / len_a
-        for i, j in zip(a[(b_in_a >= CONFLATE_SHARE) & (a_in_b >= CONFLATE_SHARE)],
-                        b[(b_in_a >= CONFLATE_SHARE) & (a_in_b >= CONFLATE_SHARE)]):
+        b_in_a, b_off = pair_share(lines, lines, b, a, self.tol)
+        a_in_b, a_off = pair_share(lines, lines, a, b, self.tol)
+        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= self.repeat_m) & (a_off <= self.repeat_m)
+        for i, j in zip(a[same], b[same]):
             first, later = order[i], order[j]
             if self.state[first] or self.state[later]:
                 continue
@@ -399,10 +409,21 @@ class _Planner:
 
     # -- 4. ends onto the network ---------------------------------------------------------------
     def _collect_ends(self) -> None:
-        for k in self._live():
-            coords = self.cand_geom[k].coords
-            self.ends.append(End(int(k), True, tuple(coords[0][:2])))
-            self.ends.append(End(int(k), False, tuple(coords[-1][:2])))
+        live = self._live()
+        if len(live):
+            lines = self.cand_geom[live]
+            length = shapely.length(lines)
+            back = np.minimum(HEADING_M, length / 2)
+            for at_start, reach in ((True, back), (False, length - back)):
+                tip = shapely.get_coordinates(shapely.get_point(lines, 0 if at_start else -1))
+                inner = shapely.get_coordinates(shapely.line_interpolate_point(lines, reach))
+                out = tip - inner
+                norm = np.hypot(out[:, 0], out[:, 1])
+                unit = np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0)
+                for k, xy, u in zip(live, tip, unit):
+                    self.ends.append(End(int(k), at_start, (float(xy[0]), float(xy[1])),
+                                         heading=(float(u[0]), float(u[1]))))
+            self.ends.sort(key=lambda e: (e.owner, not e.at_start))
         if self.allow_move:
             self._collect_loose_existing_ends()
 
@@ -444,11 +465,14 @@ class _Planner:
         end_pts = shapely.points([e.xy for e in self.ends])
         owner_node = np.array([self._own_node(e) for e in self.ends])
         if len(points):
-            src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol)
+            src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
             src, dst = src[~mine], dst[~mine]
             dist = shapely.distance(end_pts[src], points[dst])
-            order = np.lexsort((dist, ranks[dst], src))
+            reach = self._reach(src, shapely.get_coordinates(points[dst]))
+            near = reach <= self.tol
+            src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
+            order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
             src, dst, dist = src[order], dst[order], dist[order]
             first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
             for i, t, d in zip(src[first], dst[first], dist[first]):
@@ -474,6 +498,9 @@ class _Planner:
         for s, p, d, a, point, total in zip(src, pipe, dist, along, xy, length):
             self._to_pipe(self.ends[free[s]], int(p), float(d), float(a), (float(point[0]), float(point[1])),
                           float(total))
+
+    def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
+        return _reach([self.ends[i] for i in src], xy)
 
     def _own_node(self, end: End) -> int:
         if not end.existing:
@@ -567,8 +594,15 @@ class _Planner:
             return
         pts = shapely.points([e.xy for e in free])
         # Free ends close to each other (a walk cut in two, two walks meeting): one new junction.
-        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=self.tol)
+        # Each must reach the other, reckoned along its heading (both may stop short of the node).
+        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
         keep = (a < b) & np.array([free[i].owner != free[j].owner for i, j in zip(a, b)], dtype=bool)
+        a, b = a[keep], b[keep]
+        xy = np.array([e.xy for e in free], dtype=float).reshape(-1, 2)
+        keep = np.maximum(_reach([free[i] for i in a], xy[b]), _reach([free[j] for j in b], xy[a])) <= self.tol
+        crossing = self._crossing_ends(free, a[~keep], b[~keep], xy)
+        for i, j in crossing:
+            keep[np.flatnonzero((a == i) & (b == j))] = True
         from .graph import component_labels
 
         labels = component_labels(len(free), a[keep], b[keep])
@@ -578,7 +612,8 @@ class _Planner:
             if len(group) < 2:
                 continue
             members = [free[i] for i in group]
-            xy = tuple(np.mean([m.xy for m in members], axis=0))
+            at = [crossing[(i, j)] for i in group for j in group if (i, j) in crossing]
+            xy = at[0] if at else tuple(np.mean([m.xy for m in members], axis=0))
             node = self.book.at(xy, self._scheme_of(members[0]))
             for m in members:
                 others = ", ".join(self.cand_ids[o.owner] for o in members if o is not m)
@@ -604,6 +639,24 @@ class _Planner:
                 end.node = self.book.at(end.xy, self._scheme_of(end), capped=True)
                 end.kind = "cap"
                 end.note = f"{end.label} free: end cap"
+
+    def _crossing_ends(self, free: list[End], a: np.ndarray, b: np.ndarray, xy: np.ndarray
+                       ) -> dict[tuple[int, int], tuple[float, float]]:
+        """Pairs of ends whose walks cross within reach of both (each ran past the node): where they cross."""
+        if not len(a):
+            return {}
+        lines_a = self.cand_geom[[free[i].owner for i in a]]
+        lines_b = self.cand_geom[[free[j].owner for j in b]]
+        meet = shapely.intersects(lines_a, lines_b)
+        out: dict[tuple[int, int], tuple[float, float]] = {}
+        for i, j, la, lb in zip(a[meet], b[meet], lines_a[meet], lines_b[meet]):
+            pts = shapely.get_coordinates(shapely.intersection(la, lb))
+            if not len(pts):
+                continue
+            pick = pts[np.argmin(np.hypot(*(pts - xy[i]).T) + np.hypot(*(pts - xy[j]).T))]
+            if np.hypot(*(pick - xy[i])) <= self.tol and np.hypot(*(pick - xy[j])) <= self.tol:
+                out[(int(i), int(j))] = (float(pick[0]), float(pick[1]))
+        return out
 
     # -- 6. the plan -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -646,6 +699,8 @@ class _Planner:
         stop = np.where(cut_end, a_end, length)
         final = with_ends(cut_many(lines, np.arange(len(live)), start, stop), targets[True], targets[False],
                           self.node_tol)
+        if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
+            final = shapely.simplify(final, self.wander_m, preserve_topology=False)
         firsts = shapely.get_point(final, 0)
         lasts = shapely.get_point(final, -1)
         bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
@@ -899,6 +954,22 @@ class _Planner:
                 "position": k, "fid": int(fids[k]), "candidate_id": self.cand_ids[k], "state": state,
                 "result_pipe_id": self.result[k] or None, "message": "; ".join(n for n in self.notes[k] if n),
             })
+
+
+def _reach(ends: list[End], xy: np.ndarray) -> np.ndarray:
+    """How far each point counts from its end: along the end's heading shortened, sideways as it is.
+
+    A walk that stops short of its node (or runs past it) is off along its own line, so a
+    node straight ahead is reached from farther than one beside the end. Ends without a
+    heading get the plain distance.
+    """
+    exy = np.array([e.xy for e in ends], dtype=float).reshape(-1, 2)
+    head = np.array([e.heading for e in ends], dtype=float).reshape(-1, 2)
+    d = np.asarray(xy, dtype=float).reshape(-1, 2) - exy
+    along = d[:, 0] * head[:, 0] + d[:, 1] * head[:, 1]
+    side = np.abs(d[:, 0] * head[:, 1] - d[:, 1] * head[:, 0])
+    known = np.hypot(head[:, 0], head[:, 1]) > 0
+    return np.where(known, np.hypot(along / AHEAD_FACTOR, side), np.hypot(d[:, 0], d[:, 1]))
 
 
 class _Lookup:

@@ -98,12 +98,20 @@ def network(name: str) -> tuple[dict[str, LineString], dict[str, tuple[str, str]
         if drawn > 0:
             lengths.append(p.length / drawn)
     scale = float(np.median(lengths))
+    # A pump or valve drawn as two nodes a fitting apart is one place to a walker: one node.
+    alias = {n: n for n in wn.node_name_list}
+    for _, link in list(wn.pumps()) + list(wn.valves()):
+        gap = np.hypot(*np.subtract(link.start_node.coordinates, link.end_node.coordinates)) * scale
+        if gap < 5.0:
+            alias[link.end_node_name] = alias[link.start_node_name]
+    ends = {pid: (alias[a], alias[b]) for pid, (a, b) in ends.items()}
     xy0 = np.min([xy.min(axis=0) for xy in raw.values()], axis=0)
     shift = np.array(ORIGIN) - xy0 * scale
     lines = {pid: LineString(xy * scale + shift) for pid, xy in raw.items() if np.ptp(xy, axis=0).any()}
     ends = {pid: ends[pid] for pid in lines}
-    node_xy = {n: tuple(np.array(node.coordinates, dtype=float) * scale + shift) for n, node in wn.nodes()}
-    storage = {n for n, _ in wn.tanks()} | {n for n, _ in wn.reservoirs()}
+    node_xy = {n: tuple(np.array(node.coordinates, dtype=float) * scale + shift) for n, node in wn.nodes()
+               if alias[n] == n}
+    storage = {alias[n] for n, _ in wn.tanks()} | {alias[n] for n, _ in wn.reservoirs()}
     return lines, ends, node_xy, storage
 
 
@@ -178,8 +186,8 @@ def _walk(line: LineString, spec: WalkSpec, rng: np.random.Generator, start_t: f
     s = np.append(np.arange(0, walked.length, speed * dt), walked.length)
     t = start_t + np.arange(len(s)) * dt
     lost = False
-    if rng.random() < spec.lost_share and walked.length > 200:
-        a = rng.uniform(0.3, 0.5) * walked.length
+    if rng.random() < spec.lost_share and walked.length > 300:
+        a = rng.uniform(0.2, 0.35) * walked.length
         keep = (s < a) | (s > a + 160)  # about two minutes without a fix while walking on
         s, t, lost = s[keep], t[keep], True
     p = shapely.line_interpolate_point(walked, s)
@@ -402,7 +410,10 @@ def score(registry: str, truth: Truth) -> Score:
                        and xy.distance(Point(truth.node_xy[name])) <= 8.0)
         ends_right += ok
         if not ok:
-            wrong.append(f"{pid}: ends {picked} for truth {truth.ends[pid]}")
+            said = [f"{g} for {n}{'' if n in truth.existing_nodes else ' (new)'}" + (
+                f" {junctions.geometry[g].distance(Point(truth.node_xy[n])):.1f} m off" if g in junctions.index else "")
+                for n, g in zip(truth.ends[pid], picked)]
+            wrong.append(f"{pid}: ends {'; '.join(said)}")
     right = 0
     for asset, (kind, pid) in truth.points.items():
         frame, key = (fhtc, "fhtc_id") if kind == "fhtc" else (valves, "valve_id")
