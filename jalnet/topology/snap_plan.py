@@ -770,7 +770,9 @@ class _Planner:
             rows = []
             for part, a, b in zip(parts, bounds[:-1], bounds[1:]):
                 values = dict(self.values[k])
-                if reported is not None and len(parts) > 1:
+                if reported is None:  # the contractor gave none: the length as drawn
+                    values["length_m"] = round(part.length, 1)
+                elif len(parts) > 1:
                     values["length_m"] = round(reported * part.length / line.length, 1)
                 if values["scheme_id"] is None:
                     values["scheme_id"] = self.book.scheme[a] or self.book.scheme[b]

@@ -116,3 +116,23 @@ def test_outputs_written_and_handed_to_the_demo(looped) -> None:
     assert [s.title for s in ctx.sections] == ["Contractor pipes snapped into the network", "Network validation"]
     assert any(line.startswith("validation: 0 errors") for line in ctx.outputs)
     assert Path(ctx.registry).exists()
+
+
+def test_contractor_taps_and_valves_become_assets(looped) -> None:
+    ctx, snapped, _, before = looped
+    with open_registry(ctx.registry, readonly=True) as reg:
+        points = reg.read("staged_points")
+        fhtc = reg.read("fhtc").set_index("fhtc_id")
+        valves = reg.read("valves").set_index("valve_id")
+        pipes = reg.read("pipes").set_index("pipe_id")
+    assert len(points) == 18 and set(points["state"]) <= {"added", "conflated"}
+    assert snapped.point_counts["points_added"] + snapped.point_counts["points_conflated"] == 18
+    for row in points.itertuples():
+        asset = row.message.split(" ")[3 if row.kind == "fhtc" else 2]  # "added as tap connection F-.. taken from"
+        frame = fhtc if row.kind == "fhtc" else valves
+        assert asset in frame.index, row.message
+        pipe = pipes.loc[frame.loc[asset, "pipe_id"]]
+        assert pipe.geometry.distance(frame.loc[asset].geometry) < (40.0 if row.kind == "fhtc" else 0.01)
+    for valve in valves.index.difference(before.columns):  # each new valve is a node between two pipe parts
+        if valve in set(points["message"].str.split(" ").str[3]):
+            assert (pipes["to_node"] == valve).sum() + (pipes["from_node"] == valve).sum() in (1, 2)

@@ -128,6 +128,7 @@ def test_overshoot_across_a_pipe_is_trimmed(reg_path: str) -> None:
     new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
     assert new.geometry.coords[0] == pytest.approx((150, 0))
     assert new.geometry.length == pytest.approx(60)
+    assert new.length_m == pytest.approx(60.0)  # no reported length: the drawn one
     assert validate(reg_path, rules=["NET-012", "NET-013", "NET-020"]).findings.empty
 
 
@@ -244,7 +245,7 @@ def test_only_the_given_import_batch_is_snapped(reg_path: str) -> None:
     assert list(result.candidates["candidate_id"]) == ["IMP-2-L0001"]
     assert read(reg_path, "staged_pipes").set_index("candidate_id")["state"].to_dict() == {
         "IMP-1-L0001": "staged", "IMP-2-L0001": "added"}
-    with pytest.raises(InputError, match="no staged pipes come from import batch NOPE"):
+    with pytest.raises(InputError, match="nothing staged comes from import batch NOPE"):
         snap(reg_path, batch="NOPE")
     with pytest.raises(InputError, match="tolerance"):
         snap(reg_path, tolerance=0)
