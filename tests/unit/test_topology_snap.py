@@ -310,3 +310,38 @@ def test_an_end_resting_near_the_end_of_a_walk_that_itself_ends_on_another(reg_p
     assert a.to_node == b.to_node and junctions.loc[a.to_node].geometry.equals(Point(ox, oy))
     assert set(pipes["from_node"]) | set(pipes["to_node"]) <= set(junctions.index)
     assert len(pipes) == 3 + 4  # C split where B meets it
+
+
+def stage_points(path: str, points: list[dict], batch: str = "IMP-1") -> None:
+    import geopandas as gpd
+
+    rows = [{"candidate_id": f"{batch}-P{i:04d}", "import_batch": batch, "source_file": "walk.gpx",
+             "source_ref": f"wpt {i}", "state": "staged", **p} for i, p in enumerate(points, 1)]
+    with open_registry(path) as reg, reg.batch("test", "stage points") as b:
+        b.insert("staged_points", gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:32646"))
+
+
+def test_points_become_assets_in_the_same_batch(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(200, 3), (200, 80)])}])  # a new branch from end cap J3
+    stage_points(reg_path, [
+        {"kind": "valve", "name": "Scour valve", "geometry": Point(102, 40)},  # 2 m off P3: split there
+        {"kind": "fhtc", "geometry": Point(209, 50)},  # beside the new branch
+        {"kind": "fhtc", "asset_id": "F1", "geometry": Point(150.5, 10)},  # the existing tap F1 again
+        {"kind": "other", "geometry": Point(0, 50)},
+    ])
+    before = digest(reg_path, log=False)
+    result = snap(reg_path, tolerance=5)
+    states = dict(zip(result.points["kind"] + result.points["candidate_id"].str[-1], result.points["state"]))
+    assert states == {"valve1": "added", "fhtc2": "added", "fhtc3": "conflated", "other4": "rejected"}
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    valves = by_id(read(reg_path, "valves"), "valve_id")
+    [valve] = valves.index
+    assert valves.loc[valve, "valve_type"] == "scour" and valves.loc[valve].geometry.equals(Point(100, 40))
+    assert pipes.loc["P3"].to_node == valve and (pipes["from_node"] == valve).sum() == 1  # P3 split at the valve
+    assert pipes.loc["P3"].length_m + pipes[pipes["from_node"] == valve]["length_m"].iloc[0] == pytest.approx(100)
+    fhtc = by_id(read(reg_path, "fhtc"), "fhtc_id")
+    assert len(fhtc) == 2 and fhtc.drop("F1")["pipe_id"].iloc[0] == result.candidates["result_pipe_id"].iloc[0]
+    assert "repeats tap connection F1 (ID F1)" in result.points["message"].iloc[2]
+    with open_registry(reg_path) as reg:  # one batch: undone at once
+        reg.undo(result.batch_id)
+    assert digest(reg_path, log=False) == before
