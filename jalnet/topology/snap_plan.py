@@ -37,7 +37,7 @@ from .attributes import pipe_values
 from .conflate import SHARE, chain_share, pair_share
 from .ids import next_ids
 from .lines import cut_many, project, set_end, split_at, with_ends
-from .network import NetworkData, Nodes, legit_dead_ends, located, network_nodes, positional
+from .network import NetworkData, Nodes, end_coords, legit_dead_ends, located, network_nodes, positional
 from .rules import resolve_params
 from .spatial import nearest_other
 
@@ -274,6 +274,11 @@ class _Planner:
         # cheap first: a pipe much longer than the walk cannot be covered by it
         fits = shapely.length(targets[dst]) <= shapely.length(lines[src]) / SHARE + 2 * self.tol
         src, dst = src[fits], dst[fits]
+        # a pipe the walk covers has both its ends near the walk (two point-line distances, no sampling)
+        first, last = end_coords(targets[dst])
+        ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
+            (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
+        src, dst = src[ends_near], dst[ends_near]
         covered, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
         share, median = chain_share(lines, targets, src, dst, self.tol)
@@ -322,6 +327,13 @@ class _Planner:
         length = shapely.length(lines)
         similar = np.abs(length[a] - length[b]) <= (1 - SHARE) * np.maximum(length[a], length[b]) + 2 * self.tol
         a, b = a[similar], b[similar]
+        # cheap, in numpy: a repeat starts and ends near where the first walk does (either way round)
+        first, last = end_coords(lines)
+        slack = self.tol + (1 - SHARE) * np.maximum(length[a], length[b])
+        same_way = np.maximum(_gap(first[a], first[b]), _gap(last[a], last[b]))
+        other_way = np.maximum(_gap(first[a], last[b]), _gap(last[a], first[b]))
+        near = np.minimum(same_way, other_way) <= slack
+        a, b = a[near], b[near]
         if not len(a):
             return
         b_in_a, b_off = pair_share(lines, lines, b, a, self.tol)
@@ -956,6 +968,10 @@ class _Planner:
                 "position": k, "fid": int(fids[k]), "candidate_id": self.cand_ids[k], "state": state,
                 "result_pipe_id": self.result[k] or None, "message": "; ".join(n for n in self.notes[k] if n),
             })
+
+
+def _gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
 
 
 def _reach(ends: list[End], xy: np.ndarray) -> np.ndarray:
