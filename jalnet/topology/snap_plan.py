@@ -279,10 +279,10 @@ class _Planner:
         ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
             (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
         src, dst = src[ends_near], dst[ends_near]
-        covered, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
+        covered, _, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
-        share, median = chain_share(lines, targets, src, dst, self.tol)
-        same = (share >= SHARE) & (median <= self.repeat_m)
+        share, median, apart = chain_share(lines, targets, src, dst, self.tol)
+        same = (share >= SHARE) & (median <= self.repeat_m) & (apart <= self.tol)
         covers = covered * shapely.length(targets[dst])  # the pipe a walk covers most is the one it repeats
         order = np.lexsort((-covers, src))
         head = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
@@ -336,9 +336,10 @@ class _Planner:
         a, b = a[near], b[near]
         if not len(a):
             return
-        b_in_a, b_off = pair_share(lines, lines, b, a, self.tol)
-        a_in_b, a_off = pair_share(lines, lines, a, b, self.tol)
-        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= self.repeat_m) & (a_off <= self.repeat_m)
+        b_in_a, b_off, b_apart = pair_share(lines, lines, b, a, self.tol)
+        a_in_b, a_off, a_apart = pair_share(lines, lines, a, b, self.tol)
+        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= self.repeat_m) & (a_off <= self.repeat_m) & \
+            (np.maximum(a_apart, b_apart) <= self.tol)
         for i, j in zip(a[same], b[same]):
             first, later = order[i], order[j]
             if self.state[first] or self.state[later]:

@@ -345,3 +345,13 @@ def test_points_become_assets_in_the_same_batch(reg_path: str) -> None:
     with open_registry(reg_path) as reg:  # one batch: undone at once
         reg.undo(result.batch_id)
     assert digest(reg_path, log=False) == before
+
+
+def test_a_walk_only_partly_along_a_pipe_is_added(reg_path: str) -> None:
+    # 100 m along P2 (2 m off), then 22 m on past its end cap J3: 82 % of it lies along P2, but its
+    # last 22 m are new pipe, longer than an overshoot. The repeat of P2 beside it is conflated.
+    stage(reg_path, [{"geometry": LineString([(100, 2), (200, 2), (222, 2)])},
+                     {"geometry": LineString([(101, -2), (150, -1.5), (199, -2)])}])
+    result = snap(reg_path, tolerance=5)
+    assert list(result.candidates["state"]) == ["added", "conflated"]
+    assert result.candidates["result_pipe_id"].iloc[1] == "P2"
