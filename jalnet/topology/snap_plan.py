@@ -217,8 +217,9 @@ class _Planner:
 
     # ------------------------------------------------------------------------------------
     def run(self, steps: Steps | None = None) -> Plan:
-        stages = (self._attributes, self._refuse_bad_geometry, self._conflate_with_network,
-                  self._conflate_with_each_other, self._join_pieces, self._trim_overshoots, self._collect_ends,
+        # pieces of a walk are joined first, so a repeat is judged on the whole walk
+        stages = (self._attributes, self._refuse_bad_geometry, self._join_pieces, self._conflate_with_network,
+                  self._conflate_with_each_other, self._trim_overshoots, self._collect_ends,
                   self._snap_to_network, self._resolve_pipe_splits, self._join_free_ends, self._build)
         for i, stage in enumerate(stages):
             if steps is not None:
