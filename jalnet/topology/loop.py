@@ -30,8 +30,11 @@ def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float | None = 
     for layer, name in ((POINT_LAYER, "Validation findings (points)"), (LINE_LAYER, "Validation findings (lines)")):
         ctx.project_layers.append((f"{errors}|layername={layer}", name, str(style_qml(layer))))
     counts = snapped.counts
+    points = snapped.point_counts
     ctx.outputs.append(f"snapped {counts['added']} contractor pipe(s), conflated {counts['conflated']}, rejected "
-                       f"{counts['rejected']} (batch {snapped.batch_id})")
+                       f"{counts['rejected']}; {points['points_added']} tap(s) and valve(s) became assets, "
+                       f"{points['points_conflated']} repeated existing ones (batch {snapped.batch_id}, "
+                       f"tolerance {snapped.tolerance:g} m)")
     c = result.counts
     ctx.outputs.append(f"validation: {c['error']} errors, {c['warning']} warnings, {c['info']} notes -> {errors}")
     ctx.outputs.append(f"data health report: {ctx.out_dir / 'data_health.html'}")
@@ -45,7 +48,12 @@ def _snap_html(snapped: SnapResult) -> str:
             f"{counts['rejected']} rejected; {counts['new_junctions']} new junction(s), {counts['split_pipes']} "
             f"existing pipe(s) split. Change-log batch {snapped.batch_id} (undo with 'jalnet registry undo').</p>")
     rows = snapped.candidates[["candidate_id", "state", "result_pipe_id", "message"]]
-    return head + table_html(rows.astype(object).where(rows.notna(), None).to_dict("records"), list(rows.columns))
+    html = head + table_html(rows.astype(object).where(rows.notna(), None).to_dict("records"), list(rows.columns))
+    if snapped.points is not None and len(snapped.points):
+        points = snapped.points[["candidate_id", "kind", "state", "message"]]
+        html += "<p>Contractor points (taps and valves):</p>" + table_html(
+            points.astype(object).where(points.notna(), None).to_dict("records"), list(points.columns))
+    return html
 
 
 def _validation_html(result: ValidationResult) -> str:

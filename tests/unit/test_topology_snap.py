@@ -355,3 +355,16 @@ def test_a_walk_only_partly_along_a_pipe_is_added(reg_path: str) -> None:
     result = snap(reg_path, tolerance=5)
     assert list(result.candidates["state"]) == ["added", "conflated"]
     assert result.candidates["result_pipe_id"].iloc[1] == "P2"
+
+
+def test_tolerance_comes_from_the_lines_source_and_gps_error() -> None:
+    from jalnet.topology.snap_tolerance import fit_tolerance
+
+    walks = pd.DataFrame({"geom_source": ["gps_track"] * 3, "accuracy_m": [3.0, 3.2, 2.8]})
+    got = fit_tolerance(walks)
+    assert got.tolerance == 14.0 and got.error == 3.0 and "GPS error 3.0 m" in got.why
+    silent = fit_tolerance(pd.DataFrame({"geom_source": ["contractor_kml"], "accuracy_m": [None]}))
+    assert silent.tolerance == 18.0 and "5 m assumed" in silent.why  # 2 x 5 m + 8 m
+    survey = fit_tolerance(pd.DataFrame({"geom_source": ["survey"] * 2, "accuracy_m": [None, None]}))
+    assert survey.tolerance == 1.5 and "survey" in survey.why
+    assert fit_tolerance(walks, tolerance=6).tolerance == 6 and fit_tolerance(walks, 6).why == "6 m as given"
