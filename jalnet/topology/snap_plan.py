@@ -39,6 +39,7 @@ from .ids import next_ids
 from .lines import cut_many, project, set_end, split_at, with_ends
 from .network import NetworkData, Nodes, end_coords, legit_dead_ends, located, network_nodes, positional
 from .rules import resolve_params
+from .snap_area import near_staged, to_whole
 from .spatial import nearest_other
 
 #: Snapping priority of point assets (lower first); a bare pipe end comes last.
@@ -172,10 +173,16 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     within 1.5 errors of it (default: a quarter of the tolerance). *steps*: the caller's
     progress, advanced within its current step (and checked for cancel).
     """
-    planner = _Planner(data, positional(staged), tolerance, allow_move_existing, resolve_params(params))
+    staged = positional(staged)
+    cut = None if allow_move_existing else near_staged(data, staged.geometry.values, tolerance * AHEAD_FACTOR + 1.0)
+    planner = _Planner(cut[0] if cut else data, staged, tolerance, allow_move_existing, resolve_params(params))
+    planner.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # numbering of the whole
     planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
     planner.wander_m = WANDER_ERRORS * error if error else 0.0
-    return planner.run(steps)
+    plan = planner.run(steps)
+    if cut:
+        to_whole(plan, cut[1])
+    return plan
 
 
 class _Planner:
@@ -185,6 +192,7 @@ class _Planner:
         self.staged = staged
         self.tol = float(tolerance)
         self.allow_move = allow_move
+        self.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # ids new ones continue
         self.repeat_m = self.tol / 2  # typical distance of a repeat walk from its pipe, at most
         self.wander_m = 0.0  # GPS wander taken out of the new lines (simplification tolerance)
         self.node_tol = p["node_tolerance_m"]
@@ -869,14 +877,14 @@ class _Planner:
 
     def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
         new_nodes = [k for k in range(len(self.book.xy)) if self.book.junction[k] < 0]
-        node_ids = next_ids(self.data["junctions"]["node_id"], len(new_nodes), "J-")
+        node_ids = next_ids(self.id_pool["J-"], len(new_nodes), "J-")
         self.node_id = {k: node_ids[i] for i, k in enumerate(new_nodes)}
         for k, row in enumerate(self.book.junction):
             if row >= 0:
                 self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[row])
         rows = [r for k in sorted(pieces) for r in pieces[k]]
         all_new = self.plan.new_pipes + rows
-        pipe_ids = next_ids(self.pipes["pipe_id"], len(all_new), "P-")
+        pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
         for row, pid in zip(all_new, pipe_ids):
             row["pipe_id"] = pid
         for row in all_new:
