@@ -368,3 +368,27 @@ def test_tolerance_comes_from_the_lines_source_and_gps_error() -> None:
     survey = fit_tolerance(pd.DataFrame({"geom_source": ["survey"] * 2, "accuracy_m": [None, None]}))
     assert survey.tolerance == 1.5 and "survey" in survey.why
     assert fit_tolerance(walks, tolerance=6).tolerance == 6 and fit_tolerance(walks, 6).why == "6 m as given"
+
+
+def test_a_plan_on_the_staged_lines_surroundings_is_the_whole_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+    from topology_nets import data as network_data
+
+    from jalnet.topology import snap_area
+    from jalnet.topology.snap_plan import plan_snap
+
+    layers = base()
+    layers["pipes"].append({**layers["pipes"][1], "pipe_id": "P9", "from_node": "J8", "to_node": "J9",
+                            "geometry": LineString([(900, 900), (1000, 900)])})  # far away: left out
+    staged = gpd.GeoDataFrame({"candidate_id": ["C1", "C2"], "import_batch": "B", "source_file": "f",
+                               "source_ref": ["a", "b"], "state": "staged"},
+                              geometry=[LineString([(150, 3), (150, 60)]), LineString([(103, 100), (103, 160)])],
+                              crs="EPSG:32646")
+    whole = plan_snap(network_data(layers), staged, 5.0)
+    monkeypatch.setattr(snap_area, "WHOLE_BELOW", 0)
+    cut, rows = snap_area.near_staged(network_data(layers), staged.geometry.values, 8.5)
+    assert sorted(cut.pipes["pipe_id"]) == ["P2", "P3"]  # P1 and the far P9 are out of reach
+    part = plan_snap(network_data(layers), staged, 5.0)
+    assert part.pipe_updates.keys() == whole.pipe_updates.keys() and part.junction_updates == whole.junction_updates
+    key = [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in whole.new_pipes]
+    assert [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in part.new_pipes] == key
