@@ -20,7 +20,7 @@ benchmarks/bench_walks.py (full sets, figures printed).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from tracks_synth import ORIGIN, TO_LL, gpx11, kml, placemark, write
 from tracks_synth import Walk as Fixes
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+#: Farthest a new junction may stand from the true node (m); a dead end (end cap) from the true pipe end.
+NODE_M, DEAD_END_M = 8.0, 15.0
 FT = 0.3048
 
 
@@ -74,6 +76,7 @@ class Truth:
     points: dict[str, tuple[str, str]]  # staged point asset id -> (kind, walked pipe it belongs to)
     rewalked: list[str]
     kept: set[str]  # pipes in the registry before the snap
+    dead_ends: set[str] = field(default_factory=set)  # nodes with one pipe in the whole network
     files: list[Path] = field(default_factory=list)
 
 
@@ -220,6 +223,8 @@ def make_walks(spec: WalkSpec, folder: Path) -> tuple[str, Truth]:
     _registry(registry, lines, ends, node_xy, storage, kept, existing)
     truth = Truth({p: lines[p] for p in walked}, {p: ends[p] for p in walked}, node_xy, existing, {},
                   [walked[int(i)] for i in rng.choice(len(walked), spec.rewalks, replace=False)], set(kept))
+    degree = Counter(n for pair in ends.values() for n in pair)
+    truth.dead_ends = {n for n, d in degree.items() if d == 1}
     tracks, marks, csv_rows = [], [], []
     t0 = 1_710_217_800.0  # 2024-03-12 04:30 UTC
     plan = [(p, False) for p in walked] + [(p, True) for p in truth.rewalked]
@@ -340,7 +345,13 @@ class Score:
 
 
 def score(registry: str, truth: Truth) -> Score:
-    """The registry after import and snap, judged against the truth."""
+    """The registry after import and snap, judged against the truth.
+
+    A walk's end is right when it is on the junction the pipe ends at: the same registry
+    junction (or one under a metre from it: one place on the ground), or, for a node the
+    walks make, one junction shared by all the walks meeting there and by no other, within
+    8 m of the true node (15 m for a dead end, which stands where the walker stopped).
+    """
     from jalnet.registry import open_registry
 
     with open_registry(registry, readonly=True) as reg:
@@ -409,10 +420,12 @@ def score(registry: str, truth: Truth) -> Score:
             elif name in truth.existing_nodes:  # nodes under a metre apart are one place on the ground
                 ok &= got == name or (got in junctions.index and got in truth.existing_nodes
                                       and junctions.geometry[got].distance(Point(truth.node_xy[name])) < 1.0)
-            else:
+            else:  # a new junction: every walk there on one node, no other walk's; a dead end (an end
+                # cap) can only stand where the walker stopped, up to an overshoot plus the GPS error off
                 xy = junctions.geometry[got] if got in junctions.index else None
+                near = DEAD_END_M if name in truth.dead_ends else NODE_M
                 ok &= (len(at_node[name]) == 1 and owner[got] == {name} and xy is not None
-                       and xy.distance(Point(truth.node_xy[name])) <= 8.0)
+                       and xy.distance(Point(truth.node_xy[name])) <= near)
         ends_right += ok
         if not ok:
             said = [f"{g} for {n}{'' if n in truth.existing_nodes else ' (new)'}" + (
