@@ -50,6 +50,11 @@ TOPOLOGY = ["Geometry", "Topology", "Connectivity"]
 
 
 def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would carry over the parent's peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -185,6 +190,34 @@ def make_candidates(rng, a, b, unit, normal, scheme, n: int, lines):  # noqa: AN
         "diameter_mm": 63.0, "geom_source": "gps_track", "state": "staged", "kind": kind}, geometry=geoms, crs=CRS)
 
 
+def make_grid(path: Path, segments: int, seed: int = 5) -> dict:
+    """A street grid of two-vertex segments 60 m long, 20 % of their ends 0.5-3 m off the junction."""
+    import geopandas as gpd
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    n = max(2, int(round((1 + (1 + 2 * segments) ** 0.5) / 2)))  # 2 n (n - 1) segments
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    horiz = np.column_stack([i[:-1, :].ravel(), j[:-1, :].ravel(), i[1:, :].ravel(), j[1:, :].ravel()])
+    vert = np.column_stack([i[:, :-1].ravel(), j[:, :-1].ravel(), i[:, 1:].ravel(), j[:, 1:].ravel()])
+    seg = np.vstack([horiz, vert]).astype(float) * SPACING + [330000.0, 2900000.0, 330000.0, 2900000.0]
+    ends = [seg[:, :2].copy(), seg[:, 2:].copy()]
+    for xy in ends:
+        off = rng.random(len(xy)) < 0.2
+        r, a = rng.uniform(0.5, 3.0, off.sum()), rng.uniform(0, 2 * np.pi, off.sum())
+        xy[off] += np.column_stack([r * np.cos(a), r * np.sin(a)])
+    geoms = shapely.linestrings(np.stack(ends, axis=1))
+    ids = np.char.add("G", np.char.zfill(np.arange(len(geoms)).astype(str), 6))
+    frame = gpd.GeoDataFrame({"candidate_id": ids, "import_batch": "GRID", "source_file": "grid.gpkg",
+                              "source_ref": ids, "geom_source": "digitised", "state": "staged"}, geometry=geoms, crs=CRS)
+    if path.exists():
+        path.unlink()
+    pyogrio.write_dataframe(frame, path, layer="grid", driver="GPKG")
+    return {"segments": len(geoms)}
+
+
 # -----------------------------------------------------------------------------------------
 # Parts (each in its own process)
 # -----------------------------------------------------------------------------------------
@@ -228,6 +261,20 @@ def part_snap(path: Path) -> dict:
             "peak_mib": peak_mib()}
 
 
+def part_grid(path: Path) -> dict:
+    """Self-snap of the grid at 2 m: every segment a staged line, the registry empty."""
+    from jalnet.topology import NetworkData
+    from jalnet.topology.snap_plan import plan_snap
+
+    frames, read_s = load(path, ("grid",))
+    staged = frames["grid"]
+    t0 = time.perf_counter()
+    plan = plan_snap(NetworkData(CRS, {}), staged, tolerance=2.0)
+    seconds = time.perf_counter() - t0
+    return {"read_s": read_s, "s": seconds, "new_pipes": len(plan.new_pipes), "new_junctions": len(plan.new_junctions),
+            "peak_mib": peak_mib()}
+
+
 def part_qgis(path: Path, which: str, sample: bool) -> dict:
     from qgis.core import QgsApplication, QgsProcessingFeedback, QgsVectorLayer
 
@@ -249,6 +296,13 @@ def part_qgis(path: Path, which: str, sample: bool) -> dict:
                                                     False, "VALID_OUTPUT": "TEMPORARY_OUTPUT", "INVALID_OUTPUT":
                                                     "TEMPORARY_OUTPUT", "ERROR_OUTPUT": "TEMPORARY_OUTPUT"}, feedback=fb)
         out["invalid"] = res["INVALID_COUNT"] + res["ERROR_COUNT"]
+    elif which == "grid":
+        grid = QgsVectorLayer(f"{path}|layername=grid", "grid", "ogr")
+        out["features"] = grid.featureCount()
+        t0 = time.perf_counter()
+        res = processing.run("native:snapgeometries", {"INPUT": grid, "REFERENCE_LAYER": grid, "TOLERANCE": 2.0,
+                                                       "BEHAVIOR": 4, "OUTPUT": "TEMPORARY_OUTPUT"}, feedback=fb)
+        out["snapped"] = res["OUTPUT"].featureCount()
     elif which == "intersections":
         res = processing.run("native:lineintersections", {"INPUT": pipes, "INTERSECT": pipes, "OUTPUT":
                                                           "TEMPORARY_OUTPUT"}, feedback=fb)
@@ -294,17 +348,24 @@ def main() -> int:
     p.add_argument("--workdir", default="/tmp/jalnet_bench_topology")
     p.add_argument("--scale", type=float, default=1.0, help="share of the full 1.08 million pipes")
     p.add_argument("--qgis-timeout", type=float, default=1200.0, help="seconds before a QGIS part is stopped")
+    p.add_argument("--snap-only", action="store_true", help="only the two snapping comparisons (no validation)")
+    p.add_argument("--grid-segments", type=int, default=100_000, help="segments of the self-snapped street grid")
     p.add_argument("--part", help=argparse.SUPPRESS)
     p.add_argument("--sample", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     work = Path(args.workdir)
     data = work / "network.gpkg"
+    grid = work / "grid.gpkg"
     if args.part:
         kind, _, which = args.part.partition("-")
         if kind == "validate":
             result = part_validate(data, which)
         elif kind == "snap":
             result = part_snap(data)
+        elif kind == "grid":
+            result = part_grid(grid)
+        elif which == "grid":
+            result = part_qgis(grid, which, False)
         else:
             result = part_qgis(data, which, args.sample)
         print("RESULT " + json.dumps(result), flush=True)
@@ -318,50 +379,73 @@ def main() -> int:
     print(f"{spec['pipes']:,} pipes ({spec['segments']:,} straight segments) in {spec['schemes']:,} schemes; "
           f"faults {spec['faults']}; {spec['candidates']:,} staged lines; GeoPackage "
           f"{data.stat().st_size / 2**20:.0f} MiB", flush=True)
-    j = {}
-    for which in ("same", "topology", "all"):
-        print(f"JalNet validate ({which}) ...", flush=True)
-        j[which] = run_part(["--part", f"validate-{which}", "--workdir", str(work)])
+    grid_spec_path = work / "grid.json"
+    if not grid_spec_path.exists() or json.loads(grid_spec_path.read_text()).get("asked") != args.grid_segments:
+        print(f"generating the street grid ({args.grid_segments:,} segments) ...", flush=True)
+        grid_spec_path.write_text(json.dumps({"asked": args.grid_segments, **make_grid(grid, args.grid_segments)}))
+    grid_spec = json.loads(grid_spec_path.read_text())
+    j, q = {}, {}
+    if not args.snap_only:
+        for which in ("same", "topology", "all"):
+            print(f"JalNet validate ({which}) ...", flush=True)
+            j[which] = run_part(["--part", f"validate-{which}", "--workdir", str(work)])
     print("JalNet snap ...", flush=True)
     j["snap"] = run_part(["--part", "snap-plan", "--workdir", str(work)])
-    q = {}
-    for which in ("validity", "intersections", "snap"):
+    print("JalNet grid self-snap ...", flush=True)
+    j["grid"] = run_part(["--part", "grid-plan", "--workdir", str(work)])
+    for which in (("snap",) if args.snap_only else ("validity", "intersections", "snap")):
         print(f"QGIS {which} ...", flush=True)
         q[which] = qgis_figure(work, which, args.qgis_timeout, spec)
+    print("QGIS grid self-snap ...", flush=True)
+    q["grid"] = run_part(["--part", "qgis-grid", "--workdir", str(work)])
     print()
     from jalnet.topology.rules import RULES, select_rules
 
     n_same, n_topo, n_all = len(SAME_AS_QGIS), len(select_rules(TOPOLOGY)), len(RULES)
     print(f"{'part':<58} {'time':>10} {'peak MiB':>9}")
-    rows = [
+    rows = [] if args.snap_only else [
         ("read the GeoPackage (pyogrio), not counted below", j["all"]["read_s"], None),
         (f"JalNet validate: same checks as the QGIS route ({n_same} rules)", j["same"]["s"], j["same"]["peak_mib"]),
         (f"JalNet validate: geometry + topology + connectivity ({n_topo})", j["topology"]["s"],
          j["topology"]["peak_mib"]),
         (f"JalNet validate: all {n_all} rules", j["all"]["s"], j["all"]["peak_mib"]),
-        (f"JalNet snap plan: {spec['candidates']:,} staged lines, 5 m", j["snap"]["s"], j["snap"]["peak_mib"]),
     ]
+    rows += [(f"JalNet snap plan: {spec['candidates']:,} staged lines, 5 m", j["snap"]["s"], j["snap"]["peak_mib"]),
+             (f"JalNet grid self-snap: {grid_spec['segments']:,} segments, 2 m", j["grid"]["s"],
+              j["grid"]["peak_mib"])]
     for name, s, mib in rows:
         print(f"{name:<58} {s:>9.1f}s {'' if mib is None else f'{mib:>9,.0f}'}")
-    for name, key in (("QGIS qgis:checkvalidity (GEOS)", "validity"), ("QGIS native:lineintersections",
-                                                                        "intersections"),
-                      ("QGIS native:snapgeometries (ends, 5 m)", "snap")):
+    names = [] if args.snap_only else [("QGIS qgis:checkvalidity (GEOS)", "validity"),
+                                       ("QGIS native:lineintersections", "intersections")]
+    for name, key in [*names, ("QGIS native:snapgeometries (ends, 5 m)", "snap")]:
         print(f"{name:<58} {q[key]['label']:>10} {q[key]['peak_mib']:>9,.0f}")
-    qgis_validate = q["validity"]["s"] + q["intersections"]["s"]
+    print(f"{'QGIS native:snapgeometries grid onto itself (ends, 2 m)':<58} {q['grid']['s']:>9.1f}s "
+          f"{q['grid']['peak_mib']:>9,.0f}")
     print()
-    print(f"validation, same checks: QGIS {qgis_validate:,.0f} s / JalNet {j['same']['s']:.1f} s = "
-          f"{qgis_validate / j['same']['s']:.0f}x")
-    print(f"validation, JalNet's {n_topo} topology rules against the QGIS route's 2 tools: "
-          f"{qgis_validate / j['topology']['s']:.0f}x; all {n_all} rules {qgis_validate / j['all']['s']:.0f}x")
-    print(f"snapping: QGIS {q['snap']['s']:,.1f} s / JalNet {j['snap']['s']:.1f} s = "
-          f"{q['snap']['s'] / j['snap']['s']:.1f}x (QGIS only moves the new lines' ends; JalNet also splits pipes, "
-          "conflates, makes junctions and ids)")
-    print(f"targets: 1M validated < 60 s: {j['topology']['s']:.1f} s ({'met' if j['topology']['s'] < 60 else 'MISSED'}); "
-          f"< 4 GB: {max(j[k]['peak_mib'] for k in j) / 1024:.2f} GiB peak; >= 10x QGIS: "
-          f"{qgis_validate / j['topology']['s']:.0f}x")
-    print(f"findings (all rules): {j['all']['findings']:,}: {json.dumps(j['all']['by_rule'])}")
+    if not args.snap_only:
+        qgis_validate = q["validity"]["s"] + q["intersections"]["s"]
+        print(f"validation, same checks: QGIS {qgis_validate:,.0f} s / JalNet {j['same']['s']:.1f} s = "
+              f"{qgis_validate / j['same']['s']:.0f}x")
+        print(f"validation, JalNet's {n_topo} topology rules against the QGIS route's 2 tools: "
+              f"{qgis_validate / j['topology']['s']:.0f}x; all {n_all} rules {qgis_validate / j['all']['s']:.0f}x")
+        print(f"targets: 1M validated < 60 s: {j['topology']['s']:.1f} s "
+              f"({'met' if j['topology']['s'] < 60 else 'MISSED'}); < 4 GB: "
+              f"{max(j[k]['peak_mib'] for k in j) / 1024:.2f} GiB peak; >= 10x QGIS: "
+              f"{qgis_validate / j['topology']['s']:.0f}x")
+        print(f"findings (all rules): {j['all']['findings']:,}: {json.dumps(j['all']['by_rule'])}")
+    walks = q["snap"]["s"] / j["snap"]["s"]
+    grid_x = q["grid"]["s"] / j["grid"]["s"]
+    rss = j["grid"]["peak_mib"] / q["grid"]["peak_mib"]
+    print(f"snapping {spec['candidates']:,} walks into {spec['pipes']:,} pipes: QGIS {q['snap']['s']:,.1f} s / "
+          f"JalNet {j['snap']['s']:.1f} s = {walks:.1f}x (target >= 10x: {'met' if walks >= 10 else 'MISSED'}; QGIS "
+          "only moves the new lines' ends; JalNet also splits pipes, conflates, makes junctions and ids)")
+    print(f"grid self-snap {grid_spec['segments']:,} segments at 2 m: QGIS {q['grid']['s']:.1f} s / JalNet "
+          f"{j['grid']['s']:.1f} s = {grid_x:.1f}x (target >= 2x: {'met' if grid_x >= 2 else 'MISSED'}); peak memory "
+          f"JalNet {j['grid']['peak_mib']:,.0f} MiB / QGIS {q['grid']['peak_mib']:,.0f} MiB = {rss:.2f} (target <= 2: "
+          f"{'met' if rss <= 2 else 'MISSED'})")
     print(f"snap: {j['snap']['states']}, {j['snap']['new_pipes']:,} new pipes, {j['snap']['split_pipes']:,} pipes "
-          f"split, {j['snap']['new_junctions']:,} new junctions")
+          f"split, {j['snap']['new_junctions']:,} new junctions; grid: {j['grid']['new_pipes']:,} pipes, "
+          f"{j['grid']['new_junctions']:,} junctions")
     print(f"machine: {os.cpu_count()} cores (shared with other work while this ran), Python {sys.version.split()[0]}")
     return 0
 

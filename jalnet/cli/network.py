@@ -8,7 +8,6 @@ from pathlib import Path
 from ..errors import InputError
 from ..topology import accept_exception, health_report, list_exceptions, read_findings, snap, validate
 from ..topology.rules import PARAMS, RULES
-from ..topology.snap import DEFAULT_TOLERANCE
 from ..topology.validate import registry_access
 from .common import add_registry, feedback, print_json, table
 
@@ -26,8 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "is not moved unless --allow-move-existing. Running it again changes nothing.")
     add_registry(c)
     c.add_argument("--batch", metavar="ID", help="only the candidates of this import batch (default: all staged)")
-    c.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="M",
-                   help=f"snapping distance in metres (default {DEFAULT_TOLERANCE:g}; phone GPS tracks need 10-15)")
+    c.add_argument("--tolerance", type=float, default=None, metavar="M",
+                   help="snapping distance in metres (default: derived from the staged lines: their source and GPS "
+                   "error; the summary says what was used and why)")
     c.add_argument("--allow-move-existing", action="store_true",
                    help="also snap the registry's own loose pipe ends lying within the tolerance of the network")
     c.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
@@ -78,11 +78,13 @@ def _snap(args: argparse.Namespace) -> int:
     rows = result.candidates.drop(columns="geometry").astype(object).where(result.candidates.notna(), None)
     if args.json:
         print_json({"counts": result.counts, "batch_id": result.batch_id, "dry_run": result.dry_run,
+                    "tolerance_m": result.tolerance, "tolerance_why": result.tolerance_why,
                     "candidates": rows.to_dict("records")})
         return 0
     print(table(rows.to_dict("records"), ["candidate_id", "state", "result_pipe_id", "message"]))
     counts = result.counts
     print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+    print(f"tolerance {result.tolerance_why}")
     if result.dry_run:
         print("dry run: nothing was written")
     elif result.batch_id:

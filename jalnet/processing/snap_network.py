@@ -44,8 +44,10 @@ class SnapNetwork(JalnetAlgorithm):
         "tolerance is trimmed there. A track running along an existing pipe for most of its length is conflated: "
         "not added, it only fills attributes the pipe lacks. Existing geometry is never moved unless 'Also snap "
         "the registry's own loose ends' is ticked.\n\n"
-        "Tolerance: phone GPS walks start a few metres off and wander 3-5 m; 10-15 m suits them, 1-5 m surveyed "
-        "lines.\n\n"
+        "Staged taps and valves become assets in the same batch: a valve on its pipe (split there), a tap "
+        "connection on the nearest distribution pipe; repeats of registry assets are conflated.\n\n"
+        "Tolerance: left at 0 it is derived from the staged lines (their source, and the GPS error the device "
+        "reported or the fixes' spread shows: 2 errors + 8 m for walks) and the log says which and why.\n\n"
         "Dry run: nothing is written; with 'Proposed changes' the new pipes, junctions and splits are written to "
         "a GeoPackage to look at first. Running the snap again changes nothing."
     )
@@ -54,9 +56,9 @@ class SnapNetwork(JalnetAlgorithm):
         self.addParameter(RegistryParameter(self.REGISTRY, self.tr("Registry (GeoPackage or postgresql:// URL)")))
         self.addParameter(QgsProcessingParameterString(self.BATCH, self.tr("Only the staged pipes of import batch"),
                                                        optional=True))
-        self.addParameter(QgsProcessingParameterNumber(self.TOLERANCE, self.tr("Snapping tolerance (m)"),
-                                                       QgsProcessingParameterNumber.Double, 5.0, minValue=0.01,
-                                                       maxValue=100.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.TOLERANCE, self.tr("Snapping tolerance (m); 0: derived from the staged lines' source and GPS error"),
+            QgsProcessingParameterNumber.Double, 0.0, minValue=0.0, maxValue=100.0))
         self.addParameter(QgsProcessingParameterBoolean(
             self.ALLOW_MOVE, self.tr("Also snap the registry's own loose ends (moves existing geometry)"), False))
         self.addParameter(QgsProcessingParameterBoolean(self.DRY_RUN, self.tr("Dry run: write nothing"), False))
@@ -79,10 +81,11 @@ class SnapNetwork(JalnetAlgorithm):
         out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         fb = ProcessingFeedback(feedback)
         result = self.run_engine(snap, target, batch=batch,
-                                 tolerance=self.parameterAsDouble(parameters, self.TOLERANCE, context),
+                                 tolerance=self.parameterAsDouble(parameters, self.TOLERANCE, context) or None,
                                  dry_run=self.parameterAsBoolean(parameters, self.DRY_RUN, context),
                                  allow_move_existing=self.parameterAsBoolean(parameters, self.ALLOW_MOVE, context),
                                  feedback=fb)
+        fb.info(f"tolerance {result.tolerance_why}")
         for row in result.candidates.itertuples():
             fb.info(f"{row.candidate_id}: {row.state} {row.result_pipe_id or ''} - {row.message}")
         if out:

@@ -587,7 +587,7 @@ _TRACKS_LAYERS: tuple[Layer, ...] = (
             Field("points_in", "INTEGER", "GPS points read", since=2),
             Field("points_kept", "INTEGER", "GPS points kept after cleaning", since=2),
             Field("dropped", "TEXT", "Points dropped by reason (JSON)", since=2),
-            Field("accuracy_m", "REAL", "Median reported GPS accuracy (m)", since=2),
+            Field("accuracy_m", "REAL", "GPS error (m): median reported accuracy, else estimated from the fixes", since=2),
             Field("state", "TEXT", "Where the candidate is in import, snap, add", domain="staged_state", since=2),
             Field("result_pipe_id", "TEXT", "Registry pipe it became or was conflated with", since=2),
             Field("message", "TEXT", "Why it was rejected, or notes from cleaning and snapping", since=2),

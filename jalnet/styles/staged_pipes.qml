@@ -642,7 +642,7 @@
     <alias name="GPS points read" index="16" field="points_in"/>
     <alias name="GPS points kept after cleaning" index="17" field="points_kept"/>
     <alias name="Points dropped by reason (JSON)" index="18" field="dropped"/>
-    <alias name="Median reported GPS accuracy (m)" index="19" field="accuracy_m"/>
+    <alias name="GPS error (m): median reported accuracy, else estimated from the fixes" index="19" field="accuracy_m"/>
     <alias name="Where the candidate is in import, snap, add" index="20" field="state"/>
     <alias name="Registry pipe it became or was conflated with" index="21" field="result_pipe_id"/>
     <alias name="Why it was rejected, or notes from cleaning and snapping" index="22" field="message"/>

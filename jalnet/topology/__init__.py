@@ -3,7 +3,7 @@
 Python API::
 
     from jalnet.topology import snap, validate, health_report
-    result = snap("scheme.gpkg", batch=import_batch, tolerance=10)   # one undoable batch
+    result = snap("scheme.gpkg", batch=import_batch)   # one undoable batch; tolerance from the data
     found = validate("scheme.gpkg")                                    # findings, accepted exceptions left out
     found.write("errors.gpkg")                                         # styled point and line layers
     html, table = health_report(found, "scheme.gpkg")                  # per scheme and division, worst first

@@ -18,28 +18,46 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     """*n* ids not in *existing*, following its most common "prefix + number" pattern.
 
     A registry numbered ``P-0001..P-0041`` continues with ``P-0042``; an empty one starts
-    at ``<default_prefix>0001``.
+    at ``<default_prefix>0001``. The pattern comes from a sample; the highest number from
+    one vectorised pass (zero-padded numbers of one width sort as text), so a million ids
+    cost a fraction of a second, not a Python loop over each.
     """
-    values = existing.to_numpy(dtype=object) if isinstance(existing, pd.Series) else existing
-    ids = pd.Series([v for v in values if isinstance(v, str) and v], dtype=object)
+    values = existing.to_numpy(dtype=object) if isinstance(existing, pd.Series) else np.asarray(list(existing),
+                                                                                                 dtype=object)
+    ids = np.asarray(values[pd.notna(values)], dtype=str) if len(values) else np.zeros(0, dtype="<U1")
+    ids = ids[ids != ""]
     step = max(1, len(ids) // _SAMPLE)
     patterns: Counter[tuple[str, int]] = Counter()
-    for value in ids.iloc[::step]:
-        match = _NUMBERED.match(value)
+    for value in ids[::step]:
+        match = _NUMBERED.match(str(value))
         if match:
             patterns[(match.group(1), len(match.group(2)))] += 1
+    number = 0
+    prefix = default_prefix
     if patterns:
         (prefix, width), _ = patterns.most_common(1)[0]
-        same = ids[ids.str.startswith(prefix, na=False) & (ids.str.len() == len(prefix) + width)]
-        numbers = pd.to_numeric(same.str[len(prefix):], errors="coerce")
-        number = int(np.nanmax(numbers.to_numpy(dtype=float))) if numbers.notna().any() else 0
-    else:
-        prefix, number = default_prefix, 0
-    taken = set(ids)
+        number = _highest(ids, prefix, width)
     out: list[str] = []
     while len(out) < n:
-        number += 1
-        candidate = f"{prefix}{number:0{width}d}"
-        if candidate not in taken:  # only when numbers outgrew the width (P-9999 -> P-10000)
-            out.append(candidate)
+        batch = [f"{prefix}{k:0{width}d}" for k in range(number + 1, number + 1 + (n - len(out)))]
+        number += len(batch)
+        wide = [c for c in batch if len(c) > len(prefix) + width]  # numbers outgrew the width (P-9999 -> P-10000)
+        clash = set(np.asarray(wide, dtype=str)[np.isin(np.asarray(wide, dtype=str), ids)]) if wide else set()
+        out += [c for c in batch if c not in clash]
     return out
+
+
+def _highest(ids: np.ndarray, prefix: str, width: int) -> int:
+    """Highest number among ids "prefix + *width* digits", read off the characters' codes in one go."""
+    size, longest = len(prefix) + width, ids.dtype.itemsize // 4
+    if not len(ids) or longest < size:
+        return 0
+    codes = np.ascontiguousarray(ids).view(np.uint32).reshape(len(ids), longest)
+    keep = codes[:, size - 1] != 0
+    if longest > size:
+        keep &= codes[:, size] == 0
+    if prefix:
+        keep &= np.all(codes[:, : len(prefix)] == np.array([ord(c) for c in prefix], dtype=np.uint32), axis=1)
+    digits = codes[keep, len(prefix):size].astype(np.int64) - ord("0")
+    digits = digits[np.all((digits >= 0) & (digits <= 9), axis=1)]
+    return int((digits @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))).max()) if len(digits) else 0

@@ -15,12 +15,8 @@ from .health import health_report
 from .snap import SnapResult, snap
 from .validate import validate
 
-#: Phone GPS walks start a few metres off the network and wander 3-5 m: 15 m catches their ends
-#: without reaching the next node of a village network (pipes ~50-400 m apart).
-DEMO_TOLERANCE = 15.0
 
-
-def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float = DEMO_TOLERANCE
+def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float | None = None
                   ) -> tuple[SnapResult, ValidationResult]:
     """Snap *import_batch*, validate, write errors.gpkg and data_health.html/.csv into ``ctx.out_dir``."""
     snapped = snap(ctx.registry, batch=import_batch, tolerance=tolerance, feedback=ctx.feedback)
@@ -34,8 +30,11 @@ def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float = DEMO_TO
     for layer, name in ((POINT_LAYER, "Validation findings (points)"), (LINE_LAYER, "Validation findings (lines)")):
         ctx.project_layers.append((f"{errors}|layername={layer}", name, str(style_qml(layer))))
     counts = snapped.counts
+    points = snapped.point_counts
     ctx.outputs.append(f"snapped {counts['added']} contractor pipe(s), conflated {counts['conflated']}, rejected "
-                       f"{counts['rejected']} (batch {snapped.batch_id})")
+                       f"{counts['rejected']}; {points['points_added']} tap(s) and valve(s) became assets, "
+                       f"{points['points_conflated']} repeated existing ones (batch {snapped.batch_id}, "
+                       f"tolerance {snapped.tolerance:g} m)")
     c = result.counts
     ctx.outputs.append(f"validation: {c['error']} errors, {c['warning']} warnings, {c['info']} notes -> {errors}")
     ctx.outputs.append(f"data health report: {ctx.out_dir / 'data_health.html'}")
@@ -44,12 +43,17 @@ def run_demo_loop(ctx: Any, import_batch: str | None, tolerance: float = DEMO_TO
 
 def _snap_html(snapped: SnapResult) -> str:
     counts = snapped.counts
-    head = (f"<p>Tolerance {snapped.tolerance:g} m: {counts['added']} added as {counts['new_pipes']} pipe(s) "
+    head = (f"<p>Tolerance {snapped.tolerance_why}. {counts['added']} added as {counts['new_pipes']} pipe(s) "
             f"(including split parts), {counts['conflated']} conflated with pipes already in the registry, "
             f"{counts['rejected']} rejected; {counts['new_junctions']} new junction(s), {counts['split_pipes']} "
             f"existing pipe(s) split. Change-log batch {snapped.batch_id} (undo with 'jalnet registry undo').</p>")
     rows = snapped.candidates[["candidate_id", "state", "result_pipe_id", "message"]]
-    return head + table_html(rows.astype(object).where(rows.notna(), None).to_dict("records"), list(rows.columns))
+    html = head + table_html(rows.astype(object).where(rows.notna(), None).to_dict("records"), list(rows.columns))
+    if snapped.points is not None and len(snapped.points):
+        points = snapped.points[["candidate_id", "kind", "state", "message"]]
+        html += "<p>Contractor points (taps and valves):</p>" + table_html(
+            points.astype(object).where(points.notna(), None).to_dict("records"), list(points.columns))
+    return html
 
 
 def _validation_html(result: ValidationResult) -> str:

@@ -26,10 +26,9 @@ from ..registry.store import Batch
 from ..registry.values import plain
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
+from .snap_points import PointPlan, plan_points
+from .snap_tolerance import SnapTolerance, fit_tolerance
 from .validate import registry_access
-
-#: Default snapping tolerance (m); phone GPS tracks usually need 10-15 m.
-DEFAULT_TOLERANCE = 5.0
 
 
 @dataclass
@@ -44,6 +43,13 @@ class SnapResult:
     tolerance: float
     dry_run: bool
     batch_id: str | None = None
+    tolerance_why: str = ""  # how the tolerance was chosen (derived from the staged lines, or given)
+    points: gpd.GeoDataFrame | None = None  # staged points: candidate_id, kind, state, message
+
+    @property
+    def point_counts(self) -> dict[str, int]:
+        states = self.points["state"].value_counts() if self.points is not None else pd.Series(dtype=int)
+        return {f"points_{k}": int(states.get(k, 0)) for k in ("added", "conflated", "rejected")}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -89,10 +95,14 @@ class SnapResult:
         return out
 
 
-def snap(registry: Registry | str | os.PathLike, batch: str | None = None, tolerance: float = DEFAULT_TOLERANCE,
+def snap(registry: Registry | str | os.PathLike, batch: str | None = None, tolerance: float | None = None,
          dry_run: bool = False, allow_move_existing: bool = False, feedback: Feedback | None = None) -> SnapResult:
-    """Snap the staged pipes (of one import *batch*, or all) into the registry's network."""
-    if not tolerance or tolerance <= 0 or tolerance > 100:
+    """Snap the staged pipes (of one import *batch*, or all) into the registry's network.
+
+    Without a *tolerance* it is derived from the staged lines (:mod:`.snap_tolerance`);
+    the result says which was used and why.
+    """
+    if tolerance is not None and not 0 < tolerance <= 100:
         raise InputError(f"snapping tolerance {tolerance} m must be above 0 and at most 100 m")
     steps = Steps(feedback, 3)
     with registry_access(registry, readonly=dry_run) as reg:
@@ -100,24 +110,58 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
         where: dict[str, Any] = {"state": "staged"}
         if batch:
             where["import_batch"] = batch
-            if reg.read("staged_pipes", where={"import_batch": batch}).empty:
-                raise InputError(f"no staged pipes come from import batch {batch} in {reg.target}; list the batches "
+            if reg.read("staged_pipes", where={"import_batch": batch}).empty and \
+                    reg.read("staged_points", where={"import_batch": batch}).empty:
+                raise InputError(f"nothing staged comes from import batch {batch} in {reg.target}; list the batches "
                                  "with 'jalnet registry log'")
         staged = reg.read("staged_pipes", where=where)
+        points = positional(reg.read("staged_points", where=where))
         data = NetworkData.from_registry(reg)
-        steps.next(f"snapping {len(staged)} staged pipe(s) within {tolerance:g} m")
-        plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps)
-        result = _result(plan, staged, data, tolerance, dry_run)
-        if dry_run or plan.empty:
+        fit = fit_tolerance(staged, tolerance)
+        tolerance = fit.tolerance
+        steps.next(f"snapping {len(staged)} staged pipe(s) within {fit.why}")
+        plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps, error=fit.error)
+        result = _result(plan, staged, data, fit, dry_run)
+        if dry_run or (plan.empty and points.empty):
+            if len(points):  # against the network as it is: the new pipes are not there yet
+                result.points = _point_rows(plan_points(data, points, fit.error), points, data.crs)
             steps.done()
             return result
         steps.next("writing to the registry")
-        what = f"snap {len(staged)} staged pipe(s)" + (f" of import {batch}" if batch else "") + f" within {tolerance:g} m"
+        what = f"snap {len(staged)} staged pipe(s)" + (f" and {len(points)} point(s)" if len(points) else "") + \
+            (f" of import {batch}" if batch else "") + f" within {tolerance:g} m"
         with reg.batch("network snap", what) as b:
             _apply(b, plan, data, staged)
+            if len(points):  # against the network with the new pipes, in the same batch
+                after = NetworkData.from_registry(reg)
+                point_plan = plan_points(after, points, fit.error)
+                _apply_points(b, point_plan, after, points)
+                result.points = _point_rows(point_plan, points, data.crs)
         result.batch_id = b.id if b.n_changes else None
     steps.done()
     return result
+
+
+def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame) -> None:
+    crs = data.crs
+    if plan.updates["pipes"]:
+        b.update_many("pipes", _updates(data.pipes, plan.updates["pipes"]))
+    if plan.new_pipes:
+        rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.new_pipes]
+        b.insert("pipes", gpd.GeoDataFrame(rows, geometry="geometry", crs=crs))
+    for layer in ("valves", "fhtc"):
+        if plan.inserts[layer]:
+            b.insert(layer, gpd.GeoDataFrame(plan.inserts[layer], geometry="geometry", crs=crs))
+        if plan.updates[layer]:
+            b.update_many(layer, _updates(data[layer], plan.updates[layer]))
+    if plan.staged:
+        b.update_many("staged_points", _updates(points, plan.staged))
+
+
+def _point_rows(plan: PointPlan, points: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    rows = pd.DataFrame([{"candidate_id": points["candidate_id"].iloc[k], "kind": points["kind"].iloc[k], **v}
+                         for k, v in sorted(plan.staged.items())], columns=["candidate_id", "kind", "state", "message"])
+    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(points.geometry.values[sorted(plan.staged)], crs=crs))
 
 
 def _apply(b: Batch, plan: Plan, data: NetworkData, staged: gpd.GeoDataFrame) -> None:
@@ -157,7 +201,8 @@ def _updates(frame: pd.DataFrame, updates: dict[int, dict[str, Any]]) -> pd.Data
     return pd.DataFrame(records, index=index, columns=columns)
 
 
-def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: float, dry_run: bool) -> SnapResult:
+def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, fit: SnapTolerance, dry_run: bool
+            ) -> SnapResult:
     crs = data.crs
     staged = positional(staged)
     cand = pd.DataFrame(plan.candidates, columns=["position", "fid", "candidate_id", "state", "result_pipe_id",
@@ -175,7 +220,7 @@ def _result(plan: Plan, staged: gpd.GeoDataFrame, data: NetworkData, tolerance: 
     junctions = _frame(plan.new_junctions, ["node_id", "scheme_id", "node_type"], crs)
     splits = _frame(plan.splits, ["pipe_id", "node_id"], crs)
     moved = _frame(plan.moved, ["pipe_id", "end", "distance_m", "message"], crs)
-    return SnapResult(candidates, pipes, junctions, splits, moved, tolerance, dry_run)
+    return SnapResult(candidates, pipes, junctions, splits, moved, fit.tolerance, dry_run, tolerance_why=fit.why)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], crs: Any) -> gpd.GeoDataFrame:

@@ -211,13 +211,15 @@ def _stage_track(track: RawTrack, report: FileReport, project: pyproj.Transforme
         dropped = result.dropped(k)
         if np.any(bad_owner == k):
             dropped["out_of_range"] = int(np.count_nonzero(bad_owner == k))
+        guessed = [] if np.isfinite(result.accuracy_m) else \
+            [f"GPS error {result.error_m:.1f} m estimated from the spread of the fixes (none reported)"]
         message = "; ".join(notes + ([f"piece {k + 1} of {len(result.pieces)}: " + "; ".join(result.splits)]
-                                     if many else result.splits))
+                                     if many else result.splits) + guessed)
         out.pipes.append({
             "source_file": report.name, "source_ref": track.ref + (f" [piece {k + 1}/{len(result.pieces)}]" if many else ""),
             "name": track.name, "description": track.description, **values, "geom_source": track.geom_source,
             "points_in": result.counted(k) + int(np.count_nonzero(bad_owner == k)), "points_kept": result.kept(k),
-            "dropped": json.dumps(dropped, sort_keys=True), "accuracy_m": result.accuracy_m, "state": "staged",
+            "dropped": json.dumps(dropped, sort_keys=True), "accuracy_m": round(result.error_m, 1), "state": "staged",
             "message": message or None,
         })  # fmt: skip
         out.pipe_geoms.append(shapely.linestrings(coords))

@@ -31,10 +31,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory, qgis_app):
 def test_demo_writes_registry_summary_and_project(demo) -> None:
     assert demo.registry.exists() and demo.summary.exists() and demo.project is not None and demo.project.exists()
     with open_registry(demo.registry, readonly=True) as reg:
-        # the sample scheme plus the contractor branches the tracks loop snapped in
-        assert reg.count("fhtc") == 430
+        # the sample scheme plus the contractor branches the tracks loop snapped in, with their
+        # 16 tap connections and 2 valves as assets
+        assert reg.count("fhtc") == 430 + 16 and reg.count("valves") == 17 + 2
         assert reg.count("pipes") > 41
         assert (reg.read("staged_pipes")["state"] != "staged").all()
+        assert set(reg.read("staged_points")["state"]) == {"added"}
         assert reg.count("boreholes") == 5
     html = demo.summary.read_text(encoding="utf-8")
     for heading in ("Schemes", "Pipes by material and diameter", "Change log"):

@@ -128,6 +128,7 @@ def test_overshoot_across_a_pipe_is_trimmed(reg_path: str) -> None:
     new = by_id(read(reg_path, "pipes"), "pipe_id").loc[result.candidates["result_pipe_id"].iloc[0]]
     assert new.geometry.coords[0] == pytest.approx((150, 0))
     assert new.geometry.length == pytest.approx(60)
+    assert new.length_m == pytest.approx(60.0)  # no reported length: the drawn one
     assert validate(reg_path, rules=["NET-012", "NET-013", "NET-020"]).findings.empty
 
 
@@ -244,7 +245,7 @@ def test_only_the_given_import_batch_is_snapped(reg_path: str) -> None:
     assert list(result.candidates["candidate_id"]) == ["IMP-2-L0001"]
     assert read(reg_path, "staged_pipes").set_index("candidate_id")["state"].to_dict() == {
         "IMP-1-L0001": "staged", "IMP-2-L0001": "added"}
-    with pytest.raises(InputError, match="no staged pipes come from import batch NOPE"):
+    with pytest.raises(InputError, match="nothing staged comes from import batch NOPE"):
         snap(reg_path, batch="NOPE")
     with pytest.raises(InputError, match="tolerance"):
         snap(reg_path, tolerance=0)
@@ -291,3 +292,103 @@ def test_cancel_midway_writes_nothing(reg_path: str) -> None:
     with pytest.raises(Canceled):
         snap(reg_path, tolerance=5, feedback=StopHalfway())
     assert digest(reg_path) == before
+
+
+def test_an_end_resting_near_the_end_of_a_walk_that_itself_ends_on_another(reg_path: str) -> None:
+    # A's end lies 1.98 m beside B's last metre; B ends 1.5 m short of C's middle. A is placed
+    # before B, so B's end must be placed first (this used to leave A's end without a node).
+    ox, oy = 1000.0, 1000.0
+    stage(reg_path, [{"geometry": LineString([(ox + 60, oy + 80), (ox + 1.99, oy + 1.98)])},
+                     {"geometry": LineString([(ox + 100, oy), (ox + 1.5, oy)])},
+                     {"geometry": LineString([(ox, oy - 100), (ox, oy + 100)])}])
+    result = snap(reg_path, tolerance=2)
+    assert list(result.candidates["state"]) == ["added"] * 3
+    assert "end joined to the end of IMP-1-L0002" in result.candidates["message"].iloc[0]
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    junctions = by_id(read(reg_path, "junctions"), "node_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"].iloc[:2])
+    assert a.to_node == b.to_node and junctions.loc[a.to_node].geometry.equals(Point(ox, oy))
+    assert set(pipes["from_node"]) | set(pipes["to_node"]) <= set(junctions.index)
+    assert len(pipes) == 3 + 4  # C split where B meets it
+
+
+def stage_points(path: str, points: list[dict], batch: str = "IMP-1") -> None:
+    import geopandas as gpd
+
+    rows = [{"candidate_id": f"{batch}-P{i:04d}", "import_batch": batch, "source_file": "walk.gpx",
+             "source_ref": f"wpt {i}", "state": "staged", **p} for i, p in enumerate(points, 1)]
+    with open_registry(path) as reg, reg.batch("test", "stage points") as b:
+        b.insert("staged_points", gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:32646"))
+
+
+def test_points_become_assets_in_the_same_batch(reg_path: str) -> None:
+    stage(reg_path, [{"geometry": LineString([(200, 3), (200, 80)])}])  # a new branch from end cap J3
+    stage_points(reg_path, [
+        {"kind": "valve", "name": "Scour valve", "geometry": Point(102, 40)},  # 2 m off P3: split there
+        {"kind": "fhtc", "geometry": Point(209, 50)},  # beside the new branch
+        {"kind": "fhtc", "asset_id": "F1", "geometry": Point(150.5, 10)},  # the existing tap F1 again
+        {"kind": "other", "geometry": Point(0, 50)},
+    ])
+    before = digest(reg_path, log=False)
+    result = snap(reg_path, tolerance=5)
+    states = dict(zip(result.points["kind"] + result.points["candidate_id"].str[-1], result.points["state"]))
+    assert states == {"valve1": "added", "fhtc2": "added", "fhtc3": "conflated", "other4": "rejected"}
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    valves = by_id(read(reg_path, "valves"), "valve_id")
+    [valve] = valves.index
+    assert valves.loc[valve, "valve_type"] == "scour" and valves.loc[valve].geometry.equals(Point(100, 40))
+    assert pipes.loc["P3"].to_node == valve and (pipes["from_node"] == valve).sum() == 1  # P3 split at the valve
+    assert pipes.loc["P3"].length_m + pipes[pipes["from_node"] == valve]["length_m"].iloc[0] == pytest.approx(100)
+    fhtc = by_id(read(reg_path, "fhtc"), "fhtc_id")
+    assert len(fhtc) == 2 and fhtc.drop("F1")["pipe_id"].iloc[0] == result.candidates["result_pipe_id"].iloc[0]
+    assert "repeats tap connection F1 (ID F1)" in result.points["message"].iloc[2]
+    with open_registry(reg_path) as reg:  # one batch: undone at once
+        reg.undo(result.batch_id)
+    assert digest(reg_path, log=False) == before
+
+
+def test_a_walk_only_partly_along_a_pipe_is_added(reg_path: str) -> None:
+    # 100 m along P2 (2 m off), then 22 m on past its end cap J3: 82 % of it lies along P2, but its
+    # last 22 m are new pipe, longer than an overshoot. The repeat of P2 beside it is conflated.
+    stage(reg_path, [{"geometry": LineString([(100, 2), (200, 2), (222, 2)])},
+                     {"geometry": LineString([(101, -2), (150, -1.5), (199, -2)])}])
+    result = snap(reg_path, tolerance=5)
+    assert list(result.candidates["state"]) == ["added", "conflated"]
+    assert result.candidates["result_pipe_id"].iloc[1] == "P2"
+
+
+def test_tolerance_comes_from_the_lines_source_and_gps_error() -> None:
+    from jalnet.topology.snap_tolerance import fit_tolerance
+
+    walks = pd.DataFrame({"geom_source": ["gps_track"] * 3, "accuracy_m": [3.0, 3.2, 2.8]})
+    got = fit_tolerance(walks)
+    assert got.tolerance == 14.0 and got.error == 3.0 and "GPS error 3.0 m" in got.why
+    silent = fit_tolerance(pd.DataFrame({"geom_source": ["contractor_kml"], "accuracy_m": [None]}))
+    assert silent.tolerance == 18.0 and "5 m assumed" in silent.why  # 2 x 5 m + 8 m
+    survey = fit_tolerance(pd.DataFrame({"geom_source": ["survey"] * 2, "accuracy_m": [None, None]}))
+    assert survey.tolerance == 1.5 and "survey" in survey.why
+    assert fit_tolerance(walks, tolerance=6).tolerance == 6 and fit_tolerance(walks, 6).why == "6 m as given"
+
+
+def test_a_plan_on_the_staged_lines_surroundings_is_the_whole_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+    from topology_nets import data as network_data
+
+    from jalnet.topology import snap_area
+    from jalnet.topology.snap_plan import plan_snap
+
+    layers = base()
+    layers["pipes"].append({**layers["pipes"][1], "pipe_id": "P9", "from_node": "J8", "to_node": "J9",
+                            "geometry": LineString([(900, 900), (1000, 900)])})  # far away: left out
+    staged = gpd.GeoDataFrame({"candidate_id": ["C1", "C2"], "import_batch": "B", "source_file": "f",
+                               "source_ref": ["a", "b"], "state": "staged"},
+                              geometry=[LineString([(150, 3), (150, 60)]), LineString([(103, 100), (103, 160)])],
+                              crs="EPSG:32646")
+    whole = plan_snap(network_data(layers), staged, 5.0)
+    monkeypatch.setattr(snap_area, "WHOLE_BELOW", 0)
+    cut, rows = snap_area.near_staged(network_data(layers), staged.geometry.values, 8.5)
+    assert sorted(cut.pipes["pipe_id"]) == ["P2", "P3"]  # P1 and the far P9 are out of reach
+    part = plan_snap(network_data(layers), staged, 5.0)
+    assert part.pipe_updates.keys() == whole.pipe_updates.keys() and part.junction_updates == whole.junction_updates
+    key = [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in whole.new_pipes]
+    assert [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in part.new_pipes] == key

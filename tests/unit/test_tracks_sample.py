@@ -23,6 +23,8 @@ from jalnet.tracks.demo import NOT_INPUT
 #: branch -> (spikes in the file, standstill fixes, end overshoot in m) from jalnet/data/README.md
 FAULTS = {"BR-01": (3, 90, 12), "BR-02": (2, 30, 15), "BR-03": (1, 0, 8), "BR-04": (2, 25, 10), "BR-05": (1, 60, 18),
           "BR-06": (2, 0, 7)}
+#: Branches exported as plain KML lines, without fix times: a pause there is kept (not told from slow walking).
+UNTIMED = {"BR-04"}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,10 @@ def test_sample_branch_is_cleaned_onto_its_truth(imported, truth, branch: str) -
         for k, v in json.loads(text).items():
             dropped[k] = dropped.get(k, 0) + v
     assert dropped.get("spike", 0) == spikes
-    assert standstill - 1 <= dropped.get("standstill", 0) <= standstill + 20
+    if branch in UNTIMED:
+        assert "standstill" not in dropped
+    else:
+        assert standstill - 1 <= dropped.get("standstill", 0) <= standstill + 20
     true_line = truth[branch]
     cleaned = shapely.union_all(cands.geometry.values)
     vertices = shapely.points(shapely.get_coordinates(cleaned))

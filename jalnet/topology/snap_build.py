@@ -1,0 +1,318 @@
+"""Snap plan, building it: candidate lines cut to their ends, pipes split, ids given, node types set.
+
+A mixin of :class:`.snap_plan._Planner`, run last.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+
+from .ids import next_ids
+from .lines import cut_many, project, set_end, split_at, with_ends
+from .snap_model import End, empty
+
+
+class BuildPhase:
+    # -- 6. the plan -------------------------------------------------------------------------
+    def _build(self) -> None:
+        ends_of: dict[tuple[bool, int], dict[bool, End]] = {}
+        for e in self.ends:
+            ends_of.setdefault((e.existing, e.owner), {})[e.at_start] = e
+        self._move_existing_ends(ends_of)
+        lines = self._final_candidate_lines(ends_of)
+        tees = self._tee_splits(lines, ends_of)
+        pieces = self._candidate_pieces(lines, tees, ends_of)
+        self._split_existing_pipes()
+        self._give_ids(pieces)
+        self._node_types()
+        self._candidate_rows()
+        for rows in (self.plan.splits, self.plan.new_junctions):  # points made at once, not one by one
+            if rows:
+                for row, point in zip(rows, shapely.points(np.array([r.pop("xy") for r in rows], dtype=float))):
+                    row["geometry"] = point
+
+    def _final_candidate_lines(self, ends_of: dict) -> dict[int, LineString]:
+        """Each candidate cut where it passes nearest its targets (overshoot), then joined to them."""
+        live = self._live()
+        if not len(live):
+            return {}
+        lines = self.cand_geom[live]
+        length = shapely.length(lines)
+        targets = {}
+        for at_start in (True, False):
+            ends = [ends_of[(False, int(k))][at_start] for k in live]
+            targets[at_start] = np.array([(np.nan, np.nan) if e.kind == "tee" else e.xy for e in ends], dtype=float)
+        along = {key: np.full(len(live), np.nan) for key in (True, False)}
+        for at_start, xy in targets.items():
+            given = ~np.isnan(xy[:, 0])
+            along[at_start][given] = shapely.line_locate_point(lines[given], shapely.points(xy[given]))
+        a_start, a_end = np.nan_to_num(along[True], nan=0.0), np.nan_to_num(along[False], nan=length)
+        cut_start = (self.node_tol < a_start) & (a_start <= self.tol) & (a_start < length - self.min_part)
+        start = np.where(cut_start, a_start, 0.0)
+        tail = length - a_end
+        cut_end = (self.node_tol < tail) & (tail <= self.tol) & (tail < length - self.min_part) & (a_end > start)
+        stop = np.where(cut_end, a_end, length)
+        final = with_ends(cut_many(lines, np.arange(len(live)), start, stop), targets[True], targets[False],
+                          self.node_tol)
+        if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
+            final = shapely.simplify(final, self.wander_m, preserve_topology=False)
+        firsts = shapely.get_point(final, 0)
+        lasts = shapely.get_point(final, -1)
+        bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
+        out: dict[int, LineString] = {}
+        for k, geom, refuse in zip(live, final, bad):
+            if refuse:
+                self._reject(int(k), "both ends snap to the same place")
+                continue
+            out[int(k)] = geom
+            self.notes[k] += [ends_of[(False, int(k))][True].note, ends_of[(False, int(k))][False].note]
+        return out
+
+    def _tee_splits(self, lines: dict[int, LineString], ends_of: dict) -> dict[int, list[tuple[float, End]]]:
+        """Ends resting on another candidate: a node on it (split there), or its end when that is closer than a sliver.
+
+        An end may rest near the end of a candidate whose own end is a tee still to be
+        placed; that one is placed first, so every end has its node before pieces are cut.
+        """
+        tees: dict[int, list[tuple[float, End]]] = {}
+        placing: set[int] = set()
+
+        def place(e: End) -> None:
+            if e.kind != "tee":
+                return
+            if e.pipe not in lines:
+                e.kind, e.note = "cap", f"{e.label} free: end cap"
+                e.node = self.book.at(e.xy, self._scheme_of(e), capped=True)
+                return
+            along, xy = project(lines[e.pipe], e.xy)
+            host_len = lines[e.pipe].length
+            if along < self.min_part or host_len - along < self.min_part:
+                host_end = ends_of[(False, e.pipe)][along < self.min_part]
+                if host_end.kind == "tee" and id(host_end) not in placing:
+                    placing.add(id(e))
+                    place(host_end)
+                if host_end.kind == "tee":  # two ends resting on each other: one node where they are
+                    node = self.book.at(e.xy, self._scheme_of(e))
+                    e.kind, e.node, e.xy = "join", node, self.book.xy[node]
+                else:
+                    e.kind, e.node, e.xy = "join", host_end.node, host_end.xy
+                said = self.notes[e.owner]
+                if e.note in said:
+                    said[said.index(e.note)] = e.note = f"{e.label} joined to the end of {self.cand_ids[e.pipe]}"
+            else:
+                e.node = self.book.at(xy, self._scheme_of(e))
+                e.xy = xy
+                e.kind = "tee placed"
+                tees.setdefault(e.pipe, []).append((along, e))
+            lines[e.owner] = set_end(lines[e.owner], e.xy, e.at_start, self.node_tol)
+
+        for e in self.ends:
+            if e.kind == "tee" and not e.existing and e.owner in lines:
+                place(e)
+        return tees
+
+    def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:
+        pieces: dict[int, list[dict]] = {}
+        for k, line in lines.items():
+            marks = sorted(tees.get(k, []), key=lambda m: m[0])
+            distances = [m[0] for m in marks]
+            parts = split_at(line, distances) if distances else [line]
+            start_node = ends_of[(False, k)][True].node
+            end_node = ends_of[(False, k)][False].node
+            inner = [m[1].node for m in marks]
+            bounds = [start_node, *inner, end_node]
+            reported = self.values[k].get("length_m")
+            rows = []
+            for part, a, b in zip(parts, bounds[:-1], bounds[1:]):
+                values = dict(self.values[k])
+                if reported is None:  # the contractor gave none: the length as drawn
+                    values["length_m"] = round(part.length, 1)
+                elif len(parts) > 1:
+                    values["length_m"] = round(reported * part.length / line.length, 1)
+                if values["scheme_id"] is None:
+                    values["scheme_id"] = self.book.scheme[a] or self.book.scheme[b]
+                rows.append({**values, "geometry": part, "_from": a, "_to": b, "_candidate": k})
+                for node in (a, b):
+                    self.book.attached[node] += 1
+                    self.book.scheme[node] = self.book.scheme[node] or values["scheme_id"]
+            pieces[k] = rows
+        return pieces
+
+    def _split_existing_pipes(self) -> None:
+        if not self.splits:
+            return
+        marks = [(pos, end) for pos, ends in self.splits.items() for _, end in ends]
+        pos = np.array([m[0] for m in marks], dtype=np.int64)
+        lines = np.array([self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos],
+                         dtype=object)
+        along = np.round(shapely.line_locate_point(lines, shapely.points([m[1].xy for m in marks])), 9)
+        node = np.array([m[1].node for m in marks], dtype=np.int64)
+        order = np.lexsort((along, pos))
+        pos, along, node, lines = pos[order], along[order], node[order], lines[order]
+        fresh = np.r_[True, (pos[1:] != pos[:-1]) | (along[1:] != along[:-1])]  # one cut per place
+        pos, along, node, lines = pos[fresh], along[fresh], node[fresh], lines[fresh]
+        head = np.r_[True, pos[1:] != pos[:-1]]
+        tail = np.r_[pos[1:] != pos[:-1], True]
+        length = shapely.length(lines)
+        begin = np.where(head, 0.0, np.r_[0.0, along[:-1]])
+        # parts: before each cut, and after the last cut of each pipe
+        part_owner = np.concatenate([np.arange(len(pos)), np.flatnonzero(tail)])
+        part_begin = np.concatenate([begin, along[tail]])
+        part_end = np.concatenate([along, length[tail]])
+        part_rank = np.concatenate([np.arange(len(pos)), np.flatnonzero(tail) + 0.5])
+        sequence = np.argsort(part_rank, kind="stable")
+        parts = cut_many(lines, part_owner[sequence], part_begin[sequence], part_end[sequence])
+        fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
+        columns = {f: self._column(f) for f in fields}
+        cursor = 0
+        for a, b in zip(np.flatnonzero(head), np.flatnonzero(tail)):
+            p = int(pos[a])
+            mine = parts[cursor : cursor + (b - a) + 2]
+            cursor += (b - a) + 2
+            line_len = float(length[a])
+            row = {f: (None if empty(col[p]) else col[p]) for f, col in columns.items()}
+            bounds = [row["from_node"], *node[a : b + 1].tolist(), row["to_node"]]
+            reported = row["length_m"]
+            update = self.plan.pipe_updates.setdefault(p, {})
+            update["geometry"], update["to_node"] = mine[0], bounds[1]
+            if reported is not None:
+                update["length_m"] = round(float(reported) * mine[0].length / line_len, 1)
+            for part, a_node, b_node in zip(mine[1:], bounds[1:-1], bounds[2:]):
+                values = dict(row)
+                if reported is not None:
+                    values["length_m"] = round(float(reported) * part.length / line_len, 1)
+                values.update({"from_node": a_node, "to_node": b_node, "geometry": part, "_split_of": p})
+                self.plan.new_pipes.append(values)
+            for node_key in bounds[1:-1]:
+                self.book.attached[node_key] += 2
+                self.plan.splits.append({"pipe_id": self.pipe_ids[p], "node": node_key, "xy": self.book.xy[node_key]})
+
+    def _move_existing_ends(self, ends_of: dict) -> None:
+        for (existing, pos), pair in ends_of.items():
+            if not existing:
+                continue
+            geom = self.plan.pipe_updates.get(pos, {}).get("geometry", self.geoms[pos])
+            for at_start, end in pair.items():
+                if end.kind not in ("node", "pipe"):
+                    continue
+                old = Point(geom.coords[0] if at_start else geom.coords[-1])
+                geom = set_end(geom, end.xy, at_start, self.tol)
+                update = self.plan.pipe_updates.setdefault(pos, {})
+                update["geometry"] = geom
+                update["from_node" if at_start else "to_node"] = end.node
+                self.book.attached[end.node] += 1
+                node = int((self.nodes.start if at_start else self.nodes.end)[pos])
+                for row in np.flatnonzero(self.nodes.at["junctions"] == node):
+                    self.plan.junction_deletes.append(int(row))
+                self.plan.moved.append({"pipe_id": self.pipe_ids[pos], "end": end.label,
+                                        "distance_m": round(old.distance(Point(end.xy)), 3),
+                                        "message": end.note, "geometry": Point(end.xy)})
+
+    def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
+        new_nodes = [k for k in range(len(self.book.xy)) if self.book.junction[k] < 0]
+        node_ids = next_ids(self.id_pool["J-"], len(new_nodes), "J-")
+        self.node_id = {k: node_ids[i] for i, k in enumerate(new_nodes)}
+        for k, row in enumerate(self.book.junction):
+            if row >= 0:
+                self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[row])
+        rows = [r for k in sorted(pieces) for r in pieces[k]]
+        all_new = self.plan.new_pipes + rows
+        pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
+        for row, pid in zip(all_new, pipe_ids):
+            row["pipe_id"] = pid
+        for row in all_new:
+            for ref in ("from_node", "to_node"):
+                if isinstance(row.get(ref), (int, np.integer)):
+                    row[ref] = self.node_id[int(row[ref])]
+            if "_from" in row:
+                row["from_node"], row["to_node"] = self.node_id[row.pop("_from")], self.node_id[row.pop("_to")]
+        for update in self.plan.pipe_updates.values():
+            for ref in ("from_node", "to_node"):
+                if isinstance(update.get(ref), (int, np.integer)):
+                    update[ref] = self.node_id[int(update[ref])]
+        self.plan.new_pipes = all_new
+        for k, rows_k in pieces.items():
+            self.result[k] = ", ".join(r["pipe_id"] for r in rows_k)
+        for k in np.flatnonzero(self.state == "conflated"):
+            if self.result[k].startswith("#"):
+                self.result[k] = self.result[int(self.result[k][1:])]
+        for k, head in self.merged_into.items():
+            self.result[k] = self.result[head]
+            self.state[k] = self.state[head] or "merged"
+        for split in self.plan.splits:
+            split["node_id"] = self.node_id[split.pop("node")]
+        self._reassign_assets()
+
+    def _reassign_assets(self) -> None:
+        """Valves and taps referring to a split pipe now refer to the part they are on."""
+        parts: dict[str, list[tuple[str, LineString]]] = {}
+        for pos, update in self.plan.pipe_updates.items():
+            if "geometry" in update:
+                parts.setdefault(str(self.pipe_ids[pos]), []).append((str(self.pipe_ids[pos]), update["geometry"]))
+        for row in self.plan.new_pipes:
+            if "_split_of" in row:
+                parts.setdefault(str(self.pipe_ids[row["_split_of"]]), []).append((row["pipe_id"], row["geometry"]))
+        if not parts:
+            return
+        for layer in ("valves", "fhtc"):
+            frame = self.data[layer]
+            for pos in np.flatnonzero(frame["pipe_id"].isin(list(parts)).to_numpy()) if len(frame) else []:
+                candidates = parts[frame["pipe_id"].iloc[pos]]
+                geom = frame.geometry.iloc[pos]
+                best = min(candidates, key=lambda c: c[1].distance(geom))[0]
+                if best != frame["pipe_id"].iloc[pos]:
+                    self.plan.asset_updates.setdefault(layer, {})[int(pos)] = {"pipe_id": best}
+
+    def _node_types(self) -> None:
+        diameters: dict[int, list[float]] = {}
+        for row in self.plan.new_pipes:
+            for ref in ("from_node", "to_node"):
+                key = self._key_of(row[ref])
+                if key is not None and not empty(row.get("diameter_mm")):
+                    diameters.setdefault(key, []).append(float(row["diameter_mm"]))
+        for key in range(len(self.book.xy)):
+            if self.book.attached[key] == 0 and not self.book.capped[key]:
+                continue
+            row = self.book.junction[key]
+            existing_degree = 0
+            if row >= 0:
+                node = self.nodes.at["junctions"][row]
+                existing_degree = int(self.nodes.degree[node]) if node >= 0 else 0
+            degree = existing_degree + self.book.attached[key]
+            dias = set(diameters.get(key, []))
+            if row >= 0:
+                current = self.data["junctions"]["node_type"].iloc[row]
+                if current == "end_cap" and degree > 1:
+                    new_type = "reducer" if degree == 2 and self._two_sizes(key, row, dias) else "junction"
+                    self.plan.junction_updates[row] = {"node_type": new_type}
+                continue
+            if self.book.capped[key] and degree <= 1:
+                node_type = "end_cap"
+            else:
+                node_type = "reducer" if degree == 2 and len(dias) == 2 else "junction"
+            self.plan.new_junctions.append({"node_id": self.node_id[key], "scheme_id": self.book.scheme[key],
+                                            "node_type": node_type, "xy": self.book.xy[key]})
+
+    def _two_sizes(self, key: int, row: int, dias: set[float]) -> bool:
+        node = self.nodes.at["junctions"][row]
+        old = self._column("diameter_mm").astype(float)[self._end_index.rows(node) % len(self.pipe_ids)]
+        return len(dias | {float(d) for d in old if not math.isnan(d)}) == 2
+
+    def _key_of(self, node_id: Any) -> int | None:
+        if not hasattr(self, "_keys"):
+            self._keys = {v: k for k, v in self.node_id.items()}
+        return self._keys.get(node_id)
+
+    def _candidate_rows(self) -> None:
+        fids = self.staged["fid"].to_numpy()
+        for k in range(len(self.staged)):
+            state = "added" if self.state[k] in ("", "merged") else self.state[k]
+            self.plan.candidates.append({
+                "position": k, "fid": int(fids[k]), "candidate_id": self.cand_ids[k], "state": state,
+                "result_pipe_id": self.result[k] or None, "message": "; ".join(n for n in self.notes[k] if n),
+            })

@@ -1,0 +1,182 @@
+"""What the snap plan is made of: the ends to place, the book of nodes they meet at, the plan itself.
+
+Shared by the phases of :mod:`.snap_plan` (conflation and trimming), :mod:`.snap_ends`
+(placing ends) and :mod:`.snap_build` (cutting, splitting, naming).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from .network import located
+
+#: Snapping priority of point assets (lower first); a bare pipe end comes last.
+PRIORITY: dict[str, int] = {"tanks": 0, "sources": 1, "pumps": 2, "treatment_units": 3, "valves": 4, "junctions": 5}
+BARE_NODE = 6
+_KIND = {"tanks": "tank", "sources": "source", "pumps": "pump", "treatment_units": "treatment unit",
+         "valves": "valve", "junctions": "junction"}
+#: Attributes a conflated candidate may fill on the existing pipe when it has none.
+FILLABLE = ("material", "diameter_mm", "pressure_class", "laid_date", "contractor")
+#: Import cuts a walk where the fix was lost and marks the pieces "... [piece i/n]" in source_ref.
+PIECE = re.compile(r"\s*\[piece (\d+)/(\d+)\]\s*$")
+#: An end's heading is taken over this much of the line (m): long enough to see through GPS noise.
+HEADING_M = 15.0
+#: A node straight ahead of (or just behind) an end counts as this many times nearer than it is:
+#: ends run short or long along their walk, not sideways.
+AHEAD_FACTOR = 1.5
+#: How much nearer (m) a node counts per step of priority over a bare pipe end (a tank 3 m, a junction 0.5 m).
+PRIORITY_M = 0.5
+#: New lines are simplified within this many GPS errors: the wander goes, bends larger than it stay.
+WANDER_ERRORS = 1.5
+#: Longest gap in the fix bridged between consecutive pieces of one walk (m): a few minutes' walk.
+PIECE_GAP_MAX = 250.0
+
+
+@dataclass
+class End:
+    """One pipe end to snap: of a candidate (``cand``) or, when allowed, of an existing pipe."""
+
+    owner: int
+    at_start: bool
+    xy: tuple[float, float]
+    existing: bool = False
+    kind: str = "free"  # node | pipe | join | tee | free
+    node: int = -1  # NodeBook key
+    pipe: int = -1  # existing pipe position (kind pipe) or candidate position (kind tee)
+    along: float = 0.0
+    note: str = ""
+    heading: tuple[float, float] = (0.0, 0.0)  # unit vector out of the line at this end (0, 0: unknown)
+
+    @property
+    def label(self) -> str:
+        return "start" if self.at_start else "end"
+
+
+class NodeBook:
+    """The nodes new pipes connect at: existing junctions, and new junctions made on the way."""
+
+    def __init__(self, junctions: pd.DataFrame, tol: float) -> None:
+        self.tol = tol
+        self.junctions = junctions
+        geoms = np.asarray(junctions.geometry.values, dtype=object) if len(junctions) else np.array([], dtype=object)
+        ok = np.flatnonzero(located(geoms)) if len(geoms) else geoms
+        self._tree_pos = np.asarray(ok, dtype=np.int64)
+        self._tree = shapely.STRtree(geoms[self._tree_pos]) if len(self._tree_pos) else None
+        self.xy: list[tuple[float, float]] = []
+        self.junction: list[int] = []  # row of the existing junction, -1 for a new one
+        self.scheme: list[str | None] = []
+        self.attached: list[int] = []  # new pipe ends attached here
+        self.capped: list[bool] = []  # made for a free end
+        self._by_junction: dict[int, int] = {}
+        self._grid: dict[tuple[int, int], list[int]] = {}
+
+    def _cell(self, xy: tuple[float, float]) -> tuple[int, int]:
+        size = max(self.tol, 1e-6) * 2
+        return int(math.floor(xy[0] / size)), int(math.floor(xy[1] / size))
+
+    def _add(self, xy: tuple[float, float], junction: int, scheme: str | None, capped: bool = False) -> int:
+        key = len(self.xy)
+        self.xy.append((float(xy[0]), float(xy[1])))
+        self.junction.append(junction)
+        self.scheme.append(scheme)
+        self.attached.append(0)
+        self.capped.append(capped)
+        if junction >= 0:
+            self._by_junction[junction] = key
+        cx, cy = self._cell(xy)
+        self._grid.setdefault((cx, cy), []).append(key)
+        return key
+
+    def of_junction(self, row: int) -> int:
+        if row not in self._by_junction:
+            geom = self.junctions.geometry.iloc[row]
+            scheme = self.junctions["scheme_id"].iloc[row]
+            self._add((geom.x, geom.y), row, scheme if isinstance(scheme, str) else None)
+        return self._by_junction[row]
+
+    def at(self, xy: tuple[float, float], scheme: str | None, capped: bool = False) -> int:
+        """The node at *xy* (within the tolerance), made if there is none."""
+        cx, cy = self._cell(xy)
+        best, best_d = -1, self.tol
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for key in self._grid.get((cx + dx, cy + dy), ()):
+                    d = math.hypot(self.xy[key][0] - xy[0], self.xy[key][1] - xy[1])
+                    if d <= best_d:
+                        best, best_d = key, d
+        if best >= 0:
+            return best
+        if self._tree is not None:
+            hits = self._tree.query(Point(xy), predicate="dwithin", distance=self.tol)
+            if len(hits):
+                return self.of_junction(int(self._tree_pos[hits[0]]))
+        return self._add(xy, -1, scheme, capped)
+
+
+@dataclass
+class Plan:
+    """Everything snapping would write; positions refer to the frames the plan was made from."""
+
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # per staged row: state, result, message
+    new_pipes: list[dict[str, Any]] = field(default_factory=list)
+    pipe_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    new_junctions: list[dict[str, Any]] = field(default_factory=list)
+    junction_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    junction_deletes: list[int] = field(default_factory=list)
+    asset_updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.candidates or self.pipe_updates or self.new_pipes or self.junction_updates)
+
+
+def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+
+
+def reach(ends: list[End], xy: np.ndarray) -> np.ndarray:
+    """How far each point counts from its end: along the end's heading shortened, sideways as it is.
+
+    A walk that stops short of its node (or runs past it) is off along its own line, so a
+    node straight ahead is reached from farther than one beside the end. Ends without a
+    heading get the plain distance.
+    """
+    exy = np.array([e.xy for e in ends], dtype=float).reshape(-1, 2)
+    head = np.array([e.heading for e in ends], dtype=float).reshape(-1, 2)
+    d = np.asarray(xy, dtype=float).reshape(-1, 2) - exy
+    along = d[:, 0] * head[:, 0] + d[:, 1] * head[:, 1]
+    side = np.abs(d[:, 0] * head[:, 1] - d[:, 1] * head[:, 0])
+    known = np.hypot(head[:, 0], head[:, 1]) > 0
+    return np.where(known, np.hypot(along / AHEAD_FACTOR, side), np.hypot(d[:, 0], d[:, 1]))
+
+
+class Lookup:
+    """Rows of an integer array holding a given value, by binary search (the array is sorted once)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.order = np.argsort(values, kind="stable")
+        self.sorted = values[self.order]
+
+    def rows(self, value: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self.sorted, [value, value + 1])
+        return self.order[lo:hi]
+
+
+def layer_key(layer: str) -> str:
+    from ..registry.schema import LAYERS
+
+    return LAYERS[layer].key
+
+
+def empty(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == ""
