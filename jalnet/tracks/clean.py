@@ -265,10 +265,21 @@ def smooth(x: np.ndarray, y: np.ndarray, half: int) -> tuple[np.ndarray, np.ndar
     n = len(x)
     if n < 3 or half < 1:
         return x.copy(), y.copy()
-    j = np.arange(n)
+    out_x, out_y = np.empty(n), np.empty(n)
+    for start in range(0, n, _SMOOTH_BLOCK):  # in blocks: a million-fix walk needs no (7, n) temporaries
+        stop = min(start + _SMOOTH_BLOCK, n)
+        out_x[start:stop], out_y[start:stop] = _smooth_block(x, y, half, np.arange(start, stop))
+    return out_x, out_y
+
+
+_SMOOTH_BLOCK = 65536
+
+
+def _smooth_block(x: np.ndarray, y: np.ndarray, half: int, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(x)
     left, right = np.minimum(j, half), np.minimum(n - 1 - j, half)
     left, right = np.minimum(j, 2 * half - right), np.minimum(n - 1 - j, 2 * half - left)
-    sums = np.zeros((7, n))
+    sums = np.zeros((7, len(j)))
     for u in range(-2 * half, 2 * half + 1):
         ok = (u >= -left) & (u <= right)
         k = j[ok] + u
