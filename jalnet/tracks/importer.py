@@ -29,7 +29,7 @@ from .geo import check_coords
 from .mapping import FieldMapping, pipe_values, point_values
 from .model import Parsed, RawPoint, RawTrack
 from .options import ImportOptions
-from .report import FileReport, ImportReport, TrackFixes
+from .report import FileReport, ImportReport, TrackFixes, why_dropped
 from .sources import read_source
 from .times import iso_utc
 
@@ -162,6 +162,10 @@ def _stage_file(parsed: Parsed, report: FileReport, project: pyproj.Transformer,
         _stage_track(track, report, project, fmap, opts, out)
     for point in parsed.points:
         _stage_point(point, report, project, fmap, opts, out)
+    if not out.pipes and not out.points:
+        first = next((m for m in report.messages if m.startswith(label)), "")
+        raise InputError(f"{label}: nothing usable: {why_dropped(report)}"
+                         + (f" (first: {first[len(label) + 2:]})" if first else ""))
     return out
 
 
