@@ -16,8 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmds.required = True
     c = cmds.add_parser("import", help="import borehole field sheets (CSV or Excel) and LAS logs",
                         description="Boreholes are stored whole or refused whole; refused ones are listed with file "
-                        "and row (and written to --findings). Exit 0 when boreholes were imported (refused ones are listed and warned "
-                        "about), 1 with findings at or over --fail-on, 2 when none could be imported.")
+                        "and row (and written to --findings). Exit 0 when boreholes were imported (refused ones "
+                        "are listed and warned about), 1 with findings at or over --fail-on, 2 when none could be "
+                        "imported.")
     c.add_argument("boreholes", metavar="BOREHOLES", help="borehole sheet (.csv or .xlsx; a workbook may also hold "
                    "the intervals and construction sheets)")
     c.add_argument("intervals", metavar="INTERVALS", nargs="?", help="lithology interval sheet (.csv or .xlsx)")

@@ -40,33 +40,51 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 _UNITS = ("metres", "meters", "mtr", "m", "degrees", "deg", "dd", "utc", "ist", "local")
 
 
-def decode(data: bytes, label: str) -> tuple[str, str | None]:
-    """Text of a CSV file and a note when it was not UTF-8 (Excel's 'CSV' is Windows-1252)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to keep Assamese, " \
-                                      "Bengali or Hindi text)"
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not a text file (neither UTF-8 nor Windows-1252)") from None
+def encoding(path: str, label: str) -> tuple[str, str | None]:
+    """The encoding of a CSV file and a note when it was not UTF-8 (Excel's 'CSV' is Windows-1252).
+
+    The whole file is checked, a megabyte at a time, before any row is read.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", None
+        fh.seek(0)
+        for name in ("utf-8-sig", "cp1252"):
+            decoder = codecs.getincrementaldecoder(name)()
+            try:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                fh.seek(0)
+                continue
+            if name == "utf-8-sig":
+                return name, None
+            return name, "not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to keep Assamese, Bengali or Hindi text)"
+    raise InputError(f"{label}: not a text file (neither UTF-8 nor Windows-1252)")
 
 
-def read_csv(data: bytes, label: str, mapping: FieldMapping, hdop_uere_m: float = 5.0,
+def read_csv(path: str, label: str, mapping: FieldMapping, hdop_uere_m: float = 5.0,
              naive_offset_h: float = 5.5) -> Parsed:
     """The tracks of a CSV log, one per track id, in time order.
 
-    Rows are read in blocks of ``_BLOCK`` and turned into numbers block by block, so a
-    log of a million fixes never exists as a million lists of strings.
+    The file is read as a stream and its rows in blocks of ``_BLOCK``, turned into
+    numbers block by block, so a log of a million fixes never exists as a million lists
+    of strings (nor as one string).
     """
-    text, note = decode(data, label)
-    del data
-    if "\x00" in text[:4096]:
-        raise InputError(f"{label}: binary data, not a CSV text file")
-    rows = (r for r in csv.reader(io.StringIO(text), dialect=_dialect(text)) if any(c.strip() for c in r))
+    name, note = encoding(path, label)
+    with open(path, encoding=name, newline="") as fh:
+        head = fh.read(1 << 16)
+        if "\x00" in head[:4096]:
+            raise InputError(f"{label}: binary data, not a CSV text file")
+        fh.seek(0)
+        return _read_rows(fh, head, label, mapping, hdop_uere_m, naive_offset_h, note)
+
+
+def _read_rows(fh: io.TextIOBase, head: str, label: str, mapping: FieldMapping, hdop_uere_m: float,
+               naive_offset_h: float, note: str | None) -> Parsed:
+    rows = (r for r in csv.reader(fh, dialect=_dialect(head)) if any(c.strip() for c in r))
     header_row = next(rows, None)
     if header_row is None:
         raise InputError(f"{label}: the file is empty; export the GPS log again")
@@ -83,17 +101,14 @@ def read_csv(data: bytes, label: str, mapping: FieldMapping, hdop_uere_m: float 
         blocks.add(block, header, cols, extra, line, hdop_uere_m, naive_offset_h)
         line += len(block)
         block = list(itertools.islice(rows, _BLOCK))
-    del text
     arrays = blocks.arrays()
     time = arrays["time"] if "time" in cols or "date" in cols else None
     if time is not None and not np.isfinite(time).any():
         time = None
     parsed = Parsed("CSV", notes=[note] if note else [])
-    codes, ids = blocks.track_codes()
+    codes, ids = arrays["track"], list(blocks.ids)
     for code, tid in enumerate(ids):
-        idx = np.flatnonzero(codes == code)
-        if time is not None and np.isfinite(time[idx]).all():
-            idx = idx[np.argsort(time[idx], kind="stable")]
+        idx = _order(codes, code, len(ids) == 1, time)
         rows_of = arrays["row"][idx]
         ref = f"track {tid or '(no track id)'} (rows {rows_of.min()}-{rows_of.max()})"
         parsed.tracks.append(RawTrack(
@@ -104,7 +119,18 @@ def read_csv(data: bytes, label: str, mapping: FieldMapping, hdop_uere_m: float 
     return parsed
 
 
-_BLOCK = 65536
+_BLOCK = 16384
+
+
+def _order(codes: np.ndarray, code: int, only: bool, time: np.ndarray | None) -> np.ndarray | slice:
+    """The rows of one track, in time order when every row has a time; a plain slice when nothing moves."""
+    idx: np.ndarray | slice = slice(None) if only else np.flatnonzero(codes == code)
+    if time is not None:
+        t = time[idx]
+        if np.isfinite(t).all() and not (np.diff(t) >= 0).all():
+            order = np.argsort(t, kind="stable")
+            idx = order if only else idx[order]
+    return idx
 
 
 class _Blocks:
@@ -144,11 +170,13 @@ class _Blocks:
                     mine[header[i]] = values.iloc[0]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: np.concatenate(v) for k, v in self.parts.items()}
+        """Each column joined, its blocks freed as soon as it is."""
+        out = {}
+        for key, parts in self.parts.items():
+            out[key] = np.concatenate(parts)
+            parts.clear()
+        return out
 
-    def track_codes(self) -> tuple[np.ndarray, list[str]]:
-        """Each row's track as a number, and the track ids in order of first appearance."""
-        return np.concatenate(self.parts["track"]), list(self.ids)
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:

@@ -20,7 +20,7 @@ from .safexml import child_text, local, namespace, release
 from .times import parse_times
 
 _ACCURACY_TAGS = ("accuracy", "acc", "hacc", "horizontal_accuracy", "horizontalaccuracy")
-_FLUSH = 65536  # fixes held as text before they become arrays
+_FLUSH = 16384  # fixes held as text before they become arrays
 
 
 def read_gpx(root: ET.Element, events: Iterator[tuple[str, ET.Element, list[ET.Element]]], label: str,
@@ -94,7 +94,14 @@ class _FixBuffer:
             values.clear()
 
     def arrays(self) -> list[dict[str, np.ndarray]]:
+        """All the fixes as one part (blocks joined one column at a time, each freed once joined)."""
         self._flush()
+        if len(self.parts) <= 1:
+            return self.parts
+        whole = {}
+        for key in list(self.parts[0]):
+            whole[key] = np.concatenate([p.pop(key) for p in self.parts])
+        self.parts = [whole]
         return self.parts
 
 
@@ -171,6 +178,8 @@ def _track(elem: ET.Element, kind: str, k: int, parts: list[dict[str, np.ndarray
     name = clean_text(child_text(elem, "name"))
 
     def cat(key: str) -> np.ndarray:
+        if len(parts) == 1:
+            return parts[0][key]
         return np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
 
     time, ele, acc = cat("time"), cat("ele"), cat("acc")

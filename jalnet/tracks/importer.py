@@ -189,12 +189,13 @@ def _stage_track(track: RawTrack, report: FileReport, project: pyproj.Transforme
                             bad, "out_of_range")
         report.points_dropped["short_segment"] += len(good)
         return
-    x, y = project.transform(track.lon[good], track.lat[good])
-    result = clean_track(x, y, None if track.time is None else track.time[good],
-                         None if track.acc is None else track.acc[good], opts.clean)
+    pick = slice(None) if bad == 0 else good  # every fix usable (the usual case): no copies of a long walk
+    time = None if track.time is None else track.time[pick]
+    acc = None if track.acc is None else track.acc[pick]
+    x, y = project.transform(track.lon[pick], track.lat[pick])
+    result = clean_track(x, y, time, acc, opts.clean)
     if opts.keep_fixes:
-        report.fixes.append(TrackFixes(track.ref, x, y, None if track.time is None else track.time[good],
-                                       None if track.acc is None else track.acc[good], result.reason, result.pieces))
+        report.fixes.append(TrackFixes(track.ref, x, y, time, acc, result.reason, result.pieces))
     report.points_kept += result.kept()
     report.points_dropped.update(result.dropped())
     if bad:

@@ -89,7 +89,7 @@ class _Series:
     def add(self, kind: str, text: str | None) -> None:
         pending = self.text[kind]
         pending.append(text or "")
-        if len(pending) >= 65536:
+        if len(pending) >= 16384:
             self._flush(kind)
 
     def _flush(self, kind: str) -> None:
@@ -181,10 +181,30 @@ def _geometry(g: ET.Element, out: _Geoms, naive_offset_h: float, series: dict[ET
         out.other.append(kind)
 
 
+#: Where a long coordinates text may be cut: blank space between two tuples (not next to a comma).
+_TUPLE_BREAK = re.compile(r"(?<=[^\s,])\s+(?=[^\s,])")
+
+
 def _coordinates(text: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """lon, lat, altitude from 'lon,lat[,alt] lon,lat[,alt] ...'; NaN for unreadable tuples."""
+    """lon, lat, altitude from 'lon,lat[,alt] lon,lat[,alt] ...'; NaN for unreadable tuples.
+
+    A long text (a LineString of a million fixes) is read a megabyte at a time.
+    """
     if not text:
         return np.zeros(0), np.zeros(0), np.zeros(0)
+    if len(text) <= 1 << 20:
+        return _coordinate_piece(text)
+    pieces, start = [], 0
+    while start < len(text):
+        cut = _TUPLE_BREAK.search(text, min(start + (1 << 20), len(text)))
+        end = cut.start() if cut else len(text)
+        pieces.append(np.column_stack(_coordinate_piece(text[start:end])))
+        start = end
+    out = np.concatenate(pieces)
+    return out[:, 0], out[:, 1], out[:, 2]
+
+
+def _coordinate_piece(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuples = re.sub(r"\s*,\s*", ",", text.strip()).split()
     out = np.full((len(tuples), 3), np.nan)
     arity = {t.count(",") for t in tuples}

@@ -78,7 +78,7 @@ def read_source(path: str, mapping: FieldMapping, opts: ImportOptions) -> Parsed
         raise InputError(f"{label}: not XML (it starts with '{start}'); a {ext} file must be XML: export it again "
                          "rather than renaming another file")
     if ext in _CSV_EXT:
-        return read_csv(p.read_bytes(), label, mapping, opts.hdop_uere_m, opts.naive_utc_offset_h)
+        return read_csv(label, label, mapping, opts.hdop_uere_m, opts.naive_utc_offset_h)
     return read_ogr(label, label)
 
 
