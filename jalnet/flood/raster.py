@@ -116,6 +116,8 @@ class DepthRaster:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             data = self._ds.read(self.band, window=window, masked=True)
         values = np.ma.filled(data.astype("float64"), np.nan)
+        if self.nodata is not None and self.nodata != self._ds.nodatavals[self.band - 1]:
+            values[data.data == self.nodata] = np.nan  # the nodata value the user gave, not the file's
         scale = self._ds.scales[self.band - 1] if self._ds.scales else 1.0
         offset = self._ds.offsets[self.band - 1] if self._ds.offsets else 0.0
         if scale not in (None, 1.0) or offset not in (None, 0.0):
