@@ -42,13 +42,18 @@ def refused(reg, path: Path, **options) -> str:
     return f.reason
 
 
-def good_gpx_text() -> str:
-    w = ts.walk(1)
+def good_gpx_text(seed: int = 1, dx: float = 0.0) -> str:
+    w = ts.walk(seed, line=ts.truth_line(dx=dx))
     lon, lat = w.lonlat
     points = "".join(f'<trkpt lat="{la:.7f}" lon="{lo:.7f}"><time>{t}</time></trkpt>'
                      for lo, la, t in zip(lon, lat, w.times()))
     return f'<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>BR-1</name><trkseg>{points}' \
            "</trkseg></trk></gpx>"
+
+
+def walk_gpx(path: Path, seed: int, dx: float = 0.0) -> Path:
+    """A GPX file of one walk along the test line moved *dx* metres east."""
+    return ts.write(path, good_gpx_text(seed, dx))
 
 
 def good_kml_text() -> str:
@@ -229,13 +234,7 @@ def test_kill_9_mid_write_leaves_the_registry_as_it_was(tmp_path: Path) -> None:
 def test_two_writers_at_once_both_batches_are_kept(tmp_path: Path) -> None:
     target = tmp_path / "r.gpkg"
     create_registry(target, "EPSG:32646").close()
-    files = []
-    for k in range(2):
-        w = ts.walk(10 + k, line=ts.truth_line(dx=600 * k))
-        lon, lat = w.lonlat
-        pts = "".join(f'<trkpt lat="{la:.7f}" lon="{lo:.7f}"><time>{t}</time></trkpt>'
-                      for lo, la, t in zip(lon, lat, w.times()))
-        files.append(ts.write(tmp_path / f"w{k}.gpx", f"<gpx><trk><trkseg>{pts}</trkseg></trk></gpx>"))
+    files = [walk_gpx(tmp_path / f"w{k}.gpx", 10 + k, 600 * k) for k in range(2)]
     procs = [subprocess.Popen([sys.executable, "-m", "jalnet", "-q", "tracks", "import", str(f), "--registry",
                                str(target)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for f in files]
@@ -250,13 +249,7 @@ def test_two_writers_at_once_both_batches_are_kept(tmp_path: Path) -> None:
 def test_undo_restores_row_ids_exactly(reg, tmp_path: Path) -> None:
     import shapely
 
-    paths = []
-    for k in range(3):
-        w = ts.walk(20 + k, line=ts.truth_line(dx=500 * k))
-        lon, lat = w.lonlat
-        pts = "".join(f'<trkpt lat="{la:.7f}" lon="{lo:.7f}"><time>{t}</time></trkpt>'
-                      for lo, la, t in zip(lon, lat, w.times()))
-        paths.append(ts.write(tmp_path / f"u{k}.gpx", f"<gpx><trk><trkseg>{pts}</trkseg></trk></gpx>"))
+    paths = [walk_gpx(tmp_path / f"u{k}.gpx", 20 + k, 500 * k) for k in range(3)]
     import_tracks(reg, paths)
     before = reg.read("staged_pipes")
     fids = before.index.tolist()
