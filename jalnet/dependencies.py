@@ -40,6 +40,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("networkx", "networkx", "2.6", "network topology checks", apt_name="python3-networkx"),
     Dependency("rasterio", "rasterio", "1.3", "flood and elevation rasters", apt_name="python3-rasterio"),
     Dependency("matplotlib", "matplotlib", "3.5", "reports, strip logs and sections", apt_name="python3-matplotlib"),
+    Dependency("defusedxml", "defusedxml", "0.7", "reading GPX, KML and KMZ files safely", apt_name="python3-defusedxml"),
     Dependency("wntr", "wntr", "1.3", "hydraulic simulation (EPANET)", required=False),
     Dependency("scipy", "scipy", "1.6", "least-cost pipe design (HiGHS)", required=False, apt_name="python3-scipy"),
     Dependency("distributed", "dask[distributed]", "2023.1", "running many schemes' models in parallel",

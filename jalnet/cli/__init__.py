@@ -1,20 +1,40 @@
 """The ``jalnet`` command.
 
-Each capability adds one command group from its own module (``registry``, ``demo``;
-later ``tracks``, ``network``, ``hydraulics``, ``flood``, ``geology``, ``gatishakti``).
-User errors print one line and exit 2; nothing prints a traceback unless ``--debug``.
+Each capability adds one command group from its own module (``registry``, ``tracks``,
+``network``, ``hydraulics``, ``flood``, ``geology``, ``gatishakti``, ``demo``).
+
+Exit codes mean the same for every command (``EXIT_CODES``): 0 done (warnings on stderr),
+1 done but findings at or over ``--fail-on``, 2 user error or nothing usable (nothing
+written), 3 internal error. They are set here, once: a command returns 0 or 1 (see
+``common.findings_exit``) and raises ``JalnetError`` for everything a user can fix; any
+other exception is a bug, reported in one line with where its traceback was saved.
+Nothing prints a traceback unless ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import JalnetError
 from ..masking import mask_std_streams
+
+#: What each exit code means, for every command (the README has the same table).
+EXIT_CODES = {
+    0: "done (warnings, if any, on stderr)",
+    1: "done, but there are findings at or over --fail-on",
+    2: "user error or nothing usable: nothing was written",
+    3: "internal error (a bug): the traceback is saved for a bug report",
+    130: "interrupted or canceled: nothing was written",
+}
+EXIT_INTERNAL = 3
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
 GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo")
@@ -70,9 +90,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("jalnet: interrupted; nothing was written\n")
         return 130
+    except OSError as err:  # a file that cannot be read or written: the user can fix it
+        if args.debug:
+            raise
+        if err.filename is None:
+            return _internal_error(err)
+        sys.stderr.write(f"jalnet: error: {err.filename}: {err.strerror or err}; check the path and its permissions\n")
+        return 2
+    except Exception as err:  # noqa: BLE001 - anything else is a bug: one line and the saved traceback
+        if args.debug:
+            raise
+        return _internal_error(err)
     finally:
         sys.stdout, sys.stderr = originals
     return int(result or 0)
+
+
+def _internal_error(err: BaseException) -> int:
+    """Say that this is a bug, in one line, and save the traceback where the user can attach it to a report."""
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    try:
+        fd, path = tempfile.mkstemp(prefix=f"jalnet-error-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"jalnet {__version__}, Python {sys.version.split()[0]}\n{' '.join(sys.argv)}\n\n{text}")
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "run again with --debug to see the traceback"
+    detail = " ".join(str(err).split()) or "no message"
+    sys.stderr.write(f"jalnet: internal error (a bug, not your input): {type(err).__name__}: {detail}; {where}; "
+                     "please attach it to a bug report\n")
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -40,6 +41,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--dem", metavar="RASTER",
                    help="hydraulic method: ground levels for junctions without an elevation (GeoTIFF)")
     c.add_argument("--band", type=int, default=1, help="raster band holding depth (default 1)")
+    nodata = c.add_mutually_exclusive_group()
+    nodata.add_argument("--nodata", type=float, metavar="VALUE",
+                        help="the value that marks missing data in the depth raster(s), when they declare none "
+                             "(or to override the declared one)")
+    nodata.add_argument("--no-nodata", action="store_true",
+                        help="the depth raster(s) declare no nodata value and every cell is a depth")
     c.add_argument("--extent-layer", metavar="LAYER", help="use only this layer of the extent file")
     c.add_argument("--wet-threshold", type=float, default=0.0, metavar="M",
                    help="depths at or below this are dry (default 0)")
@@ -77,13 +84,13 @@ def build_events(args: argparse.Namespace) -> list:
     if args.events:
         if args.depth or args.extent:
             raise InputError("give events either with --events CSV or with --depth/--extent, not both")
-        return events_from_csv(args.events)
+        return [replace(e, nodata=args.nodata, no_nodata=args.no_nodata) for e in events_from_csv(args.events)]
     n = max(len(args.depth), len(args.extent))
     if n == 0:
         raise InputError("give a flood depth raster (--depth) or flood extent polygons (--extent)")
     depths, extents = _spread(args.depth, n, "--depth"), _spread(args.extent, n, "--extent")
     names, dates = _spread(args.event, n, "--event"), _spread(args.date, n, "--date")
-    return [FloodEvent(d, e, name, date, args.band, args.extent_layer)
+    return [FloodEvent(d, e, name, date, args.band, args.extent_layer, args.nodata, args.no_nodata)
             for d, e, name, date in zip(depths, extents, names, dates)]
 
 

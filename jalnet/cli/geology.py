@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 from ..registry import open_registry
-from .common import add_registry, feedback, table
+from .common import add_fail_on, add_registry, feedback, findings_exit, table, warn
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmds.required = True
     c = cmds.add_parser("import", help="import borehole field sheets (CSV or Excel) and LAS logs",
                         description="Boreholes are stored whole or refused whole; refused ones are listed with file "
-                        "and row (and written to --findings). Exit status 1 when any borehole was refused.")
+                        "and row (and written to --findings). Exit 0 when boreholes were imported (refused ones "
+                        "are listed and warned about), 1 with findings at or over --fail-on, 2 when none could be "
+                        "imported.")
     c.add_argument("boreholes", metavar="BOREHOLES", help="borehole sheet (.csv or .xlsx; a workbook may also hold "
                    "the intervals and construction sheets)")
     c.add_argument("intervals", metavar="INTERVALS", nargs="?", help="lithology interval sheet (.csv or .xlsx)")
@@ -30,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--crs", default="EPSG:4326", help="CRS of the borehole coordinates (default EPSG:4326 lon/lat)")
     c.add_argument("--replace", action="store_true", help="replace boreholes already in the registry")
     _max_source_distance(c)
+    add_fail_on(c)
     c.set_defaults(func=_import)
 
     c = cmds.add_parser("validate", help="check every borehole; write the findings CSV")
@@ -37,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", required=True, metavar="CSV", help="findings: borehole_id, rule, severity, message")
     c.add_argument("--store", action="store_true", help="also store the findings on the boreholes (one batch)")
     _max_source_distance(c)
+    add_fail_on(c)
     c.set_defaults(func=_validate)
 
     c = cmds.add_parser("striplog", help="strip logs (lithology, well construction, water level) as PNG and SVG")
@@ -99,7 +104,13 @@ def _import(args: argparse.Namespace) -> int:
               + (f" (findings in {args.findings})" if args.findings else ""))
     if result.batch_id:
         print(f"batch {result.batch_id} (undo with: jalnet registry undo {args.registry} --batch {result.batch_id})")
-    return 1 if result.refused else 0
+    if result.refused and not result.imported:
+        sys.stderr.write(f"jalnet: error: all {len(result.refused)} borehole(s) were refused; nothing was written\n")
+        return 2
+    if result.refused:
+        warn(f"{len(result.refused)} borehole(s) refused: {', '.join(result.refused[:10])}"
+             + (" ..." if len(result.refused) > 10 else ""))
+    return findings_exit(Counter(f.severity for f in result.findings), args.fail_on)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -112,7 +123,7 @@ def _validate(args: argparse.Namespace) -> int:
     print(table([{"rule": r, "severity": s, "findings": n} for (r, s), n in sorted(by_rule.items())],
                 ["rule", "severity", "findings"]))
     print(f"{len(findings)} finding(s) on {len({f.borehole_id for f in findings})} borehole(s) written to {args.out}")
-    return 0
+    return findings_exit(Counter(f.severity for f in findings), args.fail_on)
 
 
 def _striplog(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from ..errors import InputError
 from ..topology import accept_exception, health_report, list_exceptions, read_findings, snap, validate
 from ..topology.rules import PARAMS, RULES
 from ..topology.validate import registry_access
-from .common import add_registry, feedback, print_json, table
+from .common import add_fail_on, add_registry, feedback, findings_exit, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--rules", metavar="CODES", help="only these rules or groups, comma-separated (e.g. NET-012,Topology)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="change a rule parameter, e.g. --param near_miss_m=10 (see 'jalnet network rules')")
-    c.add_argument("--fail-on", choices=("error", "warning", "never"), default="never",
-                   help="exit 1 when there are findings of this severity or worse (for scheduled checks)")
+    add_fail_on(c)
     c.add_argument("--json", action="store_true", help="print counts as JSON")
     c.set_defaults(func=_validate)
 
@@ -129,11 +128,7 @@ def _validate(args: argparse.Namespace) -> int:
         for path in (args.report, args.csv):
             if path:
                 print(f"data health: {path}")
-    if args.fail_on == "error" and counts["error"]:
-        return 1
-    if args.fail_on == "warning" and (counts["error"] or counts["warning"]):
-        return 1
-    return 0
+    return findings_exit(counts, args.fail_on)
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -22,8 +22,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="read, check and clean contractor files; stage pipe and point candidates as one registry batch",
         description="Reads GPX 1.0/1.1, KML, KMZ, CSV point logs, GeoJSON and any GDAL vector file; drops duplicate, "
         "standstill, spike and low-accuracy fixes, splits at gaps, smooths and simplifies; writes the pipe and "
-        "point candidates of all files into staged_pipes and staged_points as one batch. Exit 0 when every file "
-        "was imported, 2 when a file was refused (the other files are still imported).",
+        "point candidates of all files into staged_pipes and staged_points as one batch. A file that cannot be "
+        "read, or from which nothing usable was read, is refused (listed with the reason); the other files are "
+        "still imported. Exit 0 when any file was imported (refusals are warned about on stderr), 2 when none was "
+        "(nothing is written).",
     )
     c.add_argument("files", nargs="+", metavar="FILE", help="files or folders of files to import")
     add_registry(c)
@@ -67,10 +69,11 @@ def _import(args: argparse.Namespace) -> int:
         print(report.summary_line())
         if report.batch_id:
             print(f"undo with: jalnet registry undo {report.registry} --batch {report.batch_id}")
+    level = "warning" if report.imported else "error"
     for f in report.refused:
-        sys.stderr.write(f"jalnet: refused: {f.reason}\n")
+        sys.stderr.write(f"jalnet: {level}: refused: {f.reason}\n")
     if report.refused:
-        sys.stderr.write(f"jalnet: {len(report.refused)} file(s) refused; "
+        sys.stderr.write(f"jalnet: {level}: {len(report.refused)} file(s) refused; "
                          + (f"the other files were imported (batch {report.batch_id})\n" if report.batch_id else
-                            "nothing was written\n"))
+                            "the other files were read (dry run)\n" if report.imported else "nothing was written\n"))
     return report.exit_code

@@ -108,6 +108,10 @@ def _assess_events(reg: Registry | None, assets: Assets, opened: list[OpenEvent]
         if raster is not None and sampler.inside == 0:
             raise InputError(f"depth raster {raster.path} and registry {assets.label} do not overlap: no asset lies on "
                              "the raster; check that the raster is for this area and that its CRS is right")
+        if raster is not None and sampler.valid == 0:
+            raise InputError(f"depth raster {raster.path} holds only nodata where the assets of {assets.label} are "
+                             f"({sampler.inside} sample(s) on the raster, none with a depth); check the band, the "
+                             "nodata value and that the raster is the right one")
         notes = list(ev.notes)
         if sampler.negative_min < -1.0:
             notes.append(f"{raster.path if raster else ''} has depths down to {sampler.negative_min:.1f} m, read as "

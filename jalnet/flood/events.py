@@ -24,6 +24,8 @@ class FloodEvent:
     date: str | None = None
     band: int = 1
     extent_layer: str | None = None
+    nodata: float | None = None  # the depth raster's nodata value, when it declares none (or another one)
+    no_nodata: bool = False  # the depth raster declares no nodata value and none is needed
 
 
 @dataclass
@@ -57,7 +59,7 @@ def open_event(event: FloodEvent, wet_threshold: float, repair_extent: bool) -> 
     """Open and check the event's inputs; nothing is read from them yet beyond the metadata."""
     if not event.depth and not event.extent:
         raise InputError(f"flood event '{event.name or '?'}' has neither a depth raster nor extent polygons")
-    raster = open_depth_raster(event.depth, event.band) if event.depth else None
+    raster = open_depth_raster(event.depth, event.band, event.nodata, event.no_nodata) if event.depth else None
     notes: list[str] = []
     try:
         extent = read_extent(event.extent, event.extent_layer, repair_extent) if event.extent else None

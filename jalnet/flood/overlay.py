@@ -94,6 +94,7 @@ class Sampler:
         self.to_raster = _transformer(crs, hazard.raster.crs) if hazard.raster is not None else None
         self.to_extent = _transformer(crs, hazard.extent.crs) if hazard.extent is not None else None
         self.inside = 0  # samples that fell on the raster, nodata or not
+        self.valid = 0  # samples that got a depth (not nodata, not off the raster)
         self.negative_min = 0.0
 
     def depth(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -105,6 +106,7 @@ class Sampler:
         self.inside += int(raster.inside(rows, cols).sum())
         # float32 rasters store 0.7 as 0.69999999; depths finer than 0.1 mm mean nothing
         values = np.round(raster.read_cells(rows, cols, self.feedback), DECIMALS)
+        self.valid += int(np.isfinite(values).sum())
         negative = values < 0
         if negative.any():
             self.negative_min = min(self.negative_min, float(np.nanmin(values[negative])))

@@ -116,6 +116,8 @@ class DepthRaster:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             data = self._ds.read(self.band, window=window, masked=True)
         values = np.ma.filled(data.astype("float64"), np.nan)
+        if self.nodata is not None and self.nodata != self._ds.nodatavals[self.band - 1]:
+            values[data.data == self.nodata] = np.nan  # the nodata value the user gave, not the file's
         scale = self._ds.scales[self.band - 1] if self._ds.scales else 1.0
         offset = self._ds.offsets[self.band - 1] if self._ds.offsets else 0.0
         if scale not in (None, 1.0) or offset not in (None, 0.0):
@@ -164,8 +166,13 @@ def _chunk_shape(block: tuple[int, int], height: int, width: int) -> tuple[int, 
     return min(height, bh * per_side), min(width, bw * per_side)
 
 
-def open_depth_raster(path: str | Path, band: int = 1) -> DepthRaster:
-    """Open and check a depth raster: it must exist, be a raster, have a CRS and a geotransform."""
+def open_depth_raster(path: str | Path, band: int = 1, nodata: float | None = None, no_nodata: bool = False) -> DepthRaster:
+    """Open and check a depth raster: it must exist, be a raster, have a CRS, a geotransform and a known nodata.
+
+    A raster that declares no nodata value is refused unless the caller says what nodata
+    is (*nodata*, which also overrides a declared value) or confirms there is none
+    (*no_nodata*): guessing would read a missing-data value such as -9999 as "dry".
+    """
     path = str(path)
     if not Path(path).exists() and "://" not in path and not path.startswith("/vsi"):
         raise InputError(f"depth raster {path} does not exist")
@@ -186,13 +193,20 @@ def open_depth_raster(path: str | Path, band: int = 1) -> DepthRaster:
             raise InputError(f"depth raster {path} has {ds.count} band(s); band {band} does not exist")
         if np.dtype(ds.dtypes[band - 1]).kind not in "fiu":
             raise InputError(f"depth raster {path} band {band} holds {ds.dtypes[band - 1]}, not numbers")
+        missing = ds.nodatavals[band - 1] if nodata is None else float(nodata)
+        if missing is None and not no_nodata:
+            raise InputError(
+                f"depth raster {path} declares no nodata value, so missing cells cannot be told from dry ones; say "
+                "which value marks missing data (--nodata VALUE, e.g. --nodata -9999) or confirm that every cell is a "
+                "depth (--no-nodata)"
+            )
         crs = pyproj.CRS.from_wkt(ds.crs.to_wkt())
         block = ds.block_shapes[band - 1] if ds.block_shapes else (256, 256)
         tags = {**ds.tags(), **ds.tags(band)}
     except BaseException:
         ds.close()
         raise
-    raster = DepthRaster(path, band, crs, ds.width, ds.height, (t.a, t.b, t.c, t.d, t.e, t.f), ds.nodata,
+    raster = DepthRaster(path, band, crs, ds.width, ds.height, (t.a, t.b, t.c, t.d, t.e, t.f), missing,
                          _chunk_shape(block, ds.height, ds.width), tags)
     raster._ds = ds
     raster._cache = OrderedDict()

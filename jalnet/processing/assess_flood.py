@@ -42,6 +42,8 @@ class AssessFlood(JalnetAlgorithm):
     DEM = "DEM"
     WET_THRESHOLD = "WET_THRESHOLD"
     REPAIR_EXTENT = "REPAIR_EXTENT"
+    NODATA = "NODATA"
+    NO_NODATA = "NO_NODATA"
     OUTPUT = "OUTPUT"
     REPORT = "REPORT"
     SUMMARY = "SUMMARY"
@@ -102,6 +104,11 @@ class AssessFlood(JalnetAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.WET_THRESHOLD, self.tr("Depths at or below this are dry (m)"), QgsProcessingParameterNumber.Double,
             0.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.NODATA, self.tr("Nodata value of the depth raster, when it declares none"),
+            QgsProcessingParameterNumber.Double, optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.NO_NODATA, self.tr("The depth raster has no nodata value: every cell is a depth"), False))
         self.addParameter(QgsProcessingParameterBoolean(self.REPAIR_EXTENT, self.tr("Repair invalid extent polygons"),
                                                         defaultValue=False))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -146,7 +153,10 @@ class AssessFlood(JalnetAlgorithm):
         date = self.parameterAsDateTime(parameters, self.DATE, context)
         date_text = date.date().toString("yyyy-MM-dd") if parameters.get(self.DATE) and date.isValid() else None
         name = self.parameterAsString(parameters, self.EVENT, context).strip() or None
-        return [FloodEvent(depth, extent, name, date_text, 1, extent_layer)]
+        nodata = self.parameterAsDouble(parameters, self.NODATA, context) \
+            if parameters.get(self.NODATA) not in (None, "") else None
+        no_nodata = self.parameterAsBoolean(parameters, self.NO_NODATA, context)
+        return [FloodEvent(depth, extent, name, date_text, 1, extent_layer, nodata, no_nodata)]
 
     def processAlgorithm(  # noqa: N802
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -171,20 +171,25 @@ def standstills(x: np.ndarray, y: np.ndarray, t: np.ndarray | None, acc: np.ndar
     drop = np.zeros(n, dtype=bool)
     if n < 3 or t is None:
         return drop
-    i = np.arange(n)
-    lo = np.searchsorted(t, t - opts.standstill_window_s, side="left")
-    hi = np.searchsorted(t, t + opts.standstill_window_s, side="right") - 1
-    cx, cy = np.concatenate([[0.0], np.cumsum(x)]), np.concatenate([[0.0], np.cumsum(y)])
-    pre_n, post_n = i + 1 - lo, hi + 1 - i
-    move = np.hypot((cx[hi + 1] - cx[i]) / post_n - (cx[i + 1] - cx[lo]) / pre_n,
-                    (cy[hi + 1] - cy[i]) / post_n - (cy[i + 1] - cy[lo]) / pre_n)
+    cx, cy = np.zeros(n + 1), np.zeros(n + 1)
+    np.cumsum(x, out=cx[1:])
+    np.cumsum(y, out=cy[1:])
     radius = standstill_radius(acc, opts)
-    still = _close_gaps(move < radius, 2)
+    still = np.zeros(n, dtype=bool)
+    for start in range(0, n, _SMOOTH_BLOCK):  # in blocks: a million-fix walk needs no dozen n-long temporaries
+        i = np.arange(start, min(start + _SMOOTH_BLOCK, n))
+        lo = np.searchsorted(t, t[i] - opts.standstill_window_s, side="left")
+        hi = np.searchsorted(t, t[i] + opts.standstill_window_s, side="right") - 1
+        pre_n, post_n = i + 1 - lo, hi + 1 - i
+        move = np.hypot((cx[hi + 1] - cx[i]) / post_n - (cx[i + 1] - cx[lo]) / pre_n,
+                        (cy[hi + 1] - cy[i]) / post_n - (cy[i + 1] - cy[lo]) / pre_n)
+        still[i] = move < radius
+    still = _close_gaps(still, 2)
     for start, end in _runs(still):
         if t[end] - t[start] < opts.standstill_min_s:
             continue
         mx, my = np.median(x[start : end + 1]), np.median(y[start : end + 1])
-        near = np.hypot(x - mx, y - my) < radius
+        near = _Near(x, y, mx, my, radius)  # asked only around the run: a long walk has many runs
         start, end = _grow(near, start, -1), _grow(near, end, 1)
         centre = start + int(np.argmin(np.hypot(x[start : end + 1] - mx, y[start : end + 1] - my)))
         drop[start : end + 1] = True
@@ -192,7 +197,20 @@ def standstills(x: np.ndarray, y: np.ndarray, t: np.ndarray | None, acc: np.ndar
     return drop
 
 
-def _grow(near: np.ndarray, at: int, step: int, look: int = 3) -> int:
+class _Near:
+    """Whether fix i lies within *radius* of (mx, my), computed for the fixes asked about."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, mx: float, my: float, radius: float) -> None:
+        self.x, self.y, self.mx, self.my, self.radius = x, y, mx, my, radius
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> bool:
+        return bool(np.hypot(self.x[i] - self.mx, self.y[i] - self.my) < self.radius)
+
+
+def _grow(near: np.ndarray | _Near, at: int, step: int, look: int = 3) -> int:
     """Move *at* outward while one of the next *look* fixes is still near the standstill."""
     while True:
         ahead = [at + step * k for k in range(1, look + 1) if 0 <= at + step * k < len(near)]
@@ -265,10 +283,21 @@ def smooth(x: np.ndarray, y: np.ndarray, half: int) -> tuple[np.ndarray, np.ndar
     n = len(x)
     if n < 3 or half < 1:
         return x.copy(), y.copy()
-    j = np.arange(n)
+    out_x, out_y = np.empty(n), np.empty(n)
+    for start in range(0, n, _SMOOTH_BLOCK):  # in blocks: a million-fix walk needs no (7, n) temporaries
+        stop = min(start + _SMOOTH_BLOCK, n)
+        out_x[start:stop], out_y[start:stop] = _smooth_block(x, y, half, np.arange(start, stop))
+    return out_x, out_y
+
+
+_SMOOTH_BLOCK = 65536
+
+
+def _smooth_block(x: np.ndarray, y: np.ndarray, half: int, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(x)
     left, right = np.minimum(j, half), np.minimum(n - 1 - j, half)
     left, right = np.minimum(j, 2 * half - right), np.minimum(n - 1 - j, 2 * half - left)
-    sums = np.zeros((7, n))
+    sums = np.zeros((7, len(j)))
     for u in range(-2 * half, 2 * half + 1):
         ok = (u >= -left) & (u <= right)
         k = j[ok] + u
@@ -307,6 +336,7 @@ def clean_track(x: np.ndarray, y: np.ndarray, t: np.ndarray | None = None, acc: 
     acc_in = None if acc is None else np.asarray(acc, dtype=float)
     reported = acc_in[np.isfinite(acc_in)] if acc_in is not None else np.zeros(0)
     median_acc = float(np.median(reported)) if len(reported) else float("nan")
+    del reported
     a = np.full(n, opts.default_accuracy_m) if acc_in is None else \
         np.where(np.isfinite(acc_in), np.minimum(acc_in, opts.max_accuracy_m), opts.default_accuracy_m)
     splits: list[str] = []
@@ -321,29 +351,35 @@ def clean_track(x: np.ndarray, y: np.ndarray, t: np.ndarray | None = None, acc: 
         t = None
         splits.append("fix times out of order; cleaned by distance only")
 
-    def ta() -> np.ndarray | None:
-        return None if t is None else t[alive]
+    def at(values: np.ndarray) -> np.ndarray:
+        """The values of the fixes still alive; the array itself while none was dropped (no copy of a long walk)."""
+        return values if len(alive) == n else values[alive]
 
-    drop(duplicates(x[alive], y[alive], ta()), "duplicate")
+    def ta() -> np.ndarray | None:
+        return None if t is None else at(t)
+
+    drop(duplicates(at(x), at(y), ta()), "duplicate")
     if acc_in is not None:
-        drop(low_accuracy(acc_in[alive], opts.max_accuracy_m), "low_accuracy")
+        drop(low_accuracy(at(acc_in), opts.max_accuracy_m), "low_accuracy")
     fixes = alive.copy()  # usable fixes: later drops (spikes, standstills) do not make time gaps
     for _ in range(2):  # a second pass finds spikes hidden next to the first ones
-        found = spikes(x[alive], y[alive], ta(), a[alive], opts)
+        found = spikes(at(x), at(y), ta(), at(a), opts)
         if not found.any():
             break
         drop(found, "spike")
-    radius = standstill_radius(a[alive], opts) if len(alive) else opts.standstill_radius_m
-    drop(standstills(x[alive], y[alive], ta(), a[alive], opts), "standstill")
+    radius = standstill_radius(at(a), opts) if len(alive) else opts.standstill_radius_m
+    drop(standstills(at(x), at(y), ta(), at(a), opts), "standstill")
 
     lost = _lost_time(t, fixes, alive) if t is not None and len(alive) > 1 else None
-    where, why = gaps(x[alive], y[alive], lost, radius, opts)
+    where, why = gaps(at(x), at(y), lost, radius, opts)
+    del a, fixes, lost  # not needed to finish the pieces, where a long walk's memory peaks
     splits += why
     groups = np.split(alive, where + 1) if len(alive) else []
     accuracy = median_acc if np.isfinite(median_acc) else opts.default_accuracy_m
     pieces, piece_points = [], []
     for group in groups:
-        coords = _finish(x[group], y[group], accuracy, opts)
+        run = slice(group[0], group[-1] + 1) if len(group) and group[-1] - group[0] + 1 == len(group) else group
+        coords = _finish(x[run], y[run], accuracy, opts)  # a run of fixes is a view, not a copy
         if len(group) < 2 or coords is None:
             reason[group] = "short_segment"
             continue
@@ -383,7 +419,8 @@ def _finish(x: np.ndarray, y: np.ndarray, accuracy: float, opts: CleanOptions) -
         return None
     if opts.smooth:
         x, y = smooth(x, y, smoothing_half_window(x, y, accuracy))
-    line = shapely.linestrings(np.column_stack([x, y]))
+    line = shapely.linestrings(x, y)
+    del x, y
     if opts.simplify:
         line = shapely.simplify(line, max(opts.simplify_floor_m, accuracy / 2.0), preserve_topology=False)
     if line.is_empty or line.length < opts.min_length_m:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -39,66 +40,143 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 _UNITS = ("metres", "meters", "mtr", "m", "degrees", "deg", "dd", "utc", "ist", "local")
 
 
-def decode(data: bytes, label: str) -> tuple[str, str | None]:
-    """Text of a CSV file and a note when it was not UTF-8 (Excel's 'CSV' is Windows-1252)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to keep Assamese, " \
-                                      "Bengali or Hindi text)"
-    except UnicodeDecodeError:
-        raise InputError(f"{label}: not a text file (neither UTF-8 nor Windows-1252)") from None
+def encoding(path: str, label: str) -> tuple[str, str | None]:
+    """The encoding of a CSV file and a note when it was not UTF-8 (Excel's 'CSV' is Windows-1252).
+
+    The whole file is checked, a megabyte at a time, before any row is read.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", None
+        fh.seek(0)
+        for name in ("utf-8-sig", "cp1252"):
+            decoder = codecs.getincrementaldecoder(name)()
+            try:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                fh.seek(0)
+                continue
+            if name == "utf-8-sig":
+                return name, None
+            return name, "not UTF-8; read as Windows-1252 (save as 'CSV UTF-8' to keep Assamese, Bengali or Hindi text)"
+    raise InputError(f"{label}: not a text file (neither UTF-8 nor Windows-1252)")
 
 
-def read_csv(data: bytes, label: str, mapping: FieldMapping, hdop_uere_m: float = 5.0,
+def read_csv(path: str, label: str, mapping: FieldMapping, hdop_uere_m: float = 5.0,
              naive_offset_h: float = 5.5) -> Parsed:
-    text, note = decode(data, label)
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(f"{label}: binary data, not a CSV text file")
-    rows = [r for r in csv.reader(io.StringIO(text), dialect=_dialect(text)) if any(c.strip() for c in r)]
-    if not rows:
+    """The tracks of a CSV log, one per track id, in time order.
+
+    The file is read as a stream and its rows in blocks of ``_BLOCK``, turned into
+    numbers block by block, so a log of a million fixes never exists as a million lists
+    of strings (nor as one string).
+    """
+    name, note = encoding(path, label)
+    with open(path, encoding=name, newline="") as fh:
+        head = fh.read(1 << 16)
+        if "\x00" in head[:4096]:
+            raise InputError(f"{label}: binary data, not a CSV text file")
+        fh.seek(0)
+        return _read_rows(fh, head, label, mapping, hdop_uere_m, naive_offset_h, note)
+
+
+def _read_rows(fh: io.TextIOBase, head: str, label: str, mapping: FieldMapping, hdop_uere_m: float,
+               naive_offset_h: float, note: str | None) -> Parsed:
+    rows = (r for r in csv.reader(fh, dialect=_dialect(head)) if any(c.strip() for c in r))
+    header_row = next(rows, None)
+    if header_row is None:
         raise InputError(f"{label}: the file is empty; export the GPS log again")
-    header = [h.strip() for h in rows[0]]
-    cols = _columns(header, rows[1:], mapping, label)
-    parsed = Parsed("CSV", notes=[note] if note else [])
-    body = rows[1:]
-    if not body:
+    header = [h.strip() for h in header_row]
+    first = list(itertools.islice(rows, _BLOCK))
+    if not first:
         raise InputError(f"{label}: has a header but no rows")
-    width = len(header)
-    table = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=range(width))
-    line_no = np.arange(2, len(body) + 2)
-    lat, lon = _degrees(table[cols["lat"]]), _degrees(table[cols["lon"]])
-    time = _times(table, cols, naive_offset_h)
-    acc = pd.to_numeric(table[cols["accuracy"]], errors="coerce").to_numpy(dtype=float) if "accuracy" in cols else None
-    if acc is not None and norm_key(header[cols["accuracy"]]) == "hdop":
-        acc = acc * hdop_uere_m
-    ele = pd.to_numeric(table[cols["ele"]], errors="coerce").to_numpy(dtype=float) if "ele" in cols else None
-    track = table[cols["track"]].str.strip() if "track" in cols else pd.Series([""] * len(table))
+    cols = _columns(header, first, mapping, label)
     used = set(cols.values())
-    extra = [i for i in range(width) if i not in used and header[i]]
-    for tid in pd.unique(track):
-        idx = np.flatnonzero((track == tid).to_numpy())
-        if time is not None and np.isfinite(time[idx]).all():
-            idx = idx[np.argsort(time[idx], kind="stable")]
-        attrs = {}
-        for i in extra:
-            values = table[i].iloc[idx].str.strip()
-            values = values[values != ""]
-            if len(values):
-                attrs[header[i]] = values.iloc[0]
-        rows_of = line_no[idx]
-        name = tid or None
+    extra = [i for i in range(len(header)) if i not in used and header[i]]
+    blocks = _Blocks()
+    block, line = first, 2
+    while block:
+        blocks.add(block, header, cols, extra, line, hdop_uere_m, naive_offset_h)
+        line += len(block)
+        block = list(itertools.islice(rows, _BLOCK))
+    arrays = blocks.arrays()
+    time = arrays["time"] if "time" in cols or "date" in cols else None
+    if time is not None and not np.isfinite(time).any():
+        time = None
+    parsed = Parsed("CSV", notes=[note] if note else [])
+    codes, ids = arrays["track"], list(blocks.ids)
+    for code, tid in enumerate(ids):
+        idx = _order(codes, code, len(ids) == 1, time)
+        rows_of = arrays["row"][idx]
         ref = f"track {tid or '(no track id)'} (rows {rows_of.min()}-{rows_of.max()})"
         parsed.tracks.append(RawTrack(
-            ref=ref, lon=lon[idx], lat=lat[idx], time=None if time is None else time[idx],
-            ele=None if ele is None else ele[idx], acc=None if acc is None else acc[idx], rows=rows_of,
-            name=name, attrs=attrs, geom_source="gps_track",
+            ref=ref, lon=arrays["lon"][idx], lat=arrays["lat"][idx], time=None if time is None else time[idx],
+            ele=arrays["ele"][idx] if "ele" in cols else None, acc=arrays["acc"][idx] if "accuracy" in cols else None,
+            rows=rows_of, name=tid or None, attrs=blocks.attrs[tid], geom_source="gps_track",
         ))  # fmt: skip
     return parsed
+
+
+_BLOCK = 16384
+
+
+def _order(codes: np.ndarray, code: int, only: bool, time: np.ndarray | None) -> np.ndarray | slice:
+    """The rows of one track, in time order when every row has a time; a plain slice when nothing moves."""
+    idx: np.ndarray | slice = slice(None) if only else np.flatnonzero(codes == code)
+    if time is not None:
+        t = time[idx]
+        if np.isfinite(t).all() and not (np.diff(t) >= 0).all():
+            order = np.argsort(t, kind="stable")
+            idx = order if only else idx[order]
+    return idx
+
+
+class _Blocks:
+    """Numbers of the rows read so far, block by block, and each track's first value of every other column."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in ("lat", "lon", "time", "acc", "ele", "row", "track")}
+        self.ids: dict[str, int] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+
+    def add(self, block: list[list[str]], header: list[str], cols: dict[str, int], extra: list[int], line: int,
+            hdop_uere_m: float, naive_offset_h: float) -> None:
+        width = len(header)
+        table = pd.DataFrame([(r + [""] * width)[:width] for r in block], columns=range(width))
+        p = self.parts
+        p["lat"].append(_degrees(table[cols["lat"]]))
+        p["lon"].append(_degrees(table[cols["lon"]]))
+        p["row"].append(np.arange(line, line + len(block)))
+        times = _times(table, cols, naive_offset_h)
+        p["time"].append(times if times is not None else np.full(len(block), np.nan))
+        for role, key in (("accuracy", "acc"), ("ele", "ele")):
+            values = pd.to_numeric(table[cols[role]], errors="coerce").to_numpy(dtype=float) if role in cols else \
+                np.zeros(0)
+            if role == "accuracy" and role in cols and norm_key(header[cols[role]]) == "hdop":
+                values = values * hdop_uere_m
+            p[key].append(values)
+        track = table[cols["track"]].str.strip() if "track" in cols else pd.Series([""] * len(table))
+        p["track"].append(np.array([self.ids.setdefault(t, len(self.ids)) for t in track], dtype=np.int64))
+        for tid, group in table.groupby(track.to_numpy(), sort=False):
+            mine = self.attrs.setdefault(tid, {})
+            for i in extra:
+                if header[i] in mine:
+                    continue
+                values = group[i].str.strip()
+                values = values[values != ""]
+                if len(values):
+                    mine[header[i]] = values.iloc[0]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Each column joined, its blocks freed as soon as it is."""
+        out = {}
+        for key, parts in self.parts.items():
+            out[key] = np.concatenate(parts)
+            parts.clear()
+        return out
+
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:

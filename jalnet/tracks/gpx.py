@@ -8,7 +8,7 @@ times ``hdop_uere_m`` (a phone's typical range error).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -16,43 +16,105 @@ import pandas as pd
 
 from .geo import parse_degree
 from .model import Parsed, RawPoint, RawTrack, clean_text
-from .safexml import child_text, children, local
+from .safexml import child_text, local, namespace, release
 from .times import parse_times
 
 _ACCURACY_TAGS = ("accuracy", "acc", "hacc", "horizontal_accuracy", "horizontalaccuracy")
+_FLUSH = 16384  # fixes held as text before they become arrays
 
 
-def read_gpx(elements: Iterable[tuple[ET.Element, ET.Element]], label: str, hdop_uere_m: float = 5.0) -> Parsed:
-    """Everything in a GPX document, given as (root, wpt/trk/rte element) pairs (see ``stream_xml``)."""
-    parsed = Parsed("GPX")
+def read_gpx(root: ET.Element, events: Iterator[tuple[str, ET.Element, list[ET.Element]]], label: str,
+             hdop_uere_m: float = 5.0) -> Parsed:
+    """Everything in a GPX document, read from its events (``with_parents(xml_events(...))``) after the root.
+
+    Each track point is turned into numbers when it ends and then dropped from the tree,
+    so a walk of a million fixes never exists as a million elements.
+    """
+    version = root.get("version") or ("1.1" if "GPX/1/1" in root.tag else "1.0" if "GPX/1/0" in root.tag else "?")
+    parsed = Parsed(f"GPX {version}")
     counts = {"wpt": 0, "trk": 0, "rte": 0}
-    for root, elem in elements:
-        if parsed.format == "GPX":
-            version = root.get("version") or ("1.1" if "GPX/1/1" in root.tag else "1.0" if "GPX/1/0" in root.tag else "?")
-            parsed.format = f"GPX {version}"
+    fixes: _FixBuffer | None = None
+    for event, elem, stack in events:
+        depth = len(stack)
+        if event == "start":
+            if depth == 2 and local(elem.tag) in ("trk", "rte"):
+                fixes = _FixBuffer(hdop_uere_m)
+            continue
         kind = local(elem.tag)
-        counts[kind] += 1
-        if kind == "wpt":
-            fix = _fixes([elem], hdop_uere_m)
-            name = clean_text(child_text(elem, "name"))
-            parsed.points.append(RawPoint(
-                ref=_ref("wpt", counts[kind], name), lon=float(fix["lon"][0]), lat=float(fix["lat"][0]),
-                time=_finite(fix["time"][0]), ele=_finite(fix["ele"][0]), name=name,
-                description=_description(elem), attrs=_attrs(elem),
-            ))  # fmt: skip
-        elif kind == "trk":
-            fixes = [_fixes(children(seg, "trkpt"), hdop_uere_m) for seg in children(elem, "trkseg")]
-            parsed.tracks.append(_track(elem, "trk", counts[kind], fixes))
-        else:
-            parsed.tracks.append(_track(elem, "rte", counts[kind], [_fixes(children(elem, "rtept"), hdop_uere_m)]))
+        if fixes is not None and kind in ("trkpt", "rtept") and depth in (2, 3):
+            fixes.add(elem)
+            release(elem, stack)
+        elif depth == 1 and kind in counts:
+            counts[kind] += 1
+            if kind == "wpt":
+                parsed.points.append(_waypoint(elem, counts[kind], hdop_uere_m))
+            elif fixes is not None:
+                parsed.tracks.append(_track(elem, kind, counts[kind], fixes.arrays()))
+                fixes = None
+            release(elem, stack)
     # waypoints first, then tracks, then routes: the order of the GPX schema, whatever the file's order
     order = {"trk": 0, "rte": 1}
     parsed.tracks.sort(key=lambda t: order[t.ref.split(" ", 1)[0]])
     return parsed
 
 
-#: The children of <gpx> that hold features.
-GPX_FEATURES = ("wpt", "trk", "rte")
+class _FixBuffer:
+    """The fixes of one track or route: text until ``_FLUSH`` of them, then numbers."""
+
+    def __init__(self, hdop_uere_m: float) -> None:
+        self.hdop_uere_m = hdop_uere_m
+        self.ns: str | None = None
+        self.text: dict[str, list] = {k: [] for k in ("lon", "lat", "ele", "time", "hdop", "acc")}
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, e: ET.Element) -> None:
+        if self.ns is None:
+            self.ns = namespace(e.tag)
+        ns, text = self.ns, self.text
+        text["lon"].append(e.get("lon"))
+        text["lat"].append(e.get("lat"))
+        text["ele"].append(e.findtext(ns + "ele"))
+        text["time"].append(e.findtext(ns + "time"))
+        text["hdop"].append(e.findtext(ns + "hdop"))
+        ext = e.find(ns + "extensions")
+        text["acc"].append(np.nan if ext is None else _extension_accuracy(ext))
+        if len(text["lon"]) >= _FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        t = self.text
+        if t["lon"]:
+            acc = np.array(t["acc"], dtype=float)
+            self.parts.append({
+                "lon": _degrees(t["lon"]), "lat": _degrees(t["lat"]), "ele": _numbers(t["ele"]),
+                "time": parse_times(t["time"], naive_offset_h=0.0),
+                "acc": np.where(np.isfinite(acc), acc, _numbers(t["hdop"]) * self.hdop_uere_m),
+            })  # fmt: skip
+        for values in t.values():
+            values.clear()
+
+    def arrays(self) -> list[dict[str, np.ndarray]]:
+        """All the fixes as one part (blocks joined one column at a time, each freed once joined)."""
+        self._flush()
+        if len(self.parts) <= 1:
+            return self.parts
+        whole = {}
+        for key in list(self.parts[0]):
+            whole[key] = np.concatenate([p.pop(key) for p in self.parts])
+        self.parts = [whole]
+        return self.parts
+
+
+def _waypoint(elem: ET.Element, k: int, hdop_uere_m: float) -> RawPoint:
+    buffer = _FixBuffer(hdop_uere_m)
+    buffer.add(elem)
+    fix = buffer.arrays()[0]
+    name = clean_text(child_text(elem, "name"))
+    return RawPoint(
+        ref=_ref("wpt", k, name), lon=float(fix["lon"][0]), lat=float(fix["lat"][0]),
+        time=_finite(fix["time"][0]), ele=_finite(fix["ele"][0]), name=name,
+        description=_description(elem), attrs=_attrs(elem),
+    )  # fmt: skip
 
 
 def _ref(kind: str, k: int, name: str | None) -> str:
@@ -83,20 +145,6 @@ def _attrs(elem: ET.Element) -> dict[str, str]:
         elif len(c) == 0 and (c.text or "").strip():
             out[name] = c.text.strip()
     return out
-
-
-def _fixes(elems: list[ET.Element], hdop_uere_m: float) -> dict[str, np.ndarray]:
-    """Coordinates, elevation, time and accuracy of trkpt/rtept/wpt elements (C-level lookups, no per-child loop)."""
-    ns = elems[0].tag[: elems[0].tag.index("}") + 1] if elems and elems[0].tag.startswith("{") else ""
-    acc = np.array([_extension_accuracy(x) if (x := e.find(ns + "extensions")) is not None else np.nan
-                    for e in elems], dtype=float)
-    hdop = _numbers([e.findtext(ns + "hdop") for e in elems])
-    return {
-        "lon": _degrees([e.get("lon") for e in elems]), "lat": _degrees([e.get("lat") for e in elems]),
-        "ele": _numbers([e.findtext(ns + "ele") for e in elems]),
-        "time": parse_times([e.findtext(ns + "time") for e in elems], naive_offset_h=0.0),
-        "acc": np.where(np.isfinite(acc), acc, hdop * hdop_uere_m),
-    }  # fmt: skip
 
 
 def _numbers(texts: list[str | None]) -> np.ndarray:
@@ -130,6 +178,8 @@ def _track(elem: ET.Element, kind: str, k: int, parts: list[dict[str, np.ndarray
     name = clean_text(child_text(elem, "name"))
 
     def cat(key: str) -> np.ndarray:
+        if len(parts) == 1:
+            return parts[0][key]
         return np.concatenate([p[key] for p in parts]) if parts else np.zeros(0)
 
     time, ele, acc = cat("time"), cat("ele"), cat("acc")

@@ -29,7 +29,7 @@ from .geo import check_coords
 from .mapping import FieldMapping, pipe_values, point_values
 from .model import Parsed, RawPoint, RawTrack
 from .options import ImportOptions
-from .report import FileReport, ImportReport, TrackFixes
+from .report import FileReport, ImportReport, TrackFixes, why_dropped
 from .sources import read_source
 from .times import iso_utc
 
@@ -162,6 +162,10 @@ def _stage_file(parsed: Parsed, report: FileReport, project: pyproj.Transformer,
         _stage_track(track, report, project, fmap, opts, out)
     for point in parsed.points:
         _stage_point(point, report, project, fmap, opts, out)
+    if not out.pipes and not out.points:
+        first = next((m for m in report.messages if m.startswith(label)), "")
+        raise InputError(f"{label}: nothing usable: {why_dropped(report)}"
+                         + (f" (first: {first[len(label) + 2:]})" if first else ""))
     return out
 
 
@@ -185,12 +189,13 @@ def _stage_track(track: RawTrack, report: FileReport, project: pyproj.Transforme
                             bad, "out_of_range")
         report.points_dropped["short_segment"] += len(good)
         return
-    x, y = project.transform(track.lon[good], track.lat[good])
-    result = clean_track(x, y, None if track.time is None else track.time[good],
-                         None if track.acc is None else track.acc[good], opts.clean)
+    pick = slice(None) if bad == 0 else good  # every fix usable (the usual case): no copies of a long walk
+    time = None if track.time is None else track.time[pick]
+    acc = None if track.acc is None else track.acc[pick]
+    x, y = project.transform(track.lon[pick], track.lat[pick])
+    result = clean_track(x, y, time, acc, opts.clean)
     if opts.keep_fixes:
-        report.fixes.append(TrackFixes(track.ref, x, y, None if track.time is None else track.time[good],
-                                       None if track.acc is None else track.acc[good], result.reason, result.pieces))
+        report.fixes.append(TrackFixes(track.ref, x, y, time, acc, result.reason, result.pieces))
     report.points_kept += result.kept()
     report.points_dropped.update(result.dropped())
     if bad:

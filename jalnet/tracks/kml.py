@@ -13,17 +13,21 @@ compresses suspiciously well (a zip bomb).
 
 from __future__ import annotations
 
-import io
 import re
+import stat
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
 from ..errors import InputError
 from .model import DroppedFeature, Parsed, RawPoint, RawTrack, clean_text
-from .safexml import child, child_text, local
+from .safexml import child, child_text, local, release
 from .times import parse_times
 
 _CONTAINERS = ("kml", "Document", "Folder")
@@ -38,28 +42,77 @@ class _Geoms:
     other: list[str] = field(default_factory=list)
 
 
-def read_kml(root: ET.Element, label: str, fmt: str = "KML", naive_offset_h: float = 5.5) -> Parsed:
-    """Every placemark of a parsed KML document."""
+def read_kml(root: ET.Element, events: Iterator[tuple[str, ET.Element, list[ET.Element]]], label: str,
+             fmt: str = "KML", naive_offset_h: float = 5.5) -> Parsed:
+    """Every placemark of a KML document, read from its events (``with_parents(xml_events(...))``) after the root.
+
+    A placemark is read when it ends and then dropped from the tree; the per-point
+    elements of a gx:Track (when, coord, SimpleArrayData values) are turned into numbers
+    as they end, so memory follows the largest placemark, not the file.
+    """
     if local(root.tag) != "kml":
         raise InputError(f"{label}: not a KML document (root element <{local(root.tag)}>)")
     parsed = Parsed(fmt)
-    counter = [0]
-    _walk(root, [], parsed, counter, naive_offset_h)
+    counter = 0
+    series: dict[ET.Element, _Series] = {}
+    for event, elem, stack in events:
+        if event == "start":
+            continue
+        name = local(elem.tag)
+        parent = local(stack[-1].tag) if stack else ""
+        if name in _SERIES_ITEMS and parent in _SERIES_ITEMS[name]:
+            series.setdefault(stack[-1], _Series(naive_offset_h)).add(name, elem.text)
+            release(elem, stack)
+        elif name == "Placemark" and all(local(e.tag) in _CONTAINERS for e in stack):
+            counter += 1
+            path = [f for f in (clean_text(child_text(e, "name")) for e in stack if local(e.tag) == "Folder") if f]
+            _placemark(elem, path, counter, parsed, naive_offset_h, series)
+            series.clear()
+            release(elem, stack)
+        elif name in ("Folder", "Document"):
+            release(elem, stack)
     return parsed
 
 
-def _walk(elem: ET.Element, path: list[str], parsed: Parsed, counter: list[int], naive_offset_h: float) -> None:
-    for c in elem:
-        name = local(c.tag)
-        if name in _CONTAINERS:
-            folder = clean_text(child_text(c, "name"))
-            _walk(c, path + [folder] if (name == "Folder" and folder) else path, parsed, counter, naive_offset_h)
-        elif name == "Placemark":
-            counter[0] += 1
-            _placemark(c, path, counter[0], parsed, naive_offset_h)
+#: Per-point elements kept as numbers while a placemark is read, and the parents they belong to.
+_SERIES_ITEMS = {"when": ("Track",), "coord": ("Track",), "value": ("SimpleArrayData",)}
 
 
-def _placemark(pm: ET.Element, path: list[str], k: int, parsed: Parsed, naive_offset_h: float) -> None:
+class _Series:
+    """The when/coord of a gx:Track or the values of a gx:SimpleArrayData, as arrays built in chunks."""
+
+    def __init__(self, naive_offset_h: float) -> None:
+        self.naive_offset_h = naive_offset_h
+        self.text: dict[str, list[str]] = {"when": [], "coord": [], "value": []}
+        self.parts: dict[str, list[np.ndarray]] = {"when": [], "coord": [], "value": []}
+
+    def add(self, kind: str, text: str | None) -> None:
+        pending = self.text[kind]
+        pending.append(text or "")
+        if len(pending) >= 16384:
+            self._flush(kind)
+
+    def _flush(self, kind: str) -> None:
+        pending = self.text[kind]
+        if not pending:
+            return
+        if kind == "when":
+            self.parts[kind].append(parse_times(pending, naive_offset_h=self.naive_offset_h))
+        elif kind == "coord":
+            self.parts[kind].append(np.column_stack(_coordinates(" ".join(",".join(c.split()) for c in pending))))
+        else:
+            self.parts[kind].append(np.array([_float(v) for v in pending]))
+        pending.clear()
+
+    def get(self, kind: str) -> np.ndarray | None:
+        """The values of *kind*, or None when the element had none."""
+        self._flush(kind)
+        parts = self.parts[kind]
+        return np.concatenate(parts) if parts else None
+
+
+def _placemark(pm: ET.Element, path: list[str], k: int, parsed: Parsed, naive_offset_h: float,
+               series: dict[ET.Element, _Series]) -> None:
     name = clean_text(child_text(pm, "name"))
     ref = " > ".join(path + [name or f"placemark {k}"])
     raw_desc = child_text(pm, "description")
@@ -69,8 +122,8 @@ def _placemark(pm: ET.Element, path: list[str], k: int, parsed: Parsed, naive_of
     geoms = _Geoms()
     for c in pm:
         if local(c.tag) in _GEOMETRIES:
-            _geometry(c, geoms, naive_offset_h)
-    arrays = _simple_arrays(pm)
+            _geometry(c, geoms, naive_offset_h, series)
+    arrays = _simple_arrays(pm, series)
     if geoms.lines:
         def cat(key: str) -> np.ndarray:
             return np.concatenate([g[key] for g in geoms.lines])
@@ -97,24 +150,26 @@ def _placemark(pm: ET.Element, path: list[str], k: int, parsed: Parsed, naive_of
         parsed.dropped.append(DroppedFeature(ref, "no_coordinates", f"{ref}: placemark has no geometry"))
 
 
-def _geometry(g: ET.Element, out: _Geoms, naive_offset_h: float) -> None:
+def _geometry(g: ET.Element, out: _Geoms, naive_offset_h: float, series: dict[ET.Element, _Series]) -> None:
     kind = local(g.tag)
     if kind == "MultiGeometry":
         for c in g:
             if local(c.tag) in _GEOMETRIES:
-                _geometry(c, out, naive_offset_h)
+                _geometry(c, out, naive_offset_h, series)
     elif kind == "MultiTrack":
         for c in g:
             if local(c.tag) == "Track":
-                _geometry(c, out, naive_offset_h)
+                _geometry(c, out, naive_offset_h, series)
     elif kind == "LineString":
         lon, lat, ele = _coordinates(child_text(g, "coordinates"))
         out.lines.append({"lon": lon, "lat": lat, "ele": ele, "time": np.full(len(lon), np.nan)})
     elif kind == "Track":
-        coords = [" ".join((c.text or "").split()) for c in g if local(c.tag) == "coord"]
-        lon, lat, ele = _coordinates(" ".join(c.replace(" ", ",") for c in coords))
-        whens = [c.text for c in g if local(c.tag) == "when"]
-        time = parse_times(whens, naive_offset_h=naive_offset_h) if len(whens) == len(lon) else np.full(len(lon), np.nan)
+        track = series.get(g) or _Series(naive_offset_h)
+        coords = track.get("coord")
+        lon, lat, ele = (coords[:, 0], coords[:, 1], coords[:, 2]) if coords is not None else _coordinates(None)
+        time = track.get("when")
+        if time is None or len(time) != len(lon):
+            time = np.full(len(lon), np.nan)
         out.lines.append({"lon": lon, "lat": lat, "ele": ele, "time": time})
     elif kind == "Point":
         lon, lat, ele = _coordinates(child_text(g, "coordinates"))
@@ -126,12 +181,40 @@ def _geometry(g: ET.Element, out: _Geoms, naive_offset_h: float) -> None:
         out.other.append(kind)
 
 
+#: Where a long coordinates text may be cut: blank space between two tuples (not next to a comma).
+_TUPLE_BREAK = re.compile(r"(?<=[^\s,])\s+(?=[^\s,])")
+
+
 def _coordinates(text: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """lon, lat, altitude from 'lon,lat[,alt] lon,lat[,alt] ...'; NaN for unreadable tuples."""
+    """lon, lat, altitude from 'lon,lat[,alt] lon,lat[,alt] ...'; NaN for unreadable tuples.
+
+    A long text (a LineString of a million fixes) is read a megabyte at a time.
+    """
     if not text:
         return np.zeros(0), np.zeros(0), np.zeros(0)
+    if len(text) <= 1 << 20:
+        return _coordinate_piece(text)
+    pieces, start = [], 0
+    while start < len(text):
+        cut = _TUPLE_BREAK.search(text, min(start + (1 << 20), len(text)))
+        end = cut.start() if cut else len(text)
+        pieces.append(np.column_stack(_coordinate_piece(text[start:end])))
+        start = end
+    out = np.concatenate(pieces)
+    return out[:, 0], out[:, 1], out[:, 2]
+
+
+def _coordinate_piece(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tuples = re.sub(r"\s*,\s*", ",", text.strip()).split()
     out = np.full((len(tuples), 3), np.nan)
+    arity = {t.count(",") for t in tuples}
+    if len(arity) == 1 and arity <= {1, 2}:  # the usual case, all 2-D or all 3-D: parsed at C speed
+        try:
+            k = arity.pop() + 1
+            out[:, :k] = np.array(",".join(tuples).split(","), dtype=float).reshape(-1, k)
+            return out[:, 0], out[:, 1], out[:, 2]
+        except ValueError:
+            pass
     for i, tup in enumerate(tuples):
         parts = tup.split(",")
         for j, part in enumerate(parts[:3]):
@@ -160,20 +243,21 @@ def _extended_data(pm: ET.Element) -> dict[str, str]:
     return out
 
 
-def _simple_arrays(pm: ET.Element) -> dict[str, list[str]]:
+def _simple_arrays(pm: ET.Element, series: dict[ET.Element, _Series]) -> dict[str, np.ndarray]:
     """gx:SimpleArrayData per-point values (e.g. accuracy) of a gx:Track."""
-    out: dict[str, list[str]] = {}
+    out: dict[str, np.ndarray] = {}
     for arr in pm.iter():
-        if local(arr.tag) == "SimpleArrayData" and arr.get("name"):
-            out[arr.get("name").lower()] = [v.text or "" for v in arr if local(v.tag) == "value"]
+        if local(arr.tag) == "SimpleArrayData" and arr.get("name") and arr in series:
+            values = series[arr].get("value")
+            if values is not None:
+                out[arr.get("name").lower()] = values
     return out
 
 
-def _accuracy_array(arrays: dict[str, list[str]], n: int) -> np.ndarray | None:
+def _accuracy_array(arrays: dict[str, np.ndarray], n: int) -> np.ndarray | None:
     for name in _ACCURACY_NAMES:
-        values = arrays.get(name)
-        if values is not None and len(values) == n:
-            acc = np.array([_float(v) for v in values])
+        acc = arrays.get(name)
+        if acc is not None and len(acc) == n:
             return acc if np.isfinite(acc).any() else None
     return None
 
@@ -212,19 +296,36 @@ def _strip_html(text: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------
 # KMZ
 # ---------------------------------------------------------------------------------------
-def kmz_document(data: bytes, label: str, max_bytes: int, max_ratio: float) -> tuple[bytes, str]:
-    """(content, member name) of the KML document inside a KMZ, read in memory with limits."""
+@contextmanager
+def kmz_document(path: str, label: str, max_bytes: int, max_ratio: float) -> Iterator[tuple[BinaryIO, str]]:
+    """(stream, member name) of the KML document inside a KMZ, read from the zip (never extracted) with limits."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(path)
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as err:
         raise InputError(f"{label}: not a valid KMZ (zip) file ({err}); the file may be truncated") from None
+    with zf:
+        chosen = _kml_member(infos, label, max_bytes, max_ratio)
+        try:
+            with zf.open(chosen) as f:
+                yield _Bounded(f, max_bytes, f"{label}: refused: '{chosen.filename}' inflates past the "
+                               f"{max_bytes / 2**20:.0f} MB limit"), chosen.filename
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
+            raise InputError(f"{label}: cannot read '{chosen.filename}' from the KMZ ({err}); the file may be "
+                             "truncated") from None
+
+
+def _kml_member(infos: list[zipfile.ZipInfo], label: str, max_bytes: int, max_ratio: float) -> zipfile.ZipInfo:
+    """The KML member to read; InputError when any member is unsafe."""
     for info in infos:
         name = info.filename
         parts = re.split(r"[\\/]", name)
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
             raise InputError(f"{label}: refused: member '{name}' tries to leave the KMZ folder (zip-slip); "
                              "do not open this file, ask for a fresh export")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise InputError(f"{label}: refused: member '{name}' is a symbolic link (it could point at files outside "
+                             "the KMZ); ask for a fresh export")
         if info.flag_bits & 0x1:
             raise InputError(f"{label}: member '{name}' is encrypted; export the KMZ again without a password")
     total = sum(i.file_size for i in infos)
@@ -238,15 +339,23 @@ def kmz_document(data: bytes, label: str, max_bytes: int, max_ratio: float) -> t
                              f"(a zip bomb; the limit is {max_ratio:.0f} times)")
     kmls = [i for i in infos if i.filename.lower().endswith(".kml") and not i.is_dir()]
     if not kmls:
-        raise InputError(f"{label}: the KMZ holds no .kml document (has: {', '.join(i.filename for i in infos[:8])})")
+        nested = any(i.filename.lower().endswith((".kmz", ".zip")) for i in infos)
+        raise InputError(f"{label}: the KMZ holds no .kml document (has: {', '.join(i.filename for i in infos[:8])})"
+                         + ("; a KMZ inside a KMZ is not opened: unzip the outer one and import the inner KMZ"
+                            if nested else ""))
     top = [i for i in kmls if "/" not in i.filename.strip("/")]
-    chosen = next((i for i in top if i.filename.lower() == "doc.kml"), (top or kmls)[0])
-    try:
-        with zf.open(chosen) as f:
-            content = f.read(max_bytes + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        raise InputError(f"{label}: cannot read '{chosen.filename}' from the KMZ ({err}); the file may be truncated") \
-            from None
-    if len(content) > max_bytes:
-        raise InputError(f"{label}: refused: '{chosen.filename}' inflates past the {max_bytes / 2**20:.0f} MB limit")
-    return content, chosen.filename
+    return next((i for i in top if i.filename.lower() == "doc.kml"), (top or kmls)[0])
+
+
+class _Bounded:
+    """A read-only stream that refuses to give more than *limit* bytes (a zip member's size may lie)."""
+
+    def __init__(self, raw: BinaryIO, limit: int, message: str) -> None:
+        self.raw, self.left, self.message = raw, limit, message
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.left -= len(data)
+        if self.left < 0:
+            raise InputError(self.message)
+        return data

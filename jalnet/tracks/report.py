@@ -71,7 +71,7 @@ class FileReport:
             "features read": self.features_read, "kept": self.features_kept,
             "dropped": sum(self.features_dropped.values()), "pipes": self.pipes, "points": self.points,
             "GPS points read": self.points_read, "points kept": self.points_kept,
-            "why dropped": _why(self) if self.status == "imported" else _short(self.reason, self.path),
+            "why dropped": why_dropped(self) if self.status == "imported" else _short(self.reason, self.path),
         }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +90,8 @@ def _short(reason: str, path: str) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
-def _why(r: FileReport) -> str:
+def why_dropped(r: FileReport) -> str:
+    """'2 coordinates out of range; 40 pts spike': what was dropped from one file and why."""
     parts = [f"{n} {FEATURE_REASONS.get(k, k)}" for k, n in sorted(r.features_dropped.items())]
     parts += [f"{r.points_dropped[k]} pts {k.replace('_', ' ')}" for k in POINT_REASONS if r.points_dropped.get(k)]
     return "; ".join(parts)
@@ -126,8 +127,8 @@ class ImportReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every file was imported (features may have been dropped), 2 when any was refused."""
-        return 2 if self.refused else 0
+        """0 when any file gave something (others may have been refused: warnings), 2 when none did."""
+        return 0 if self.imported else 2
 
     def rows(self) -> list[dict[str, Any]]:
         return [f.row() for f in self.files]

@@ -1,55 +1,38 @@
-"""Parsing untrusted GPX/KML without the XML attacks: no DTDs, no entities, no external files.
+"""Parsing untrusted GPX/KML without the XML attacks, one element at a time.
 
 Contractor files arrive by e-mail and messaging apps, so they are untrusted input. An XML
 parser expands entities declared in a DOCTYPE (the "billion laughs" bomb) and a DOCTYPE
-may point at local or remote files, so any document whose prolog holds a DOCTYPE (or any
-other ``<!`` declaration) is refused before parsing; neither GPX nor KML uses one. Without
-a DOCTYPE no entity can be declared, so the fast standard parser is then safe: an
-undeclared ``&name;`` is a plain syntax error.
+may point at local or remote files. Every document is read by defusedxml's parser with
+DTDs, entity declarations and external references forbidden: the parser itself stops at
+the first such declaration wherever it is in the file (neither GPX nor KML uses one).
+
+The document is fed in chunks and handed out as start/end events (``xml_events``), so a
+reader can keep what it needs of an element and drop it: memory follows the largest
+feature kept, not the file. Expat reads UTF-8 and UTF-16 (with or without a byte-order
+mark) and whatever encoding the XML declaration names.
 """
 
 from __future__ import annotations
 
-import codecs
-import re
 from collections.abc import Iterator
+from typing import BinaryIO
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
 from ..errors import InputError
 
-_PROLOG_SKIP = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+#: Bytes fed to the parser at a time.
+CHUNK = 1 << 16
 
 
-def _declaration(data: bytes) -> str | None:
-    """What makes the prolog unsafe ('a DOCTYPE declaration'), or None when the root element comes first."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = data[:65536].decode("utf-16", "replace")
-    elif data[:2] in (b"<\x00", b"\x00<"):
-        head = data[:65536].decode("utf-16-le" if data[0] == 0x3C else "utf-16-be", "replace")
-    else:
-        head = data[:65536].decode("utf-8", "replace")
-    pos = 1 if head.startswith("\ufeff") else 0
-    while True:
-        match = _PROLOG_SKIP.match(head, pos)
-        if not match:
-            break
-        pos = match.end()
-    rest = head[pos : pos + 10]
-    if rest.startswith("<!"):
-        return "a DOCTYPE declaration" if rest[2:9].upper() == "DOCTYPE" else f"a '{rest[:9]}' declaration"
-    return None
-
-
-def _check(data: bytes, label: str) -> None:
-    if not data.strip():
-        raise InputError(f"{label}: the file is empty; export it again from the field app")
-    unsafe = _declaration(data)
-    if unsafe:
-        raise InputError(
-            f"{label}: refused: the XML contains {unsafe} (GPX and KML never need one, and it can be used to read "
-            "local files or exhaust memory); export the file again from the field app"
-        )
+def _refused(err: DefusedXmlException, label: str, line: int) -> InputError:
+    what = {DTDForbidden: "a DOCTYPE declaration", EntitiesForbidden: "an entity declaration",
+            ExternalReferenceForbidden: "a reference to an external file"}.get(type(err), "a forbidden declaration")
+    return InputError(f"{label}: refused: the XML contains {what} at line {line} (GPX and KML never need one, and it "
+                      "can be used to read local files or exhaust memory); export the file again from the field app")
 
 
 def _not_well_formed(err: ET.ParseError, label: str) -> InputError:
@@ -64,54 +47,62 @@ def _not_well_formed(err: ET.ParseError, label: str) -> InputError:
     return InputError(f"{label}: not well-formed XML ({reason} at line {line}, column {column + 1}); {hint}")
 
 
-def parse_xml(data: bytes, label: str) -> ET.Element:
-    """The root element of *data*; InputError naming *label* when it is not safe, well-formed XML."""
-    _check(data, label)
-    parser = ET.XMLParser()
-    try:
-        parser.feed(data)
-        return parser.close()
-    except ET.ParseError as err:
-        raise _not_well_formed(err, label) from None
+def xml_events(source: BinaryIO, label: str) -> Iterator[tuple[str, ET.Element]]:
+    """("start" | "end", element) for every element of the document read from *source*, parsed safely.
 
-
-def stream_xml(data: bytes, label: str, wanted: tuple[str, ...],
-               chunk: int = 1 << 20) -> Iterator[tuple[ET.Element, ET.Element]]:
-    """(root, element) for each completed element named in *wanted*, freed once the caller is done.
-
-    For large GPX logs: memory holds one track at a time instead of the whole document.
+    An element is complete at its "end" event; the caller may then remove it from its
+    parent to free it. InputError naming *label* when the document is unsafe or not
+    well-formed.
     """
-    root = root_element(data, label)
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    tags = {ns + name for name in wanted}
-    parser = ET.XMLPullParser(events=("end",))
+    parser = DefusedXMLParser(target=ET.TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    pull = ET.XMLPullParser(events=("start", "end"), _parser=parser)
+    seen = False
     try:
-        for start in [*range(0, len(data), chunk), None]:
-            if start is None:
-                parser.close()  # raises on a truncated document
-            else:
-                parser.feed(data[start : start + chunk])
-            for _, elem in parser.read_events():
-                if elem.tag in tags:
-                    yield root, elem
-                    elem.clear()
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            seen = seen or bool(chunk.strip())
+            pull.feed(chunk)
+            yield from pull.read_events()
+        if not seen:
+            raise InputError(f"{label}: the file is empty; export it again from the field app")
+        pull.close()  # raises on a truncated document
+        yield from pull.read_events()
     except ET.ParseError as err:
         raise _not_well_formed(err, label) from None
+    except DefusedXmlException as err:
+        raise _refused(err, label, parser.parser.CurrentLineNumber) from None
 
 
-def root_element(data: bytes, label: str) -> ET.Element:
-    """The root element with its attributes (not its content), read from the start of the file after the safety check."""
-    _check(data, label)
-    parser = ET.XMLPullParser(events=("start",))
-    try:
-        for start in range(0, len(data), 65536):
-            parser.feed(data[start : start + 65536])
-            for _, elem in parser.read_events():
-                return elem
-        parser.close()
-    except ET.ParseError as err:
-        raise _not_well_formed(err, label) from None
-    raise InputError(f"{label}: not well-formed XML (no element found); the file is truncated or empty")
+def with_parents(events: Iterator[tuple[str, ET.Element]]) -> Iterator[tuple[str, ET.Element, list[ET.Element]]]:
+    """The events with the open elements: at a start the element is last, at an end its parent is."""
+    stack: list[ET.Element] = []
+    for event, elem in events:
+        if event == "start":
+            stack.append(elem)
+        else:
+            stack.pop()
+        yield event, elem, stack
+
+
+def release(elem: ET.Element, stack: list[ET.Element]) -> None:
+    """Drop an ended element from its parent so that it can be freed.
+
+    Elements are released in document order, so the element is the first or nearly the
+    first child still held: the search is short.
+    """
+    if stack:
+        parent = stack[-1]
+        if len(parent) and parent[0] is elem:
+            del parent[0]
+        else:
+            parent.remove(elem)
+
+
+def namespace(tag: str) -> str:
+    """'{http://...}' of a tag, or ''."""
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
 
 
 def local(tag: object) -> str:

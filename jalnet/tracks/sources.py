@@ -10,18 +10,19 @@ from __future__ import annotations
 import codecs
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import pyogrio
 
 from ..errors import InputError
 from .csvlog import read_csv
-from .gpx import GPX_FEATURES, read_gpx
+from .gpx import read_gpx
 from .kml import kmz_document, read_kml
 from .mapping import FieldMapping
 from .model import Parsed
 from .ogr import read_ogr
 from .options import ImportOptions
-from .safexml import local, parse_xml, root_element, stream_xml
+from .safexml import local, with_parents, xml_events
 
 #: Extensions taken when a folder is given.
 TRACK_EXTENSIONS = (".gpx", ".kml", ".kmz", ".csv", ".txt", ".tsv", ".geojson", ".json", ".shp", ".gpkg", ".gml",
@@ -63,22 +64,31 @@ def read_source(path: str, mapping: FieldMapping, opts: ImportOptions) -> Parsed
         if is_registry(p):
             raise InputError(f"{label}: is a JalNet registry, not a contractor file; give it with --registry")
         return read_ogr(label, label)
-    data = p.read_bytes()
-    if not data.strip():
+    head = _head(p)
+    if not head:
         raise InputError(f"{label}: the file is empty (only blank space); copy it again from the phone")
-    if data.startswith(b"PK\x03\x04") or ext == ".kmz":
-        content, member = kmz_document(data, label, int(opts.max_kmz_mb * 2**20), opts.max_kmz_ratio)
-        root = parse_xml(content, f"{label} ({member})")
-        return read_kml(root, label, "KMZ", opts.naive_utc_offset_h)
-    if _looks_like_xml(data):
-        return _read_xml(data, label, opts)
+    if head.startswith(b"PK\x03\x04") or ext == ".kmz":
+        with kmz_document(label, label, int(opts.max_kmz_mb * 2**20), opts.max_kmz_ratio) as (member, name):
+            return read_xml(member, f"{label} ({name})", opts, "KMZ")
+    if _looks_like_xml(head):
+        with p.open("rb") as fh:
+            return read_xml(fh, label, opts)
     if ext in _XML_EXT:
-        start = data[:24].decode("utf-8", "replace").strip().replace("\n", " ")
+        start = head[:24].decode("utf-8", "replace").strip().replace("\n", " ")
         raise InputError(f"{label}: not XML (it starts with '{start}'); a {ext} file must be XML: export it again "
                          "rather than renaming another file")
     if ext in _CSV_EXT:
-        return read_csv(data, label, mapping, opts.hdop_uere_m, opts.naive_utc_offset_h)
+        return read_csv(label, label, mapping, opts.hdop_uere_m, opts.naive_utc_offset_h)
     return read_ogr(label, label)
+
+
+def _head(path: Path) -> bytes:
+    """The first few kB of the file from its first non-blank byte; b"" when it is all blank space."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 16):
+            if chunk.strip():
+                return chunk.lstrip() if chunk[:2] not in (b"<\x00", b"\x00<") else chunk
+    return b""
 
 
 def is_registry(path: Path) -> bool:
@@ -99,10 +109,15 @@ def _looks_like_xml(data: bytes) -> bool:
     return head.lstrip("\ufeff \t\r\n").startswith("<")
 
 
-def _read_xml(data: bytes, label: str, opts: ImportOptions) -> Parsed:
-    kind = local(root_element(data, label).tag)
+def read_xml(source: BinaryIO, label: str, opts: ImportOptions, kml_format: str = "KML") -> Parsed:
+    """GPX or KML, told apart by the root element, read as a stream of elements."""
+    events = with_parents(xml_events(source, label))
+    root = next((elem for event, elem, _ in events if event == "start"), None)
+    if root is None:
+        raise InputError(f"{label}: not well-formed XML (no element found); the file is truncated or empty")
+    kind = local(root.tag)
     if kind == "gpx":
-        return read_gpx(stream_xml(data, label, GPX_FEATURES), label, opts.hdop_uere_m)
+        return read_gpx(root, events, label, opts.hdop_uere_m)
     if kind == "kml":
-        return read_kml(parse_xml(data, label), label, "KML", opts.naive_utc_offset_h)
+        return read_kml(root, events, label, kml_format, opts.naive_utc_offset_h)
     raise InputError(f"{label}: XML, but neither GPX nor KML (root element <{kind}>); export GPX or KML from the app")

@@ -44,16 +44,35 @@ def test_import_validate_draw_export(tmp_path: Path, capsys) -> None:
         assert len(list(csv.DictReader(f))) == 6
 
 
-def test_refused_boreholes_exit_1_and_are_listed(tmp_path: Path, capsys) -> None:
+def test_refused_boreholes_are_listed_and_exit_0_unless_fail_on(tmp_path: Path, capsys) -> None:
     make_registry(tmp_path / "r.gpkg").close()
     intervals = [list(r) for r in INTERVALS]
     intervals[4][1] = "12,5,0"
     b, i, c = write_sheets(tmp_path / "in", intervals=intervals)
-    assert main(["-q", "geology", "import", str(b), str(i), "--registry", str(tmp_path / "r.gpkg")]) == 1
-    out = capsys.readouterr().out
-    assert "refused 1 borehole(s): BH-B" in out and "intervals.csv row 5, column from_m" in out
+    assert main(["-q", "geology", "import", str(b), str(i), "--registry", str(tmp_path / "r.gpkg")]) == 0
+    captured = capsys.readouterr()
+    assert "refused 1 borehole(s): BH-B" in captured.out and "intervals.csv row 5, column from_m" in captured.out
+    assert "jalnet: warning: 1 borehole(s) refused: BH-B" in captured.err
     with open_registry(tmp_path / "r.gpkg", readonly=True) as reg:
         assert list(reg.read("boreholes")["borehole_id"]) == ["BH-A"]
+    # the same refusal is a finding at --fail-on error: exit 1, and BH-A is still imported
+    make_registry(tmp_path / "r2.gpkg").close()
+    assert main(["-q", "geology", "import", str(b), str(i), "--registry", str(tmp_path / "r2.gpkg"),
+                 "--fail-on", "error"]) == 1
+    with open_registry(tmp_path / "r2.gpkg", readonly=True) as reg:
+        assert list(reg.read("boreholes")["borehole_id"]) == ["BH-A"]
+
+
+def test_all_boreholes_refused_is_exit_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    make_registry(tmp_path / "r.gpkg").close()
+    intervals = [list(r) for r in INTERVALS]
+    intervals[1][1] = "x"
+    intervals[4][1] = "12,5,0"
+    b, i, c = write_sheets(tmp_path / "in", intervals=intervals)
+    assert main(["-q", "geology", "import", str(b), str(i), "--registry", str(tmp_path / "r.gpkg")]) == 2
+    assert "all 2 borehole(s) were refused; nothing was written" in capsys.readouterr().err
+    with open_registry(tmp_path / "r.gpkg", readonly=True) as reg:
+        assert reg.read("boreholes").empty
 
 
 def test_section_from_a_line_file_and_validate_store(tmp_path: Path, capsys) -> None:

@@ -204,7 +204,7 @@ def test_a_refused_file_contributes_nothing_and_the_batch_goes_on(reg, tmp_path:
     missing = tmp_path / "missing.gpx"
     report = import_tracks(reg, [bad, good_gpx, missing])
     assert [f.status for f in report.files] == ["refused", "imported", "refused"]
-    assert report.exit_code == 2 and report.batch_id
+    assert report.exit_code == 0 and report.batch_id  # something was imported: refusals are warnings
     assert "no such file" in report.files[2].reason
     assert set(reg.read("staged_pipes")["source_file"]) == {"good.gpx"}
     # nothing but the good file's candidates: the same as importing it alone
