@@ -95,8 +95,8 @@ def test_missing_required_package_warns_and_skips_tools(plugin_factory, recordin
     assert "geopandas" in warnings[0] and "wntr" not in warnings[0]
     provider = QgsApplication.processingRegistry().providerById("jalnet")
     assert provider is not None
-    assert provider.algorithms() == []  # every current algorithm needs the registry engine
-    assert any("geopandas" in s for s in provider.skipped)
+    # QGIS's Python lacking the engine's libraries hides no algorithm: they run in the engine process
+    assert len(provider.algorithms()) == 17 and provider.skipped == []
     assert not plugin.actions["create"].isEnabled()
     assert not plugin.actions["panel"].isEnabled()
     assert plugin.actions["toolbox"].isEnabled()
