@@ -108,13 +108,13 @@ def write_project(
     project = QgsProject()
     try:
         project.setTitle(title)
-        registry_layers = add_registry_layers(registry_target, project)
+        from .engine_calls import registry_info
+
+        info = registry_info(registry_target)
+        registry_layers = add_registry_layers(registry_target, project, info=info)
         if not registry_layers:
             raise JalnetError(f"QGIS could not open any layer of registry {registry_target}")
-        from ..registry import open_registry
-
-        with open_registry(registry_target, readonly=True) as reg:
-            crs = QgsCoordinateReferenceSystem(f"EPSG:{reg.epsg}")
+        crs = QgsCoordinateReferenceSystem(f"EPSG:{info['epsg']}")
         project.setCrs(crs)
 
         root = project.layerTreeRoot()
