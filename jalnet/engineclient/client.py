@@ -130,6 +130,10 @@ class Worker:
             self.proc.wait(timeout=3)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.stderr):
+            if stream is not None:
+                stream.close()
         try:
             os.unlink(self.socket_path)
         except OSError:
@@ -215,6 +219,7 @@ class _Job:
             self.proc.stdin.write(request)
             self.proc.stdin.close()
             stream = self.proc.stdout
+        self.stream = stream
         threading.Thread(target=_pump, args=(stream, self.lines), daemon=True).start()
 
     def signal(self, sig: int) -> None:
@@ -224,15 +229,29 @@ class _Job:
             _kill(self.pid, sig)
 
     def finish(self) -> int | None:
-        if self.sock is not None:
-            self.sock.close()
+        """Close the job's pipes (its process has ended or been killed); its exit code if it had its own."""
+        code = None
         if self.proc is not None:
             try:
-                return self.proc.wait(timeout=CANCEL_GRACE_S)
+                code = self.proc.wait(timeout=CANCEL_GRACE_S)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                return self.proc.wait()
-        return None
+                code = self.proc.wait()
+        for closable in (self.stream, self.sock):
+            try:
+                if closable is not None:
+                    closable.close()
+            except OSError:
+                pass
+        return code
+
+    def why(self) -> str:
+        """The last line the engine wrote on stderr (why it stopped without answering)."""
+        if self.stderr is None:
+            return "no answer"
+        text = _tail(self.stderr)
+        self.stderr.close()
+        return text
 
     def next_line(self, timeout: float) -> bytes | None:
         """The next raw line; None at the end of the stream; raises queue.Empty after *timeout*."""
@@ -256,6 +275,8 @@ class _Job:
         if self.proc is None and self.pid:
             _wait_gone(self.pid)
         self.finish()
+        if self.stderr is not None:
+            self.stderr.close()
 
 
 def _wait_gone(pid: int, timeout: float = CANCEL_GRACE_S) -> None:
@@ -324,10 +345,10 @@ def run_job(job: str, args: dict[str, Any], *, progress: Callable[[float], None]
         running.cancel()
         raise
     code = running.finish()
-    if error is not None:
-        raise error
-    if result is None:
-        why = _tail(running.stderr) if running.stderr is not None else "no answer"
-        raise EngineError(f"the JalNet engine stopped without a result (exit code {code}): {why}")
+    if error is not None or result is None:
+        why = running.why()
+        raise error or EngineError(f"the JalNet engine stopped without a result (exit code {code}): {why}")
+    if running.stderr is not None:
+        running.stderr.close()
     return result
 

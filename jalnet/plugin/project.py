@@ -139,3 +139,29 @@ def write_project(
     finally:
         project.clear()
     return str(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m jalnet.plugin.project SPEC.json``, run with QGIS's Python by ``jalnet demo``:
+    the spec holds ``registry``, ``out``, ``extra_layers`` and ``title``. The engine never
+    imports QGIS, so the project is written in a process of its own."""
+    import json
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m jalnet.plugin.project SPEC.json\n")
+        return 2
+    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    ensure_qgis()
+    try:
+        path = write_project(spec["registry"], spec["out"], [tuple(x) for x in spec.get("extra_layers", [])],
+                             spec.get("title", "JalNet demo"))
+    except JalnetError as err:
+        sys.stderr.write(f"jalnet: error: {err}\n")
+        return err.exit_code
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
