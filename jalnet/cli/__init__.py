@@ -56,8 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["engine"]:  # QGIS starts this often: skip importing every command group
+        from . import engine
+
+        return engine.main(args_list[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     try:
         result = args.func(args)
     except JalnetError as err:

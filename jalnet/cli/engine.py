@@ -24,6 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     jobs.set_defaults(func=_jobs)
 
 
+def main(argv: list[str]) -> int:
+    """``jalnet engine ...`` without the other command groups (their imports cost QGIS a second)."""
+    parser = argparse.ArgumentParser(prog="jalnet")
+    add_parser(parser.add_subparsers(dest="group"))
+    args = parser.parse_args(["engine", *argv])
+    return int(args.func(args) or 0)
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..engine.runner import run_stdin
 

@@ -9,6 +9,7 @@ i.e. when the QGIS process that started it ends, however it ends.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -22,15 +23,34 @@ from .runner import protocol_stream
 
 #: Imported before the worker says it is ready: what (nearly) every job needs.
 PRELOAD = ("numpy", "pandas", "shapely", "pyproj", "pyogrio", "geopandas", "jalnet.registry.store")
-#: Imported while the worker is idle: what some jobs need.
-IDLE_PRELOAD = ("networkx", "scipy.sparse", "jalnet.topology.validate", "jalnet.topology.snap", "rasterio",
-                "wntr", "jalnet.hydraulics.build", "jalnet.flood", "jalnet.geology", "jalnet.tracks")
+#: Imported while the worker is idle, one at a time: the jobs and what they bring.
+IDLE_PRELOAD = ("jalnet.engine.jobs.registry", "jalnet.engine.jobs.network", "jalnet.engine.jobs.tracks",
+                "rasterio", "jalnet.engine.jobs.flood", "wntr", "jalnet.engine.jobs.hydraulics",
+                "jalnet.engine.jobs.geology", "jalnet.engine.jobs.gatishakti")
 
 
 def _import(name: str) -> None:
     try:
         importlib.import_module(name)
     except Exception:  # noqa: BLE001 - an optional extra missing: the job that needs it says so
+        pass
+
+
+def warm_up() -> None:
+    """First-use work every job would repeat after the fork: GDAL's drivers, PROJ's database,
+    a GeoPackage read. Read-only, on the bundled sample; nothing stays open but PROJ's
+    read-only database."""
+    try:
+        import pyogrio
+        import pyproj
+
+        from ..samples import sample_path
+
+        sample = str(sample_path("sample_scheme.gpkg"))
+        pyogrio.read_dataframe(sample, layer="schemes")
+        pyogrio.read_dataframe(sample, layer="junctions", max_features=5).to_crs(32646)
+        pyproj.Transformer.from_crs(4326, 32646, always_xy=True).transform(91.4, 26.4)
+    except Exception:  # noqa: BLE001 - only a head start; a job reports its own errors
         pass
 
 
@@ -53,6 +73,7 @@ def serve(path: str) -> int:
     """Listen on the Unix socket *path* until stdin closes."""
     for name in PRELOAD:
         _import(name)
+    warm_up()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
@@ -68,6 +89,7 @@ def serve(path: str) -> int:
                 return 0  # QGIS closed our stdin: it has ended
             if listener in ready:
                 conn, _ = listener.accept()
+                gc.freeze()  # the child's collector then leaves the parent's objects (and their pages) alone
                 pid = os.fork()
                 if pid == 0:
                     listener.close()
