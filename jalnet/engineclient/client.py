@@ -1,9 +1,10 @@
 """Run one engine job in the JalNet engine process and follow its JSON lines.
 
 How QGIS's own GRASS and SAGA providers run their engines, plus a warm worker: on POSIX
-the first call starts ``jalnet engine serve`` (it imports the scientific stack once and
-forks a child per job), so later calls start in milliseconds; elsewhere, or when the
-worker cannot start, each call starts ``jalnet engine run``. Cancel sends the job's
+the session starts ``jalnet engine serve`` in the background (it imports the scientific
+stack once and forks a child per job), so calls start in milliseconds once it is ready;
+until then, elsewhere (no fork, e.g. Windows), under ``qgis_process`` (one job per
+process) or when the worker cannot start, each call starts ``jalnet engine run``. Cancel sends the job's
 process SIGTERM (the engine rolls its registry transaction back and exits), then kills it
 if it is still there after a grace period: no job outlives its Cancel.
 """
@@ -145,16 +146,65 @@ class Worker:
 
 
 _worker: Worker | None = None
+_starting = False
 _worker_lock = threading.Lock()
 
 
 def worker(argv: list[str]) -> Worker:
-    """The running warm worker, started on first use (or again if it died)."""
+    """The running warm worker, started now if need be (or again if it died); waits until it is ready."""
     global _worker
     with _worker_lock:
         if _worker is None or not _worker.alive():
             _worker = Worker(argv)
         return _worker
+
+
+def ready_worker() -> Worker | None:
+    with _worker_lock:
+        return _worker if _worker is not None and _worker.alive() else None
+
+
+def prestart(argv: list[str] | None = None) -> None:
+    """Start the warm worker in the background (no wait); a job meanwhile runs in a process of its own."""
+    global _starting
+    if not warm_enabled():
+        return
+    with _worker_lock:
+        if _starting or (_worker is not None and _worker.alive()):
+            return
+        _starting = True
+    try:
+        argv = argv or engine_command()
+    except EngineError:
+        _starting = False
+        return
+    threading.Thread(target=_start_worker, args=(argv,), daemon=True, name="jalnet-engine-worker").start()
+
+
+def _start_worker(argv: list[str]) -> None:
+    global _worker, _starting
+    try:
+        started: Worker | None = Worker(argv)
+    except (OSError, EngineError):
+        started = None
+    with _worker_lock:
+        if _worker is None or not _worker.alive():
+            _worker = started
+        elif started is not None:
+            started.stop()
+        _starting = False
+
+
+def wait_ready(timeout: float = WORKER_START_S) -> bool:
+    """Wait until the background worker is ready (benchmarks and tests); False if it did not start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready_worker() is not None:
+            return True
+        if not _starting:
+            return False
+        time.sleep(0.05)
+    return False
 
 
 @atexit.register
@@ -202,12 +252,17 @@ class _Job:
         self.sock: socket.socket | None = None
         self.stderr: IO[bytes] | None = None
         self.ended = False  # the message stream has ended
-        use_warm = warm_enabled() if warm is None else warm
-        if use_warm:
-            try:
+        try:
+            if warm:  # asked for: start the worker now and wait for it
                 self.sock = worker(argv).connect()
-            except (OSError, EngineError):
-                self.sock = None
+            elif warm is None and warm_enabled():  # the worker if it is ready, else start it for next time
+                running = ready_worker()
+                if running is not None:
+                    self.sock = running.connect()
+                else:
+                    prestart(argv)
+        except (OSError, EngineError):
+            self.sock = None
         if self.sock is not None:
             self.sock.sendall(request)
             stream: IO[bytes] = self.sock.makefile("rb")
@@ -306,6 +361,8 @@ def run_job(job: str, args: dict[str, Any], *, progress: Callable[[float], None]
 
     Messages arrive through the callbacks as they come; *is_canceled* is polled ten times
     a second and, when it says so, the job is stopped and :class:`EngineCanceled` raised.
+    *warm*: None uses the worker when it is ready (starting it for later calls), True
+    waits for it, False runs the job in a process of its own.
     """
     if is_canceled is not None and is_canceled():
         raise EngineCanceled()

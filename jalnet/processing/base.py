@@ -159,9 +159,11 @@ def run_engine_job(job: str, args: dict[str, Any], feedback: QgsProcessingFeedba
     feedback = feedback or QgsProcessingFeedback()
     push_warning = getattr(feedback, "pushWarning", None) or partial(feedback.reportError, fatalError=False)
     configure_engine()
+    # qgis_process runs one algorithm per process: a worker would only cost its start-up
+    warm = False if QgsApplication.instance() and QgsApplication.instance().platform() == "qgis_process" else None
     try:
         return client.run_job(job, args, progress=feedback.setProgress, info=feedback.pushInfo,
-                              warning=push_warning, is_canceled=feedback.isCanceled)
+                              warning=push_warning, is_canceled=feedback.isCanceled, warm=warm)
     except client.EngineError as err:
         raise QgsProcessingException(str(err)) from err
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .. import __version__
@@ -80,6 +80,12 @@ class JalnetProvider(QgsProcessingProvider):
         self.skipped.extend(errors)
         for cls in classes:
             self.addAlgorithm(cls())
+        if QgsApplication.instance() is not None and QgsApplication.instance().platform() == "desktop":
+            from ..engineclient import client
+            from .base import configure_engine
+
+            configure_engine()
+            client.prestart()  # the session's warm worker, ready before the first JalNet run
         if self.skipped:
             from ..plugin.logging import warning
 
