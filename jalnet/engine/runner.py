@@ -66,13 +66,18 @@ def run_request(message: dict[str, Any], out: TextIO) -> int:
     return code
 
 
-def run_stdin() -> int:
-    """``jalnet engine run``: one request from stdin, protocol on stdout."""
-    out = protocol_stream()
-    line = sys.stdin.readline()
+def run_line(line: str, out: TextIO) -> int:
+    """Run the request *line* (JSON), writing protocol lines to *out*; returns the exit code."""
     try:
         message = json.loads(line)
     except ValueError:
-        out.write(protocol.encode("error", message="engine: the request on stdin is not JSON", exit_code=2))
+        out.write(protocol.encode("error", message="engine: the request is not JSON", exit_code=2))
+        out.flush()
         return 2
     return run_request(message, out)
+
+
+def run_stdin() -> int:
+    """``jalnet engine run``: one request from stdin, protocol on stdout."""
+    out = protocol_stream()
+    return run_line(sys.stdin.readline(), out)

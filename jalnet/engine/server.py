@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import json
 import os
 import select
 import signal
@@ -55,18 +54,11 @@ def warm_up() -> None:
 
 
 def _serve_child(conn: socket.socket) -> int:
-    from .runner import run_request
+    from .runner import run_line
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # jobs may start and wait for processes of their own
-    reader = conn.makefile("r", encoding="utf-8")
     writer = conn.makefile("w", encoding="utf-8", buffering=1)
-    line = reader.readline()
-    try:
-        message = json.loads(line)
-    except ValueError:
-        writer.write(protocol.encode("error", message="engine: the request is not JSON", exit_code=2))
-        return 2
-    return run_request(message, writer)
+    return run_line(conn.makefile("r", encoding="utf-8").readline(), writer)
 
 
 def serve(path: str) -> int:
