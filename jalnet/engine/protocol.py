@@ -28,10 +28,10 @@ def encode(kind: str, **fields: Any) -> str:
     return json.dumps({"type": kind, **fields}, ensure_ascii=False, default=str) + "\n"
 
 
-def decode(line: str | bytes) -> dict[str, Any] | None:
+def decode(line: str | bytes | None) -> dict[str, Any] | None:
     """A protocol message, or None for a line that is not one (e.g. a stray print)."""
     try:
-        message = json.loads(line)
+        message = json.loads(line) if line else None
     except ValueError:
         return None
     return message if isinstance(message, dict) and "type" in message else None

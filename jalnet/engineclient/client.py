@@ -12,7 +12,6 @@ if it is still there after a grace period: no job outlives its Cancel.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import queue
 import signal
@@ -25,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from ..engine import protocol  # the message format only: standard library
 from .locate import find_engine
 
 #: Environment variables QGIS sets for its own GDAL, PROJ and Python; the engine has its own.
@@ -46,7 +46,7 @@ class EngineError(Exception):
 
 class EngineCanceled(EngineError):
     def __init__(self, message: str = "canceled by the user; nothing was written") -> None:
-        super().__init__(message, 130)
+        super().__init__(message, protocol.CANCELED)
 
 
 _settings: dict[str, str | None] = {"configured": None, "profile_dir": None}
@@ -110,7 +110,7 @@ class Worker:
             first = lines.get(timeout=WORKER_START_S)
         except queue.Empty:
             first = None
-        ready = _decode(first) if first else None
+        ready = protocol.decode(first) if first else None
         if not ready or ready.get("type") != "ready":
             self.stop()
             raise EngineError(f"the JalNet engine worker did not start: {_tail(self.stderr)}")
@@ -216,14 +216,6 @@ def stop_worker() -> None:
             _worker = None
 
 
-def _decode(raw: bytes | str | None) -> dict[str, Any] | None:
-    try:
-        message = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    return message if isinstance(message, dict) and "type" in message else None
-
-
 def _tail(stream: IO[bytes]) -> str:
     try:
         stream.seek(0)
@@ -245,7 +237,7 @@ class _Job:
 
     def __init__(self, job: str, args: dict[str, Any], warm: bool | None) -> None:
         argv = engine_command()
-        request = (json.dumps({"job": job, "args": args}, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        request = protocol.request(job, args).encode("utf-8")
         self.lines: queue.Queue = queue.Queue()
         self.pid: int | None = None
         self.proc: subprocess.Popen | None = None
@@ -380,7 +372,7 @@ def run_job(job: str, args: dict[str, Any], *, progress: Callable[[float], None]
                 continue
             if raw is None:
                 break
-            message = _decode(raw)
+            message = protocol.decode(raw)
             if message is None:
                 continue
             kind = message["type"]
@@ -395,9 +387,9 @@ def run_job(job: str, args: dict[str, Any], *, progress: Callable[[float], None]
             elif kind == "result":
                 result = message.get("result") or {}
             elif kind == "error":
-                code = int(message.get("exit_code") or 3)
+                code = int(message.get("exit_code") or protocol.INTERNAL_ERROR)
                 text = str(message.get("message"))
-                error = EngineCanceled(text) if code == 130 else EngineError(text, code)
+                error = EngineCanceled(text) if code == protocol.CANCELED else EngineError(text, code)
     except BaseException:
         running.cancel()
         raise

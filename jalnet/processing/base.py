@@ -28,18 +28,16 @@ from qgis.core import (
     QgsRasterFileWriter,
     QgsRasterLayer,
     QgsRasterPipe,
-    QgsSettings,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..engineclient import client
+from ..plugin.engine_calls import configure as configure_engine
 
 ICON_PATH = Path(__file__).resolve().parent.parent / "icon.png"
 #: Packages the registry engine imports (in the engine's environment, not QGIS's).
 REGISTRY_MODULES: tuple[str, ...] = ("numpy", "pandas", "shapely", "pyproj", "geopandas", "pyogrio")
-#: QGIS setting naming the engine (a ``jalnet`` executable or a Python that has JalNet).
-ENGINE_SETTING = "jalnet/engine_path"
 
 
 def is_postgres_url(value: str) -> bool:
@@ -145,12 +143,6 @@ class JalnetAlgorithm(QgsProcessingAlgorithm):
             load_on_completion(context, spec["uri"], spec["title"], partial(apply_layer_style, spec=spec["style"]),
                                group=spec.get("group"))
         return self.finish(result, parameters, context, feedback)
-
-
-def configure_engine() -> None:
-    """Tell the engine client the plugin's engine setting and the QGIS profile folder."""
-    configured = QgsSettings().value(ENGINE_SETTING, "", type=str) or None
-    client.configure(configured, QgsApplication.qgisSettingsDirPath())
 
 
 def run_engine_job(job: str, args: dict[str, Any], feedback: QgsProcessingFeedback | None) -> dict[str, Any]:
