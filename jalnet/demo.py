@@ -3,17 +3,25 @@
 Creates the sample registry in the UTM zone of the data, loads the sample scheme, lets
 every capability engine run its demo step (``jalnet/<engine>/demo.py`` with
 ``run(ctx: DemoContext) -> None``), and writes ``registry.gpkg``, ``summary.html`` and,
-when QGIS's Python is available, ``jalnet_demo.qgz`` with the styled layers.
+when QGIS's Python is available, ``jalnet_demo.qgz`` with the styled layers (written by
+QGIS's Python in a process of its own: the engine never imports QGIS).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyogrio
 
+from .errors import JalnetError
 from .feedback import Feedback, Steps
 from .registry import create_registry, load_layers, open_registry
 from .registry.store import utm_epsg
@@ -99,12 +107,44 @@ def run_demo(out_dir: str | Path = "out", feedback: Feedback | None = None, proj
     return result
 
 
+def qgis_python() -> str | None:
+    """A Python that has QGIS's bindings: ``JALNET_QGIS_PYTHON``, else the system's ``python3``."""
+    candidates = [os.environ.get("JALNET_QGIS_PYTHON"), "/usr/bin/python3", shutil.which("python3")]
+    for python in dict.fromkeys(c for c in candidates if c):
+        try:
+            done = subprocess.run([python, "-c", "import qgis.core"], capture_output=True, timeout=60,
+                                  env=_qgis_env())
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return python
+    return None
+
+
+def _qgis_env() -> dict[str, str]:
+    """QGIS's Python with only JalNet's own folder added: none of the engine's libraries."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    # the project writer asks this engine (this Python, with JalNet) for the registry's layers
+    env.setdefault("JALNET_ENGINE", sys.executable)
+    return env
+
+
 def _write_project(registry_target: str, path: Path, ctx: DemoContext, result: DemoResult) -> Path | None:
-    try:
-        from .plugin.project import write_project
-    except ImportError as err:
-        result.notes.append(f"QGIS project not written: QGIS's Python (qgis) is not available here ({err})")
+    """The .qgz, written by QGIS's Python in a process of its own (the engine never imports QGIS)."""
+    python = qgis_python()
+    if python is None:
+        result.notes.append("QGIS project not written: no Python with QGIS's bindings found "
+                            "(set JALNET_QGIS_PYTHON to QGIS's Python)")
         return None
     extras = [(str(sample_path("dem.tif")), "DEM (sample)", None)] + ctx.project_layers
-    write_project(registry_target, str(path), extra_layers=extras, title="JalNet demo")
+    spec = {"registry": registry_target, "out": str(path.resolve()), "extra_layers": extras, "title": "JalNet demo"}
+    with tempfile.TemporaryDirectory(prefix="jalnet_project_") as folder:
+        spec_path = Path(folder) / "project.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        done = subprocess.run([python, "-m", "jalnet.plugin.project", str(spec_path)], capture_output=True,
+                              text=True, env=_qgis_env(), timeout=600)
+    if done.returncode != 0:
+        lines = [ln for ln in (done.stderr or "").splitlines() if ln.strip()]
+        raise JalnetError(f"QGIS could not write the project {path}: {lines[-1] if lines else done.returncode}")
     return path

@@ -37,7 +37,7 @@ EXIT_CODES = {
 EXIT_INTERNAL = 3
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
-GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo")
+GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo", "engine")
 
 
 def _group_modules() -> list:
@@ -77,10 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["engine"]:  # QGIS starts this often: skip importing every command group
+        from . import engine
+
+        return engine.main(args_list[1:])
     parser = build_parser()
     originals = mask_std_streams()  # a registry URL may carry a password: never print it
+    args = None
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
         result = args.func(args)
     except JalnetError as err:
         if getattr(args, "debug", False):
@@ -91,14 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("jalnet: interrupted; nothing was written\n")
         return 130
     except OSError as err:  # a file that cannot be read or written: the user can fix it
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         if err.filename is None:
             return _internal_error(err)
         sys.stderr.write(f"jalnet: error: {err.filename}: {err.strerror or err}; check the path and its permissions\n")
         return 2
     except Exception as err:  # noqa: BLE001 - anything else is a bug: one line and the saved traceback
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         return _internal_error(err)
     finally:

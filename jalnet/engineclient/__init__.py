@@ -1,5 +1,7 @@
 """QGIS-side helpers for the engine process: find it, install it, talk to it.
 
 Pure standard library: the plugin and the Processing provider both use it, and neither
-may import the engine stack (geopandas, pyogrio, pyproj, ...) into QGIS's process.
+may import the engine stack (geopandas, pyogrio, pyproj, ...) into QGIS's process;
+Processing algorithms and panels build one engine call and run it with
+:func:`jalnet.engineclient.client.run_job`; :mod:`.locate` finds the engine to start.
 """

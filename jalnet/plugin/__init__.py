@@ -1,5 +1,6 @@
-"""The QGIS side of JalNet: plugin entry, registry panel, layer loading, project writing.
+"""The QGIS side of JalNet: plugin entry, panels, layer loading, project writing.
 
-Everything here is a thin adapter over the engines (``jalnet.registry``...), which never
-import QGIS.
+Nothing here imports an engine or the engine's libraries: panel actions run their engine
+call in the JalNet engine process (:mod:`jalnet.plugin.engine_calls`), and the engines
+never import QGIS.
 """

@@ -320,12 +320,11 @@ class FindingsDock(QDockWidget):
         note = self.ask_note(f)
         if not note:
             return False
-        from ..topology import accept_exception
-        from ..topology.validate import registry_access
+        from .engine_calls import call
 
         try:
-            with registry_access(target, readonly=False) as reg:
-                exception_id = accept_exception(reg, str(f.get("fingerprint")), note, finding=dict(f.values))
+            exception_id = call("network.accept", {"registry": target, "fingerprint": str(f.get("fingerprint")),
+                                                   "note": note, "finding": _plain(f.values)})["exception_id"]
         except JalnetError as err:
             self._message(str(err), Qgis.Critical)
             return False
@@ -347,6 +346,11 @@ class FindingsDock(QDockWidget):
 
     def _message(self, text: str, level: int) -> None:
         self.iface.messageBar().pushMessage("JalNet", text, level, 6)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """A finding's attributes as JSON values (QGIS gives NULL as a QVariant)."""
+    return {k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v) for k, v in values.items()}
 
 
 def toggle(plugin: Any, checked: bool | None = None) -> FindingsDock:

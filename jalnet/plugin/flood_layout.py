@@ -115,11 +115,22 @@ def _new_page(layout: QgsPrintLayout):
     return page
 
 
+def _table_rows(gpkg: str, table: str) -> list[dict[str, Any]]:
+    """The rows of a GeoPackage table, read by QGIS (NULL as None)."""
+    vl = QgsVectorLayer(f"{gpkg}|layername={table}", table, "ogr")
+    if not vl.isValid():
+        raise JalnetError(f"QGIS cannot open table {table} of {gpkg}")
+    names = vl.fields().names()
+    rows = []
+    for feature in vl.getFeatures():
+        values = [None if v is None or (hasattr(v, "isNull") and v.isNull()) else v for v in feature.attributes()]
+        rows.append(dict(zip(names, values)))
+    return rows
+
+
 def export_flood_pdf(pdf_path: str, impact_gpkg: str, classes: Sequence[dict[str, Any]], title: str,
                      subtitle: str = "", depth_raster: str | None = None) -> str:
     """Write a PDF (map page, then the scheme and district tables) of an impact GeoPackage."""
-    import pyogrio
-
     project = QgsProject()
     try:
         layers = []
@@ -181,9 +192,7 @@ def export_flood_pdf(pdf_path: str, impact_gpkg: str, classes: Sequence[dict[str
         layout.addLayoutItem(scale)
         scale.attemptMove(QgsLayoutPoint(12, 190, MM))
         for heading, table, columns in TABLES:
-            frame = pyogrio.read_dataframe(impact_gpkg, layer=table)
-            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-            _table_page(layout, heading, columns, rows)
+            _table_page(layout, heading, columns, _table_rows(impact_gpkg, table))
         result = QgsLayoutExporter(layout).exportToPdf(str(pdf_path), QgsLayoutExporter.PdfExportSettings())
         if result != QgsLayoutExporter.Success:
             raise JalnetError(f"QGIS could not write the PDF {pdf_path} (layout export error {result})")

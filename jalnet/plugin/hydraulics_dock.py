@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qgis.core import Qgis, QgsApplication, QgsTask
+from qgis.core import Qgis, QgsApplication
 from qgis.gui import QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
@@ -29,53 +29,24 @@ from qgis.PyQt.QtWidgets import (
 from ..errors import JalnetError
 from . import logging as log
 from .docks import remove_dock, toggle_dock
+from .engine_calls import EngineTask, call, push_result, write_run_report
 
 
-class TaskFeedback:
-    """Engine feedback reporting into a QgsTask (progress, cancel) and a message list."""
-
-    def __init__(self, task: QgsTask) -> None:
-        self.task = task
-        self.messages: list[str] = []
-
-    def set_progress(self, percent: float) -> None:
-        self.task.setProgress(max(0.0, min(100.0, float(percent))))
-
-    def info(self, message: str) -> None:
-        self.messages.append(message)
-
-    def warning(self, message: str) -> None:
-        self.messages.append("warning: " + message)
-
-    def is_canceled(self) -> bool:
-        return self.task.isCanceled()
-
-
-class ScenarioTask(QgsTask):
-    """Runs one scenario of one scheme and writes the results GeoPackage."""
+class ScenarioTask(EngineTask):
+    """Runs one scenario of one scheme in the engine and writes the results GeoPackage."""
 
     def __init__(self, registry: str, scheme: str, scenario: str, out: str, dem: str | None) -> None:
-        super().__init__(f"JalNet hydraulics: {scheme} {scenario}", QgsTask.CanCancel)
+        super().__init__(f"JalNet hydraulics: {scheme} {scenario}", "hydraulics.scenario",
+                         {"registry": registry, "scheme": scheme, "scenario": scenario, "output": out, "dem": dem})
         self.registry, self.scheme, self.scenario, self.out, self.dem = registry, scheme, scenario, out, dem
-        self.feedback = TaskFeedback(self)
-        self.error: str | None = None
-        self.kind: str | None = None
-        self.summary: dict[str, Any] = {}
 
-    def run(self) -> bool:
-        from ..hydraulics.scenarios import run_scenario
+    @property
+    def kind(self) -> str | None:
+        return self.result.get("kind")
 
-        try:
-            (result,) = run_scenario(self.registry, self.scheme, self.scenario, out=self.out, dem=self.dem,
-                                     feedback=self.feedback)
-        except JalnetError as err:
-            self.error = str(err)
-            return False
-        except Exception as err:  # noqa: BLE001 - a task must report, never raise into QGIS
-            self.error = f"{type(err).__name__}: {err}"
-            return False
-        self.kind, self.summary = result.kind, result.summary
-        return True
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.result.get("summary") or {}
 
 
 class HydraulicsDock(QDockWidget):
@@ -133,16 +104,12 @@ class HydraulicsDock(QDockWidget):
         self.load_schemes()
 
     def load_schemes(self, *_: Any) -> None:
-        from ..hydraulics.build import scheme_ids
-        from ..registry import open_registry
-
         self.scheme.clear()
         path = self.registry.filePath()
         if not path:
             return
         try:
-            with open_registry(path, readonly=True) as reg:
-                schemes = scheme_ids(reg)
+            schemes = call("hydraulics.scenarios", {"registry": path})["schemes"]
         except JalnetError as err:
             self._say(str(err), Qgis.Warning)
             return
@@ -151,18 +118,16 @@ class HydraulicsDock(QDockWidget):
             self.out.setFilePath(os.path.splitext(path)[0] + "_hydraulics.gpkg")
 
     def load_scenarios(self, scheme: str) -> None:
-        from ..hydraulics.scenarios import list_scenarios
-
         self.scenario.clear()
         if not scheme:
             return
         try:
-            items = list_scenarios(self.registry.filePath(), scheme)
+            items = call("hydraulics.scenarios", {"registry": self.registry.filePath(), "scheme": scheme})["scenarios"]
         except JalnetError as err:
             self._say(str(err), Qgis.Warning)
             return
         for s in items:
-            self.scenario.addItem(f"{s.name} ({s.kind}{', stored' if s.stored else ''})", s.name)
+            self.scenario.addItem(f"{s['name']} ({s['kind']}{', stored' if s['stored'] else ''})", s["name"])
 
     # -- running --------------------------------------------------------------------------
     def run(self) -> None:
@@ -191,7 +156,7 @@ class HydraulicsDock(QDockWidget):
         self.cancel_button.setEnabled(False)
         if task is None:
             return
-        self.log.setPlainText("\n".join(task.feedback.messages))
+        self.log.setPlainText("\n".join(task.messages))
         if not ok:
             self._say(task.error or "canceled", Qgis.Warning)
             self.finished.emit(False)
@@ -199,7 +164,7 @@ class HydraulicsDock(QDockWidget):
         from .hydraulics_layers import load_results
 
         try:
-            load_results(task.out, task.scheme, task.scenario, task.kind)
+            load_results(task.out, task.scheme, task.scenario, task.result.get("load") or [])
         except JalnetError as err:
             self._say(str(err), Qgis.Warning)
             self.finished.emit(False)
@@ -208,9 +173,11 @@ class HydraulicsDock(QDockWidget):
         inadequate = s.get("households_inadequate")
         households = "no household taps in the registry" if inadequate is None else \
             f"{inadequate} of {s.get('households')} households without adequate pressure"
-        self._say(f"{task.scheme} {task.scenario}: pressure {_num(s.get('pressure_min_m'))} to "
-                  f"{_num(s.get('pressure_max_m'))} m; {households}; {s.get('errors')} error(s), "
-                  f"{s.get('warnings')} warning(s)")
+        text = (f"{task.scheme} {task.scenario}: pressure {_num(s.get('pressure_min_m'))} to "
+                f"{_num(s.get('pressure_max_m'))} m; {households}; {s.get('errors')} error(s), "
+                f"{s.get('warnings')} warning(s)")
+        self._say(text)
+        push_result(self.iface, text, report=write_run_report(task.out, text, task.messages))
         self.finished.emit(True)
 
     def _say(self, text: str, level: Qgis.MessageLevel = Qgis.Info) -> None:

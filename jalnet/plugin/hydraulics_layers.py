@@ -1,24 +1,26 @@
 """Hydraulic results into the QGIS project: styled layers of one scheme and scenario, in a group.
 
 The engine says which layers a run wrote and with which style
-(:func:`jalnet.hydraulics.results.map_layers`); this puts them in the project and sets the
+(the ``load`` list of its job, from :func:`jalnet.hydraulics.results.map_layers`); this puts them in the project and sets the
 project's time range to the run's, so the temporal controller can play it at once.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from qgis.core import QgsDateTimeRange, QgsLayerTreeGroup, QgsMapLayer, QgsProject, QgsVectorLayer
 
 from ..errors import InputError
 
 
-def load_results(path: str, scheme: str, scenario: str, kind: str | None = None, project: QgsProject | None = None,
-                 group: str | None = None) -> list[QgsMapLayer]:
-    """Add the styled result layers of one scheme and scenario; returns them (top first)."""
-    from ..hydraulics.results import map_layers
+def load_results(path: str, scheme: str, scenario: str, specs: list[dict[str, Any]],
+                 project: QgsProject | None = None, group: str | None = None) -> list[QgsMapLayer]:
+    """Add the styled result layers of one scheme and scenario; returns them (top first).
 
+    *specs* are the engine's ``load`` entries for the run (``uri``, ``title``, ``style.path``).
+    """
     project = project or QgsProject.instance()
-    specs = map_layers(path, scheme, scenario, kind)
     if not specs:
         raise InputError(f"{path} has no results for scheme {scheme}, scenario {scenario}")
     root = project.layerTreeRoot()
@@ -28,7 +30,8 @@ def load_results(path: str, scheme: str, scenario: str, kind: str | None = None,
         root.removeChildNode(existing)
     tree: QgsLayerTreeGroup = root.insertGroup(0, name)
     layers: list[QgsMapLayer] = []
-    for uri, title, qml in specs:
+    for spec in specs:
+        uri, title, qml = spec["uri"], spec["title"], spec["style"]["path"]
         layer = QgsVectorLayer(uri, title, "ogr")
         if not layer.isValid():
             raise InputError(f"QGIS cannot open {uri}")

@@ -189,19 +189,22 @@ def add_registry_layers(
     project: QgsProject,
     group_name: str | None = None,
     authcfg: str | None = None,
+    info: dict | None = None,
 ) -> list[QgsVectorLayer]:
     """Add the registry's layers to *project* under one group, sub-grouped and styled.
 
     An existing top-level group of the same name is replaced, so opening a registry again
     reloads it rather than duplicating it. Layers that QGIS cannot open are logged and
-    skipped. Raises :class:`jalnet.errors.JalnetError` when the registry cannot be opened.
+    skipped. *info* is the engine's ``registry.info`` answer (asked for when not given).
+    Raises :class:`jalnet.errors.JalnetError` when the registry cannot be opened.
     """
-    from ..registry import open_registry
+    if info is None:
+        from .engine_calls import registry_info
 
-    with open_registry(registry_target, readonly=True) as reg:
-        names = reg.layer_names()
-        sources = {name: reg.layer_source(name) for name in names}
-        target = reg.target
+        info = registry_info(registry_target)
+    names = list(info["layers"])
+    sources = {name: tuple(source) for name, source in info["sources"].items()}
+    target = info["target"]
     if authcfg is None and _is_postgres(registry_target):
         from .connections import stored_authcfg
 

@@ -108,13 +108,13 @@ def write_project(
     project = QgsProject()
     try:
         project.setTitle(title)
-        registry_layers = add_registry_layers(registry_target, project)
+        from .engine_calls import registry_info
+
+        info = registry_info(registry_target)
+        registry_layers = add_registry_layers(registry_target, project, info=info)
         if not registry_layers:
             raise JalnetError(f"QGIS could not open any layer of registry {registry_target}")
-        from ..registry import open_registry
-
-        with open_registry(registry_target, readonly=True) as reg:
-            crs = QgsCoordinateReferenceSystem(f"EPSG:{reg.epsg}")
+        crs = QgsCoordinateReferenceSystem(f"EPSG:{info['epsg']}")
         project.setCrs(crs)
 
         root = project.layerTreeRoot()
@@ -139,3 +139,29 @@ def write_project(
     finally:
         project.clear()
     return str(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m jalnet.plugin.project SPEC.json``, run with QGIS's Python by ``jalnet demo``:
+    the spec holds ``registry``, ``out``, ``extra_layers`` and ``title``. The engine never
+    imports QGIS, so the project is written in a process of its own."""
+    import json
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m jalnet.plugin.project SPEC.json\n")
+        return 2
+    spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    ensure_qgis()
+    try:
+        path = write_project(spec["registry"], spec["out"], [tuple(x) for x in spec.get("extra_layers", [])],
+                             spec.get("title", "JalNet demo"))
+    except JalnetError as err:
+        sys.stderr.write(f"jalnet: error: {err}\n")
+        return err.exit_code
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

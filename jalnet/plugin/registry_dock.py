@@ -10,6 +10,7 @@ connection or lock while the user edits.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from qgis.core import Qgis, QgsProject
@@ -36,6 +37,7 @@ from qgis.PyQt.QtWidgets import (
 from ..errors import JalnetError
 from . import logging as log
 from .connections import PgTarget, redact, saved_connections, target_from_uri, with_auth_config
+from .engine_calls import call, push_result, registry_info
 from .layers import add_registry_layers, registry_key, registry_layers, registry_title
 
 OTHER_URL = "Other: type a URL"
@@ -272,9 +274,9 @@ class ChangeLogView(QWidget):
         layout.addLayout(buttons)
         self._rows: dict[str, Any] = {}
 
-    def show_batches(self, frame: Any) -> None:
-        """Fill from ``Registry.batches()`` (a DataFrame, oldest first)."""
-        rows = list(frame.itertuples(index=False))[::-1]
+    def show_batches(self, batches: list[dict[str, Any]]) -> None:
+        """Fill from the engine's change log (rows of ``Registry.batches()``, oldest first)."""
+        rows = [SimpleNamespace(**row) for row in batches][::-1]
         self._rows = {r.batch_id: r for r in rows}
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
@@ -380,20 +382,17 @@ class RegistryDock(QDockWidget):
     # -- engine calls ----------------------------------------------------------------------
     def open_target(self, target: str, authcfg: str | None = None, add_layers: bool = True) -> bool:
         """Show a registry's contents and (by default) load its layers into the current project."""
-        from ..registry import open_registry
-
         try:
-            with open_registry(target, readonly=True) as reg:
-                info, batches = reg.info(), reg.batches()
+            found = registry_info(target)
             if add_layers:
-                added = add_registry_layers(target, QgsProject.instance(), authcfg=authcfg)
+                added = add_registry_layers(target, QgsProject.instance(), authcfg=authcfg, info=found)
         except JalnetError as err:
             self._failed("cannot open the registry", err)
             return False
         self.target, self.authcfg = target, authcfg
         QgsProject.instance().writeEntry("jalnet", "open_registry", registry_key(target))  # offered by Processing
-        self.info_view.show_info(info)
-        self.log_view.show_batches(batches)
+        self.info_view.show_info(found["info"])
+        self.log_view.show_batches(found["batches"])
         self.refresh_button.setEnabled(True)
         if add_layers:
             self._zoom_to(added)
@@ -404,12 +403,10 @@ class RegistryDock(QDockWidget):
         """Re-read counts and the log; repaint the registry's layers."""
         if not self.target:
             return
-        from ..registry import open_registry
-
         try:
-            with open_registry(self.target, readonly=True) as reg:
-                self.info_view.show_info(reg.info())
-                self.log_view.show_batches(reg.batches())
+            found = registry_info(self.target)
+            self.info_view.show_info(found["info"])
+            self.log_view.show_batches(found["batches"])
         except JalnetError as err:
             self._failed("cannot read the registry", err)
             return
@@ -440,16 +437,14 @@ class RegistryDock(QDockWidget):
             return None
         if not self.confirm_undo(batch_id):
             return None
-        from ..registry import open_registry
-
         try:
-            with open_registry(self.target) as reg:
-                undo_id = reg.undo(batch_id)
+            undo_id = call("undobatch", {"registry": self.target, "batch": batch_id})["outputs"]["UNDO_BATCH_ID"]
         except JalnetError as err:
             self._failed(f"batch {batch_id} was not undone", err)
             return None
         self.refresh()
-        self._message(f"batch {batch_id} undone (undo batch {undo_id})", Qgis.Success)
+        log.info(f"batch {batch_id} undone (undo batch {undo_id})")
+        push_result(self.iface, f"batch {batch_id} undone (undo batch {undo_id})")
         return undo_id
 
     def _zoom_to(self, layers: list[Any]) -> None:

@@ -9,6 +9,7 @@ drawing, so the panel never holds a lock while the user edits.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from qgis.PyQt.QtWidgets import (
 from ..errors import JalnetError
 from . import logging as log
 from .docks import remove_dock, toggle_dock
+from .engine_calls import call
 from .layers import PROP_LAYER, layer_registry
 
 PANEL_TITLE = "JalNet strip log"
@@ -103,22 +105,15 @@ class StripLogDock(QDockWidget):
 
     def show_borehole(self, target: str, borehole_id: str) -> bool:
         """Draw the strip log of *borehole_id* from the registry *target*; False (with a message) on failure."""
-        from ..geology.figures import png_bytes
-        from ..geology.model import read_lithologs
-        from ..geology.striplog import striplog_figure
-        from ..registry import open_registry
-
         try:
-            with open_registry(target, readonly=True) as reg:
-                data = read_lithologs(reg, [borehole_id])
-            fig = striplog_figure(data, borehole_id)
-            png = png_bytes(fig, dpi=90)
+            fig = call("geology.figure", {"registry": target, "boreholes": [borehole_id], "section": False,
+                                          "dem": None})
         except JalnetError as err:
             self.title.setText(f"Cannot draw {borehole_id}: {err}")
             log.warning(f"strip log of {borehole_id}: {err}")
             return False
-        self._show_png(png, f"Borehole {borehole_id}" + (f" ({len(self.selected)} selected)"
-                                                         if len(self.selected) > 1 else ""))
+        self._show_png(_png(fig), f"Borehole {borehole_id}" + (f" ({len(self.selected)} selected)"
+                                                               if len(self.selected) > 1 else ""))
         self.target, self.borehole_id, self._figure = target, borehole_id, fig
         self._update_buttons()
         return True
@@ -145,33 +140,27 @@ class StripLogDock(QDockWidget):
             self.save_to(path)
 
     def save_to(self, path: str) -> list[Path]:
-        from ..geology.figures import save
-
-        return save(self._figure, Path(path).with_suffix(""))
+        """Copy the drawing the engine made (PNG and SVG) to *path* (its suffix is replaced)."""
+        base = Path(path).with_suffix("")
+        saved = []
+        for made in (self._figure or {}).get("files", []):
+            saved.append(Path(shutil.copyfile(made, base.with_suffix(Path(made).suffix))))
+        return saved
 
     def section_through_selected(self) -> bool:
         """The section through the selected boreholes, ordered along their trend, shown in the panel."""
-        from ..geology.figures import png_bytes
-        from ..geology.model import read_lithologs
-        from ..geology.section import along_line_order, build_section, line_through, section_figure
-        from ..registry import open_registry
-
         if self.target is None or len(self.selected) < 2:
             return False
         try:
-            with open_registry(self.target, readonly=True) as reg:
-                data = read_lithologs(reg)
-                crs = reg.crs
-            order = along_line_order(data, self.selected)
-            section = build_section(data, line_through(data, order), crs, self._dem_path(), corridor_m=250.0)
-            fig = section_figure(data, section, f"Section through {order[0]} … {order[-1]}")
-            png = png_bytes(fig, dpi=80)
+            fig = call("geology.figure", {"registry": self.target, "boreholes": self.selected, "section": True,
+                                          "dem": self._dem_path()})
         except JalnetError as err:
             self.title.setText(f"Cannot draw the section: {err}")
             return False
-        self._figure, self.borehole_id = fig, f"section_{order[0]}_{order[-1]}"
-        self._show_png(png, f"Section through {', '.join(order)} (vertical exaggeration "
-                            f"×{section.vertical_exaggeration:g})")
+        order = fig["order"]
+        self._figure, self.borehole_id = fig, fig["name"]
+        self._show_png(_png(fig), f"Section through {', '.join(order)} (vertical exaggeration "
+                                  f"×{fig['vertical_exaggeration']:g})")
         self._update_buttons()
         return True
 
@@ -196,6 +185,11 @@ class StripLogDock(QDockWidget):
             self._figure = None
             self._show_png(Path(png).read_bytes(), f"Section: {png}")
             self._update_buttons()
+
+
+def _png(figure: dict[str, Any]) -> bytes:
+    """The PNG the engine drew for the panel."""
+    return Path(next(f for f in figure["files"] if f.endswith(".png"))).read_bytes()
 
 
 def toggle(plugin: Any, checked: bool | None = None) -> StripLogDock:

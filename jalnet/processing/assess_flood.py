@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
@@ -22,13 +21,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, load_on_completion
-from .feedback import ProcessingFeedback
+from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, raster_file
 
 METHODS = ("connectivity", "hydraulic")
-#: Impact layers loaded into the project, top to bottom.
-LOADED = ("sources", "pumps", "treatment_units", "tanks", "valves", "fhtc", "pipes")
-#: Processing holds post-processors by raw pointer; Python must keep them alive until the layers load.
 class AssessFlood(JalnetAlgorithm):
     REGISTRY = "REGISTRY"
     DEPTH = "DEPTH"
@@ -128,96 +123,47 @@ class AssessFlood(JalnetAlgorithm):
                            ("ASSETS_OUT_OF_SERVICE", "Assets out of service")):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(f"{text} (last event)")))
 
-    def _events(self, parameters: dict[str, Any], context: QgsProcessingContext) -> list:
-        from ..flood import FloodEvent, events_from_csv
-
-        events_csv = self.parameterAsFile(parameters, self.EVENTS, context)
-        depth_layer = self.parameterAsRasterLayer(parameters, self.DEPTH, context)
-        has_extent = parameters.get(self.EXTENT) not in (None, "")
-        if events_csv:
-            if depth_layer is not None or has_extent:
-                raise QgsProcessingException(self.tr("Give either an events CSV or a raster/extent, not both"))
-            return self.run_engine(events_from_csv, events_csv)
-        depth = None
-        if depth_layer is not None:
-            if depth_layer.providerType() != "gdal":
-                raise QgsProcessingException(self.tr("The depth raster must be a file QGIS reads with GDAL"))
-            depth = depth_layer.source()
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        events_csv = self.parameterAsFile(parameters, self.EVENTS, context) or None
+        depth = raster_file(self.parameterAsRasterLayer(parameters, self.DEPTH, context), context, feedback)
         extent, extent_layer = None, None
-        if has_extent:
+        if parameters.get(self.EXTENT) not in (None, ""):
+            # A file QGIS's own writers make when the layer is not a GeoPackage or shapefile already.
             extent, extent_layer = self.parameterAsCompatibleSourceLayerPathAndLayerName(
-                parameters, self.EXTENT, context, ["gpkg", "shp"], "gpkg")
-            extent_layer = extent_layer or None
-        if depth is None and extent is None:
-            raise QgsProcessingException(self.tr("Give a flood depth raster, flood extent polygons or an events CSV"))
+                parameters, self.EXTENT, context, ["gpkg", "shp"], "gpkg", feedback)
         date = self.parameterAsDateTime(parameters, self.DATE, context)
-        date_text = date.date().toString("yyyy-MM-dd") if parameters.get(self.DATE) and date.isValid() else None
-        name = self.parameterAsString(parameters, self.EVENT, context).strip() or None
-        nodata = self.parameterAsDouble(parameters, self.NODATA, context) \
-            if parameters.get(self.NODATA) not in (None, "") else None
-        no_nodata = self.parameterAsBoolean(parameters, self.NO_NODATA, context)
-        return [FloodEvent(depth, extent, name, date_text, 1, extent_layer, nodata, no_nodata)]
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "events_csv": events_csv, "depth": depth, "extent": extent, "extent_layer": extent_layer or None,
+                "event": self.parameterAsString(parameters, self.EVENT, context).strip() or None,
+                "date": date.date().toString("yyyy-MM-dd") if parameters.get(self.DATE) and date.isValid() else None,
+                "summary": self.parameterAsFileOutput(parameters, self.SUMMARY, context) or None,
+                "report": self.parameterAsFileOutput(parameters, self.REPORT, context) or None,
+                "thresholds": self.parameterAsFile(parameters, self.THRESHOLDS, context) or None,
+                "classes": self.parameterAsFile(parameters, self.CLASSES, context) or None,
+                "method": METHODS[self.parameterAsEnum(parameters, self.METHOD, context)],
+                "wet_threshold": self.parameterAsDouble(parameters, self.WET_THRESHOLD, context),
+                "repair_extent": self.parameterAsBoolean(parameters, self.REPAIR_EXTENT, context),
+                "nodata": self.parameterAsDouble(parameters, self.NODATA, context)
+                if parameters.get(self.NODATA) not in (None, "") else None,
+                "no_nodata": self.parameterAsBoolean(parameters, self.NO_NODATA, context),
+                "dem": raster_file(self.parameterAsRasterLayer(parameters, self.DEM, context), context, feedback)}
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..flood import assess_flood
-        from ..flood.tables import class_table
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        summary = self.parameterAsFileOutput(parameters, self.SUMMARY, context) or None
-        report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
+    def finish(self, result: dict[str, Any], parameters: dict[str, Any], context: QgsProcessingContext,
+               feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        """The PDF is a QGIS print layout, so QGIS writes it from the engine's impact GeoPackage."""
+        outputs = dict(result["outputs"])
         pdf = self.parameterAsFileOutput(parameters, self.PDF, context) or None
-        fb = ProcessingFeedback(feedback)
-        result = self.run_engine(
-            assess_flood, target, self._events(parameters, context), out, report=report, summary=summary,
-            thresholds=self.parameterAsFile(parameters, self.THRESHOLDS, context) or None,
-            classes=self.parameterAsFile(parameters, self.CLASSES, context) or None,
-            method=METHODS[self.parameterAsEnum(parameters, self.METHOD, context)],
-            wet_threshold=self.parameterAsDouble(parameters, self.WET_THRESHOLD, context),
-            repair_extent=self.parameterAsBoolean(parameters, self.REPAIR_EXTENT, context),
-            overwrite=True, feedback=fb, dem=self._dem(parameters, context),
-        )
-        classes = class_table(result.classes)
-        for note in result.notes + [n for e in result.events for n in e.notes]:
-            fb.warning(note)
-        for ev in result.events:
-            t = result.totals(ev.name)
-            fb.info(f"{ev.name}: {t['schemes_affected']} scheme(s) affected, {t['households_flooded']} households "
-                    f"flooded, {t['households_losing_supply']} losing supply, {t['assets_out_of_service']} assets "
-                    "out of service")
         if pdf:
+            from ..errors import JalnetError
             from ..plugin.flood_layout import export_flood_pdf
 
-            fb.info(f"writing the PDF {pdf}")
-            last = result.events[-1]
-            raster = next((h.hazard.raster.path for h in result.hazards if h.name == last.name
-                           and h.hazard.raster is not None), None)
-            self.run_engine(export_flood_pdf, pdf, str(result.out), classes, "Flood impact on water-supply assets",
-                            ", ".join(f"{e.name} {e.date or ''}" for e in result.events), raster)
-        self._load_outputs(str(result.out), classes, context)
-        outputs: dict[str, Any] = {self.OUTPUT: str(result.out), self.SUMMARY: summary, self.REPORT: report,
-                                   self.PDF: pdf}
-        t = result.totals()
-        outputs.update({"SCHEMES_AFFECTED": t["schemes_affected"], "HOUSEHOLDS_FLOODED": t["households_flooded"],
-                        "HOUSEHOLDS_LOSING_SUPPLY": t["households_losing_supply"],
-                        "HOUSEHOLDS_AFFECTED": t["households_affected"],
-                        "ASSETS_OUT_OF_SERVICE": t["assets_out_of_service"]})
+            feedback.pushInfo(f"writing the PDF {pdf}")
+            try:
+                export_flood_pdf(pdf, outputs["OUTPUT"], result["classes"], "Flood impact on water-supply assets",
+                                 result.get("subtitle") or "", result.get("raster"))
+            except JalnetError as err:
+                raise QgsProcessingException(str(err)) from err
+        outputs[self.PDF] = pdf
         return outputs
-
-    def _dem(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
-        layer = self.parameterAsRasterLayer(parameters, self.DEM, context)
-        if layer is None:
-            return None
-        if layer.providerType() != "gdal":
-            raise QgsProcessingException(self.tr("The DEM must be a file QGIS reads with GDAL"))
-        return layer.source()
-
-    def _load_outputs(self, gpkg: str, classes: list[dict[str, Any]], context: QgsProcessingContext) -> None:
-        """Queue the impact layers to open styled by severity when the algorithm finishes."""
-        from ..plugin.flood_style import style_impact_layer
-
-        for name in LOADED:
-            load_on_completion(context, f"{gpkg}|layername=impact_{name}", f"Flood impact: {name.replace('_', ' ')}",
-                               partial(style_impact_layer, layer=name, classes=classes), group="impact")

@@ -1,38 +1,43 @@
 """What every JalNet Processing algorithm shares: naming, help, errors, the registry parameter.
 
-Algorithms are thin adapters: they read parameters, call one engine function with a
-:class:`~jalnet.processing.feedback.ProcessingFeedback`, and turn a
-:class:`~jalnet.errors.JalnetError` into a ``QgsProcessingException`` so the user sees the
-engine's one-line message instead of a traceback. Engines are imported inside
-``processAlgorithm`` so that a missing package never stops the provider from loading.
+Algorithms are thin adapters that never import an engine: ``engine_args`` turns the
+parameters into one engine call (QGIS layers become files first), the call runs in the
+JalNet engine process (:mod:`jalnet.engineclient`) with its progress, messages and Cancel
+wired to the dialog, its one-line error becomes a ``QgsProcessingException``, and the
+layers it names are loaded styled when the algorithm finishes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from qgis.core import (
+    QgsApplication,
     QgsMapLayer,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
     QgsProject,
+    QgsRasterFileWriter,
+    QgsRasterLayer,
+    QgsRasterPipe,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..errors import JalnetError
+from ..engineclient import client
+from ..plugin.engine_calls import configure as configure_engine
 
 ICON_PATH = Path(__file__).resolve().parent.parent / "icon.png"
-#: Packages the registry engine imports; algorithms that use the registry need all of them.
+#: Packages the registry engine imports (in the engine's environment, not QGIS's).
 REGISTRY_MODULES: tuple[str, ...] = ("numpy", "pandas", "shapely", "pyproj", "geopandas", "pyogrio")
-
-T = TypeVar("T")
 
 
 def is_postgres_url(value: str) -> bool:
@@ -84,9 +89,10 @@ class JalnetAlgorithm(QgsProcessingAlgorithm):
     HELP = ""
     #: Extra search words for the toolbox ("jalnet" is always added, so the toolbox can filter on it).
     TAGS: tuple[str, ...] = ("registry", "asset", "water supply", "jal jeevan")
-    #: Python modules the engine behind this algorithm imports; the provider skips the
-    #: algorithm when one is missing (see :mod:`jalnet.dependencies`).
+    #: Python modules the engine behind this algorithm imports, in the engine's environment.
     REQUIRES: tuple[str, ...] = REGISTRY_MODULES
+    #: The engine job (see :mod:`jalnet.engine.jobs`); the algorithm's NAME when empty.
+    JOB = ""
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("JalNet", text)
@@ -124,13 +130,82 @@ class JalnetAlgorithm(QgsProcessingAlgorithm):
             return value
         return str(Path(value).expanduser().resolve())
 
-    @staticmethod
-    def run_engine(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call an engine function; a JalnetError becomes the one-line Processing error."""
-        try:
-            return func(*args, **kwargs)
-        except JalnetError as err:
-            raise QgsProcessingException(str(err)) from err
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        """The engine job's arguments (plain JSON) from the algorithm's parameters."""
+        raise NotImplementedError
+
+    def finish(self, result: dict[str, Any], parameters: dict[str, Any], context: QgsProcessingContext,
+               feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        """The algorithm's outputs from the job's result (subclasses add QGIS-side work)."""
+        return dict(result.get("outputs") or {})
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        feedback = feedback or QgsProcessingFeedback()
+        result = run_engine_job(self.JOB or self.NAME, self.engine_args(parameters, context, feedback), feedback)
+        for spec in result.get("load") or []:
+            load_on_completion(context, spec["uri"], spec["title"], partial(apply_layer_style, spec=spec["style"]),
+                               group=spec.get("group"))
+        return self.finish(result, parameters, context, feedback)
+
+
+def run_engine_job(job: str, args: dict[str, Any], feedback: QgsProcessingFeedback | None) -> dict[str, Any]:
+    """Run one engine job with its progress, messages and Cancel in *feedback*; an engine error
+    becomes the one-line ``QgsProcessingException``."""
+    feedback = feedback or QgsProcessingFeedback()
+    push_warning = getattr(feedback, "pushWarning", None) or partial(feedback.reportError, fatalError=False)
+    configure_engine()
+    # qgis_process runs one algorithm per process: a worker would only cost its start-up
+    warm = False if QgsApplication.instance() and QgsApplication.instance().platform() == "qgis_process" else None
+    try:
+        return client.run_job(job, args, progress=feedback.setProgress, info=feedback.pushInfo,
+                              warning=push_warning, is_canceled=feedback.isCanceled, warm=warm)
+    except client.EngineError as err:
+        raise QgsProcessingException(str(err)) from err
+
+
+def apply_layer_style(layer: QgsMapLayer, spec: dict[str, Any]) -> None:
+    """Style a layer the engine wrote, as its ``style`` spec says (see :mod:`jalnet.engine.jobs`)."""
+    kind = spec.get("kind")
+    if kind == "qml":
+        layer.loadNamedStyle(spec["path"])
+    elif kind == "flood":
+        from ..plugin.flood_style import style_impact_layer
+
+        style_impact_layer(layer, spec["layer"], spec["classes"])
+    elif kind in ("jalnet", "staged"):
+        from ..plugin.layers import PROP_LAYER, apply_style
+
+        apply_style(layer, spec["name"])
+        if kind == "staged":
+            layer.setCustomProperty(PROP_LAYER, spec["name"])
+
+
+def raster_file(layer: QgsRasterLayer | None, context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback | None = None) -> str | None:
+    """A file the engine can read for a raster layer: its own file when GDAL reads it from
+    disk, else a GeoTIFF QGIS writes (a WMS/WCS layer, a model output in memory...)."""
+    if layer is None:
+        return None
+    source = layer.source()
+    if layer.providerType() == "gdal" and Path(source).exists():
+        return source
+    from qgis.core import QgsProcessingUtils
+
+    path = QgsProcessingUtils.generateTempFilename(f"{layer.name() or 'raster'}.tif")
+    writer = QgsRasterFileWriter(path)
+    writer.setOutputFormat("GTiff")
+    pipe = QgsRasterPipe()
+    pipe.set(layer.dataProvider().clone())
+    provider = layer.dataProvider()
+    error = writer.writeRaster(pipe, provider.xSize(), provider.ySize(), provider.extent(), provider.crs(),
+                               context.transformContext(), feedback)
+    if error != QgsRasterFileWriter.NoError:
+        raise QgsProcessingException(f"cannot write raster layer '{layer.name()}' to a file for the engine "
+                                     f"(error {error}); save it as a GeoTIFF and use that")
+    return path
 
 
 #: Processing holds layer post-processors by raw pointer; Python keeps them alive until the layers load.

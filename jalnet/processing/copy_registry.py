@@ -15,7 +15,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, is_postgres_url
-from .feedback import ProcessingFeedback
 
 
 def _target(value: str) -> str:
@@ -59,19 +58,8 @@ class CopyRegistry(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.OUTPUT, self.tr("Destination registry")))
         self.addOutput(QgsProcessingOutputNumber(self.FEATURES, self.tr("Features copied")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..registry import copy_registry
-        from ..registry.postgis import redact
-        from ..registry.schema import ASSET_LAYERS
-
-        source = _target(self.parameterAsString(parameters, self.SOURCE, context))
-        destination = _target(self.parameterAsString(parameters, self.DESTINATION, context))
-        overwrite = self.parameterAsBoolean(parameters, self.OVERWRITE, context)
-        fb = ProcessingFeedback(feedback)
-        counts = self.run_engine(copy_registry, source, destination, overwrite=overwrite, feedback=fb) or {}
-        for name, n in counts.items():
-            fb.info(f"{name}: {n} row(s)")
-        shown = redact(destination) if is_postgres_url(destination) else destination
-        return {self.OUTPUT: shown, self.FEATURES: sum(n for k, n in counts.items() if k in ASSET_LAYERS)}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"source": _target(self.parameterAsString(parameters, self.SOURCE, context)),
+                "destination": _target(self.parameterAsString(parameters, self.DESTINATION, context)),
+                "overwrite": self.parameterAsBoolean(parameters, self.OVERWRITE, context)}

@@ -15,7 +15,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm
-from .feedback import ProcessingFeedback
 
 
 def crs_for_engine(crs: QgsCoordinateReferenceSystem) -> str:
@@ -55,21 +54,8 @@ class CreateRegistry(JalnetAlgorithm):
         )
         self.addOutput(QgsProcessingOutputString("CRS_AUTHID", self.tr("Registry CRS")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..registry import create_registry
-
-        path = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        crs = self.parameterAsCrs(parameters, self.CRS, context)
-        overwrite = self.parameterAsBoolean(parameters, self.OVERWRITE, context)
-        fb = ProcessingFeedback(feedback)
-        fb.info(f"creating registry {path} in {crs.authid() or crs.description()}")
-        reg = self.run_engine(create_registry, path, crs=crs_for_engine(crs), overwrite=overwrite)
-        try:
-            fb.info(f"created {reg.target}: schema version {reg.schema_version}, {len(reg.layer_names())} layers")
-            authid = f"EPSG:{reg.epsg}"
-        finally:
-            reg.close()
-        fb.set_progress(100)
-        return {self.OUTPUT: path, "CRS_AUTHID": authid}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"path": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "crs": crs_for_engine(self.parameterAsCrs(parameters, self.CRS, context)),
+                "overwrite": self.parameterAsBoolean(parameters, self.OVERWRITE, context)}

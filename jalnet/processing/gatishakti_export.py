@@ -7,7 +7,6 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -19,7 +18,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 #: Format choices in the dialog, and their short names for the engine.
 FORMAT_OPTIONS = (("GeoPackage", "gpkg"), ("Shapefile", "shp"), ("GeoJSON", "geojson"), ("KML", "kml"))
@@ -101,49 +99,16 @@ class GatiShaktiExport(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.FEATURES, self.tr("Features exported (or checked)")))
         self.addOutput(QgsProcessingOutputString(self.SUMMARY, self.tr("Summary")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..gatishakti import PreflightFailed, check_export, export_package
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
         profile = self.parameterAsFile(parameters, self.PROFILE_FILE, context).strip() or \
             bundled_profile_names()[self.parameterAsEnum(parameters, self.PROFILE, context)]
-        scheme = self.parameterAsString(parameters, self.SCHEME, context).strip() or None
         layers = [x.strip() for x in self.parameterAsString(parameters, self.LAYERS, context).split(",") if x.strip()]
         chosen = self.parameterAsEnums(parameters, self.FORMATS, context)
-        formats = [FORMAT_OPTIONS[i][1] for i in chosen] or None
-        check_only = self.parameterAsBoolean(parameters, self.CHECK_ONLY, context)
-        overwrite = self.parameterAsBoolean(parameters, self.OVERWRITE, context)
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        report = self.parameterAsFileOutput(parameters, self.REPORT, context) or None
-        fb = ProcessingFeedback(feedback)
-        if check_only:
-            check = self.run_engine(check_export, target, profile, scheme, layers or None, formats, feedback=fb)
-            self._push_report(check, fb)
-            results: dict[str, Any] = {self.FAULTS: len(check.faults), self.FEATURES: check.features,
-                                       self.SUMMARY: check.summary()}
-            if report:
-                results[self.REPORT] = str(self.run_engine(check.write_report, report))
-            return results
-        if not out:
-            raise QgsProcessingException(self.tr("Choose where to save the package (.zip), or tick 'Only check'"))
-        try:
-            result = self.run_engine(export_package, target, out, profile, scheme, layers or None, formats,
-                                     overwrite=overwrite, report=report, feedback=fb)
-        except QgsProcessingException as err:
-            if isinstance(err.__cause__, PreflightFailed):
-                self._push_report(err.__cause__.check, fb)
-            raise
-        self._push_report(result.check, fb)
-        fb.info(f"package {result.path}: {len(result.files)} files")
-        results = {self.OUTPUT: str(result.path), self.FAULTS: 0, self.FEATURES: result.check.features,
-                   self.SUMMARY: result.check.summary()}
-        if result.report:
-            results[self.REPORT] = str(result.report)
-        return results
-
-    @staticmethod
-    def _push_report(check: Any, fb: ProcessingFeedback) -> None:
-        for line in check.text().splitlines():
-            (fb.warning if not check.ok and line.startswith("  ") else fb.info)(line)
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context), "profile": profile,
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip() or None,
+                "layers": layers or None, "formats": [FORMAT_OPTIONS[i][1] for i in chosen] or None,
+                "check_only": self.parameterAsBoolean(parameters, self.CHECK_ONLY, context),
+                "overwrite": self.parameterAsBoolean(parameters, self.OVERWRITE, context),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context) or None,
+                "report": self.parameterAsFileOutput(parameters, self.REPORT, context) or None}

@@ -7,7 +7,6 @@ from typing import Any
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -22,7 +21,6 @@ from qgis.core import (
 
 from .base import JalnetAlgorithm, RegistryParameter
 from .create_registry import crs_for_engine
-from .feedback import ProcessingFeedback
 
 SHEETS = "Field sheets (*.csv *.CSV *.xlsx *.xlsm *.txt);;All files (*)"
 
@@ -102,50 +100,19 @@ class GeologyImport(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.REFUSED, self.tr("Boreholes refused")))
         self.addOutput(QgsProcessingOutputString(self.BATCH_ID, self.tr("Batch ID")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..geology.importer import import_lithologs, parse_columns, parse_pairs
-        from ..registry import open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        las = self.parameterAsFileList(parameters, self.LAS, context)
-        findings = self.parameterAsFileOutput(parameters, self.FINDINGS, context) or None
-        fb = ProcessingFeedback(feedback)
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
         crs = self.parameterAsCrs(parameters, self.CRS, context)
-        kwargs = {
+        return {
+            "registry": self.registry_target(parameters, self.REGISTRY, context),
+            "boreholes": self.parameterAsFile(parameters, self.BOREHOLES, context),
             "intervals": self.parameterAsFile(parameters, self.INTERVALS, context) or None,
             "construction": self.parameterAsFile(parameters, self.CONSTRUCTION, context) or None,
-            "las_files": las,
-            "columns": self.run_engine(parse_columns, split_items(self.parameterAsString(parameters, self.COLUMNS,
-                                                                                            context) or "")),
-            "terms": self.run_engine(parse_pairs, split_items(self.parameterAsString(parameters, self.TERMS,
-                                                                                       context) or ""), "term"),
+            "las_files": self.parameterAsFileList(parameters, self.LAS, context),
+            "columns": split_items(self.parameterAsString(parameters, self.COLUMNS, context) or ""),
+            "terms": split_items(self.parameterAsString(parameters, self.TERMS, context) or ""),
             "crs": crs_for_engine(crs) if crs.isValid() else "EPSG:4326",
             "replace": self.parameterAsBoolean(parameters, self.REPLACE, context),
             "max_source_distance_m": self.parameterAsDouble(parameters, self.MAX_SOURCE_DISTANCE, context),
-            "findings_path": findings,
-            "feedback": fb,
+            "findings_path": self.parameterAsFileOutput(parameters, self.FINDINGS, context) or None,
         }
-        reg = self.run_engine(open_registry, target)
-        try:
-            result = self.run_engine(import_lithologs, reg, self.parameterAsFile(parameters, self.BOREHOLES, context),
-                                     **kwargs)
-        finally:
-            reg.close()
-        if fb.is_canceled():
-            raise QgsProcessingException(self.tr("Canceled; nothing was written"))
-        for row in result.rows():
-            text = f"{row['borehole_id'] or '-'} {row['rule']}: {row['message']}"
-            if row["imported"] == "no" or row["severity"] == "error":
-                fb.warning(text)
-            else:
-                fb.info(text)
-        fb.info(f"imported {len(result.imported)} borehole(s): " + ", ".join(f"{n} {k}" for k, n in
-                                                                              result.counts.items()))
-        if result.refused:
-            fb.warning(f"refused {len(result.refused)} borehole(s): {', '.join(result.refused)}")
-        if result.batch_id:
-            fb.info(f"batch {result.batch_id}: undo it with 'Undo registry batch' if this was a mistake")
-        return {self.IMPORTED: len(result.imported), self.REFUSED: len(result.refused),
-                self.BATCH_ID: result.batch_id or "", self.FINDINGS: str(result.findings_path or "")}

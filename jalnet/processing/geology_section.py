@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingContext,
@@ -20,8 +18,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
+from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, raster_file
 from .geology_striplog import id_list
 
 
@@ -74,49 +71,27 @@ class GeologySection(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.BOREHOLES, self.tr("Boreholes in the section")))
         self.addOutput(QgsProcessingOutputNumber(self.EXAGGERATION, self.tr("Vertical exaggeration")))
 
-    def _line_wkt(self, parameters: dict[str, Any], context: QgsProcessingContext, epsg: int) -> str | None:
+    def _line(self, parameters: dict[str, Any], context: QgsProcessingContext) -> tuple[str | None, str | None]:
+        """(WKT, CRS) of the section line's first feature; the engine puts it in the registry's CRS."""
         source = self.parameterAsSource(parameters, self.LINE, context)
         if source is None:
-            return None
+            return None, None
         feature = next(iter(source.getFeatures(QgsFeatureRequest().setLimit(1))), None)
         if feature is None or not feature.hasGeometry():
             raise QgsProcessingException(self.tr("The section line layer has no (selected) line feature"))
-        geom = feature.geometry()
-        dest = QgsCoordinateReferenceSystem(f"EPSG:{epsg}")
-        geom.transform(QgsCoordinateTransform(source.sourceCrs(), dest, context.transformContext()))
-        return geom.asWkt()
+        crs = source.sourceCrs()
+        return feature.geometry().asWkt(), (crs.authid() or crs.toWkt()) if crs.isValid() else None
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..geology.section import line_from_wkt, write_section
-        from ..registry import open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        dem_layer = self.parameterAsRasterLayer(parameters, self.DEM, context)
-        ve = self.parameterAsDouble(parameters, self.VE, context) or None
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        wkt, crs = self._line(parameters, context)
         through = id_list(self.parameterAsString(parameters, self.THROUGH, context) or "")
-        fb = ProcessingFeedback(feedback)
-        reg = self.run_engine(open_registry, target, readonly=True)
-        try:
-            wkt = self._line_wkt(parameters, context, reg.epsg)
-            line = self.run_engine(line_from_wkt, wkt, None, reg.crs) if wkt else None
-            if line is None and not through:
-                raise QgsProcessingException(self.tr("Give a section line layer or two or more borehole IDs"))
-            section, paths = self.run_engine(
-                write_section, reg, out, line=line, through=through,
-                dem=dem_layer.source() if dem_layer is not None else None,
-                corridor_m=self.parameterAsDouble(parameters, self.CORRIDOR, context), vertical_exaggeration=ve,
-                title=self.parameterAsString(parameters, self.TITLE, context) or None, feedback=fb,
-            )
-        finally:
-            reg.close()
-        for b in section.boreholes:
-            fb.info(f"{b.borehole_id}: {b.chainage:.0f} m along the line, {b.offset:.0f} m off it")
-        for note in section.notes:
-            fb.warning(note)
-        fb.info("wrote " + ", ".join(str(p) for p in paths))
-        png = next((str(p) for p in paths if p.suffix == ".png"), out)
-        return {self.OUTPUT: png, self.BOREHOLES: len(section.boreholes),
-                self.EXAGGERATION: section.vertical_exaggeration}
+        if wkt is None and not through:
+            raise QgsProcessingException(self.tr("Give a section line layer or two or more borehole IDs"))
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "line_wkt": wkt, "line_crs": crs, "through": through,
+                "dem": raster_file(self.parameterAsRasterLayer(parameters, self.DEM, context), context, feedback),
+                "corridor_m": self.parameterAsDouble(parameters, self.CORRIDOR, context),
+                "vertical_exaggeration": self.parameterAsDouble(parameters, self.VE, context) or None,
+                "title": self.parameterAsString(parameters, self.TITLE, context) or None}

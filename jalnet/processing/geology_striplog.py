@@ -14,7 +14,6 @@ from qgis.core import (
 )
 
 from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 FORMATS = (("png", "svg"), ("png",), ("svg",))
 
@@ -58,23 +57,9 @@ class GeologyStripLog(JalnetAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, self.tr("Output folder")))
         self.addOutput(QgsProcessingOutputNumber(self.FILES, self.tr("Files written")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..geology import write_striplogs
-        from ..registry import open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        folder = self.parameterAsString(parameters, self.OUTPUT, context)
-        ids = id_list(self.parameterAsString(parameters, self.BOREHOLES, context) or "")
-        formats = FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)]
-        fb = ProcessingFeedback(feedback)
-        reg = self.run_engine(open_registry, target, readonly=True)
-        try:
-            paths = self.run_engine(write_striplogs, reg, folder, ids, formats, feedback=fb)
-        finally:
-            reg.close()
-        for path in paths:
-            fb.info(f"wrote {path}")
-        fb.set_progress(100)
-        return {self.OUTPUT: folder, self.FILES: len(paths)}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "folder": self.parameterAsString(parameters, self.OUTPUT, context),
+                "boreholes": id_list(self.parameterAsString(parameters, self.BOREHOLES, context) or ""),
+                "formats": list(FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)])}

@@ -21,7 +21,6 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 FIELDS = ("borehole_id", "rule", "severity", "message")
 
@@ -68,33 +67,23 @@ class GeologyValidate(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.FINDINGS, self.tr("Findings")))
         self.addOutput(QgsProcessingOutputNumber(self.ERRORS, self.tr("Findings of severity error")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..geology import validate_registry
-        from ..registry import open_registry
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "store": self.parameterAsBoolean(parameters, self.STORE, context),
+                "max_source_distance_m": self.parameterAsDouble(parameters, self.MAX_SOURCE_DISTANCE, context)}
 
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        store = self.parameterAsBoolean(parameters, self.STORE, context)
-        fb = ProcessingFeedback(feedback)
-        reg = self.run_engine(open_registry, target, readonly=not store)
-        try:
-            findings = self.run_engine(validate_registry, reg, None, store=store, feedback=fb,
-                                       max_source_distance_m=self.parameterAsDouble(
-                                           parameters, self.MAX_SOURCE_DISTANCE, context))
-        finally:
-            reg.close()
+    def finish(self, result: dict[str, Any], parameters: dict[str, Any], context: QgsProcessingContext,
+               feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        """The findings into the algorithm's sink (a table QGIS writes where the user chose)."""
         fields = QgsFields()
         for name in FIELDS:
             fields.append(QgsField(name, QVariant.String))
         sink, dest = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.NoGeometry)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
-        for f in findings:
+        for row in result.get("rows") or []:
             feature = QgsFeature(fields)
-            feature.setAttributes([f.borehole_id, f.rule, f.severity, f.message])
+            feature.setAttributes([None if v is None else str(v) for v in row])
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
-        errors = sum(f.severity == "error" for f in findings)
-        fb.info(f"{len(findings)} finding(s), {errors} error(s), on {len({f.borehole_id for f in findings})} "
-                "borehole(s)")
-        return {self.OUTPUT: dest, self.FINDINGS: len(findings), self.ERRORS: errors}
+        return {self.OUTPUT: dest, **result["outputs"]}

@@ -15,7 +15,6 @@ from qgis.core import (
 )
 
 from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 HYDRAULICS_MODULES = (*REGISTRY_MODULES, "wntr", "rasterio")
 PARAMS_HELP = (
@@ -35,13 +34,10 @@ def add_model_parameters(alg: JalnetAlgorithm) -> None:
     alg.addParameter(param)
 
 
-def model_inputs(alg: JalnetAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
-                 ) -> tuple[str | None, dict[str, Any]]:
-    """(DEM path or None, model parameters) from the inputs :func:`add_model_parameters` added."""
-    from ..hydraulics.build import parse_params
-
-    dem = alg.parameterAsFile(parameters, "DEM", context) or None
-    return dem, alg.run_engine(parse_params, alg.parameterAsString(parameters, "PARAMS", context) or "")
+def model_inputs(alg: JalnetAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> dict[str, Any]:
+    """``dem`` and ``params`` (the engine parses 'KEY=VALUE; ...') from :func:`add_model_parameters`'s inputs."""
+    return {"dem": alg.parameterAsFile(parameters, "DEM", context) or None,
+            "params": alg.parameterAsString(parameters, "PARAMS", context) or ""}
 
 
 class HydraulicsBuild(JalnetAlgorithm):
@@ -84,28 +80,9 @@ class HydraulicsBuild(JalnetAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(text)))
         self.addOutput(QgsProcessingOutputString("WARNINGS", self.tr("Warnings")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..hydraulics.build import build_model
-        from ..hydraulics.epanet_io import export_inp
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        scheme = self.parameterAsString(parameters, self.SCHEME, context).strip()
-        dem, params = model_inputs(self, parameters, context)
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context) or None
-        fb = ProcessingFeedback(feedback)
-        if out:
-            report = self.run_engine(export_inp, target, scheme, out, dem=dem, params=params, feedback=fb)
-            fb.info(f"wrote {out}")
-        else:
-            _, report = self.run_engine(build_model, target, scheme, dem=dem, params=params, feedback=fb)
-        fb.info(f"scheme {scheme}: " + ", ".join(f"{v} {k}" for k, v in report.counts.items() if v))
-        fb.info(f"{report.households} households, {report.persons:.0f} persons, average demand "
-                f"{report.demand_lps:.2f} l/s ({report.demand_source}); peak factor {report.peak_factor:.2f}")
-        if report.elevations_from_dem:
-            fb.info(f"{len(report.elevations_from_dem)} elevation(s) taken from the DEM")
-        fb.set_progress(100)
-        return {self.OUTPUT: out or "", "JUNCTIONS": report.counts.get("junctions", 0),
-                "PIPES": report.counts.get("pipes", 0), "HOUSEHOLDS": report.households,
-                "DEMAND_LPS": report.demand_lps, "WARNINGS": "\n".join(report.warnings)}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip(),
+                **model_inputs(self, parameters, context),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context) or None}

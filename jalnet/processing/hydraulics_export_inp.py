@@ -15,7 +15,6 @@ from qgis.core import (
 
 from .base import JalnetAlgorithm, RegistryParameter
 from .create_registry import crs_for_engine
-from .feedback import ProcessingFeedback
 from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
 
 UNITS = ("model's own", "LPS", "LPM", "MLD", "CMH", "CMD", "GPM", "CFS", "MGD", "IMGD", "AFD")
@@ -56,36 +55,12 @@ class HydraulicsExportInp(JalnetAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("EPANET .inp file"),
                                                                 fileFilter=self.tr("EPANET input (*.inp)")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..hydraulics.build import scheme_ids
-        from ..hydraulics.epanet_io import export_inp
-        from ..registry import open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        scheme = self.parameterAsString(parameters, self.SCHEME, context).strip()
-        if not scheme:
-            reg = self.run_engine(open_registry, target, readonly=True)
-            try:
-                schemes = scheme_ids(reg)
-            finally:
-                reg.close()
-            if len(schemes) != 1:
-                from qgis.core import QgsProcessingException
-
-                raise QgsProcessingException(self.tr(f"the registry has {len(schemes)} schemes "
-                                                     f"({', '.join(schemes[:8])}); give the scheme ID"))
-            scheme = schemes[0]
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
         unit_index = self.parameterAsEnum(parameters, self.UNITS, context)
-        units = None if unit_index == 0 else UNITS[unit_index]
-        crs_param = self.parameterAsCrs(parameters, self.CRS, context)
-        crs = crs_for_engine(crs_param) if crs_param.isValid() else None
-        dem, params = model_inputs(self, parameters, context)
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        fb = ProcessingFeedback(feedback)
-        report = self.run_engine(export_inp, target, scheme, out, units=units, crs=crs, dem=dem, params=params,
-                                 feedback=fb)
-        fb.info(f"wrote {out}: scheme {scheme}, " + ", ".join(f"{v} {k}" for k, v in report.counts.items() if v))
-        fb.set_progress(100)
-        return {self.OUTPUT: out}
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip() or None,
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "units": None if unit_index == 0 else UNITS[unit_index],
+                "crs": crs_for_engine(crs) if crs.isValid() else None, **model_inputs(self, parameters, context)}

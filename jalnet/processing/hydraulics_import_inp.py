@@ -17,7 +17,6 @@ from qgis.core import (
 
 from .base import JalnetAlgorithm, RegistryParameter
 from .create_registry import crs_for_engine
-from .feedback import ProcessingFeedback
 from .hydraulics_build import HYDRAULICS_MODULES
 
 
@@ -62,21 +61,11 @@ class HydraulicsImportInp(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("PIPES", self.tr("Pipes imported")))
         self.addOutput(QgsProcessingOutputNumber("JUNCTIONS", self.tr("Junctions imported")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..hydraulics.epanet_io import import_inp
-
-        path = self.parameterAsFile(parameters, self.INPUT, context)
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        crs = crs_for_engine(self.parameterAsCrs(parameters, self.CRS, context))
-        scheme = self.parameterAsString(parameters, self.SCHEME, context).strip() or None
-        prefix = self.parameterAsString(parameters, self.ID_PREFIX, context).strip()
-        replace = self.parameterAsBoolean(parameters, self.REPLACE, context)
-        fb = ProcessingFeedback(feedback)
-        report = self.run_engine(import_inp, path, target, crs, scheme=scheme, feedback=fb, id_prefix=prefix,
-                                 replace=replace)
-        fb.info(f"scheme {report.scheme}: " + ", ".join(f"{v} {k}" for k, v in report.counts.items()))
-        fb.info(f"batch {report.batch_id}: undo it with 'Undo registry batch' if this was a mistake")
-        return {"BATCH_ID": report.batch_id or "", "SCHEME_ID": report.scheme,
-                "PIPES": report.counts.get("pipes", 0), "JUNCTIONS": report.counts.get("junctions", 0)}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"path": self.parameterAsFile(parameters, self.INPUT, context),
+                "registry": self.registry_target(parameters, self.REGISTRY, context),
+                "crs": crs_for_engine(self.parameterAsCrs(parameters, self.CRS, context)),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip() or None,
+                "id_prefix": self.parameterAsString(parameters, self.ID_PREFIX, context).strip(),
+                "replace": self.parameterAsBoolean(parameters, self.REPLACE, context)}

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
-    QgsMapLayer,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
@@ -19,8 +16,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
-from .feedback import ProcessingFeedback
+from .base import JalnetAlgorithm, RegistryParameter
 from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
 
 ENGINES = ("serial", "dask")
@@ -94,48 +90,15 @@ class HydraulicsRun(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("HOUSEHOLDS_INADEQUATE",
                                                  self.tr("Households without adequate pressure (all runs)")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..hydraulics.parallel import run_all
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        schemes = _names(self.parameterAsString(parameters, self.SCHEMES, context) or "") or None
-        scenarios = _names(self.parameterAsString(parameters, self.SCENARIOS, context) or "") or None
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        engine = ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)]
-        workers = self.parameterAsInt(parameters, self.WORKERS, context) or None
-        fb = ProcessingFeedback(feedback)
-        dem, params = model_inputs(self, parameters, context)
-        report = self.run_engine(
-            run_all, target, schemes=schemes, scenarios=scenarios, out=out, dem=dem, params=params,
-            norms=self.parameterAsFile(parameters, self.NORMS, context) or None, engine=engine,
-            address=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None, workers=workers,
-            feedback=fb,
-        )
-        for f in report.failures:
-            fb.warning(f"scheme {f['scheme_id']} {f['scenario']}: {f['error']}")
-        if not report.summaries:
-            raise QgsProcessingException(self.tr("no scenario ran; see the messages above"))
-        inadequate = 0
-        for s in report.summaries:
-            inadequate += s.get("households_inadequate") or 0
-            fb.info(f"{s['scheme_id']} {s['scenario']}: pressure {s['pressure_min_m']!s:.6} to "
-                    f"{s['pressure_max_m']!s:.6} m, {s.get('households_inadequate')} household(s) without adequate "
-                    f"pressure, {s['errors']} error(s), {s['warnings']} warning(s)")
-        if self.parameterAsBoolean(parameters, self.LOAD, context):
-            self._load(out, report.summaries, context)
-        return {self.OUTPUT: out, "RUNS": len(report.summaries), "FAILURES": len(report.failures),
-                "HOUSEHOLDS_INADEQUATE": inadequate}
-
-    def _load(self, out: str, summaries: list[dict], context: QgsProcessingContext) -> None:
-        from ..hydraulics.results import map_layers
-
-        for s in summaries[:MAX_LOADED_RUNS]:
-            for uri, title, qml in map_layers(out, s["scheme_id"], s["scenario"], s["kind"]):
-                load_on_completion(context, uri, title, partial(_load_qml, qml=qml),
-                                   group=f"Hydraulics: {s['scheme_id']} {s['scenario']}")
-
-
-def _load_qml(layer: QgsMapLayer, qml: str) -> None:
-    layer.loadNamedStyle(qml)
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "schemes": _names(self.parameterAsString(parameters, self.SCHEMES, context) or "") or None,
+                "scenarios": _names(self.parameterAsString(parameters, self.SCENARIOS, context) or "") or None,
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "engine": ENGINES[self.parameterAsEnum(parameters, self.ENGINE, context)],
+                "workers": self.parameterAsInt(parameters, self.WORKERS, context) or None,
+                **model_inputs(self, parameters, context),
+                "norms": self.parameterAsFile(parameters, self.NORMS, context) or None,
+                "address": self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
+                "load": self.parameterAsBoolean(parameters, self.LOAD, context)}

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
-    QgsMapLayer,
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -23,8 +20,7 @@ from qgis.core import (
     QgsProject,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
-from .feedback import ProcessingFeedback
+from .base import JalnetAlgorithm, RegistryParameter, apply_layer_style, load_on_completion
 
 STAGED = ("staged_points", "staged_pipes")
 
@@ -98,55 +94,24 @@ class ImportTracks(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("FILES_REFUSED", self.tr("Files refused")))
         self.addOutput(QgsProcessingOutputNumber("POINTS_DROPPED", self.tr("GPS points dropped while cleaning")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..report.html import page
-        from ..tracks import ImportOptions, expand_paths, import_tracks
-        from ..tracks.report import report_section
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "files": self.parameterAsFileList(parameters, self.INPUT, context),
+                "mapping": self.parameterAsFile(parameters, self.MAPPING, context) or None,
+                "field_map": self.parameterAsString(parameters, self.FIELD_MAP, context) or "",
+                "columns": self.parameterAsString(parameters, self.COLUMNS, context) or "",
+                "max_accuracy_m": self.parameterAsDouble(parameters, self.MAX_ACCURACY, context),
+                "max_speed_mps": self.parameterAsDouble(parameters, self.MAX_SPEED, context),
+                "dry_run": self.parameterAsBoolean(parameters, self.DRY_RUN, context),
+                "report": self.parameterAsFileOutput(parameters, self.REPORT, context) or None}
 
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        files = expand_paths(self.parameterAsFileList(parameters, self.INPUT, context))
-        if not files:
-            raise QgsProcessingException(self.tr("No contractor files given"))
-        fb = ProcessingFeedback(feedback)
-        mapping = self.run_engine(self._mapping, parameters, context)
-        options = self.run_engine(ImportOptions.from_any, {
-            "max_accuracy_m": self.parameterAsDouble(parameters, self.MAX_ACCURACY, context),
-            "max_speed_mps": self.parameterAsDouble(parameters, self.MAX_SPEED, context),
-            "dry_run": self.parameterAsBoolean(parameters, self.DRY_RUN, context),
-        })
-        report = self.run_engine(import_tracks, target, files, mapping, options, fb)
-        for f in report.files:
-            for message in f.messages:
-                (fb.warning if f.status == "refused" else fb.info)(message)
-            if f.messages_left_off:
-                fb.info(f"... and {f.messages_left_off} more message(s) for {f.name}")
-            dropped = ", ".join(f"{n} {k}" for k, n in sorted(f.points_dropped.items()))
-            fb.info(f"{f.name}: {f.status}; {f.pipes} pipe and {f.points} point candidate(s); {f.points_read} GPS "
-                    f"point(s) read, {f.points_kept} kept" + (f" (dropped: {dropped})" if dropped else ""))
-        fb.info(report.summary_line())
-        if not report.imported:
-            reasons = "; ".join(f.reason for f in report.refused)
-            raise QgsProcessingException(self.tr("No file could be imported: ") + reasons)
-        html = self.parameterAsFileOutput(parameters, self.REPORT, context)
-        if html:
-            Path(html).write_text(page("Contractor files imported", report.registry, [report_section(report)]),
-                                  encoding="utf-8")
-        if report.batch_id and self.parameterAsBoolean(parameters, self.LOAD, context):
-            self._load_staged(target, context)
-        return {
-            "BATCH_ID": report.batch_id or "", "PIPES": report.pipes, "POINTS": report.points,
-            "FILES_IMPORTED": len(report.imported), "FILES_REFUSED": len(report.refused),
-            "POINTS_DROPPED": sum(sum(f.points_dropped.values()) for f in report.files), self.REPORT: html or None,
-        }  # fmt: skip
-
-    def _mapping(self, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
-        from ..tracks import FieldMapping
-
-        mapping = FieldMapping.from_any(self.parameterAsFile(parameters, self.MAPPING, context) or None)
-        return mapping.with_pairs(self.parameterAsString(parameters, self.FIELD_MAP, context) or "",
-                                  self.parameterAsString(parameters, self.COLUMNS, context) or "")
+    def finish(self, result: dict[str, Any], parameters: dict[str, Any], context: QgsProcessingContext,
+               feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        outputs = dict(result["outputs"])
+        if outputs.get("BATCH_ID") and self.parameterAsBoolean(parameters, self.LOAD, context):
+            self._load_staged(self.registry_target(parameters, self.REGISTRY, context), context)
+        return outputs
 
     def _load_staged(self, target: str, context: QgsProcessingContext) -> None:
         """Queue the staging layers to open, styled, unless the project shows them already."""
@@ -160,12 +125,4 @@ class ImportTracks(JalnetAlgorithm):
         for name in STAGED:
             if name not in shown:
                 load_on_completion(context, f"{target}|layername={name}", layer(name).title,
-                                   partial(_style_staged, name=name), group=name)
-
-
-def _style_staged(lyr: QgsMapLayer, name: str) -> None:
-    """A staging layer gets its JalNet style and is marked as a registry layer."""
-    from ..plugin.layers import PROP_LAYER, apply_style
-
-    apply_style(lyr, name)
-    lyr.setCustomProperty(PROP_LAYER, name)
+                                   partial(apply_layer_style, spec={"kind": "staged", "name": name}), group=name)

@@ -6,7 +6,6 @@ from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
@@ -15,7 +14,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 
 class LoadLayers(JalnetAlgorithm):
@@ -78,34 +76,8 @@ class LoadLayers(JalnetAlgorithm):
             mapping[source.strip()] = (target or source).strip()
         return mapping or None
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..registry import load_layers, open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        source = self.parameterAsFile(parameters, self.INPUT, context)
-        mapping = self.layer_mapping(self.parameterAsString(parameters, self.LAYERS, context) or "")
-        fb = ProcessingFeedback(feedback)
-        reg = self.run_engine(open_registry, target)
-        try:
-            result = self.run_engine(load_layers, reg, source, layers=mapping, feedback=fb)
-        finally:
-            reg.close()
-        if fb.is_canceled():
-            raise QgsProcessingException(self.tr("Canceled; nothing was written"))
-        batch_id = result.pop("batch_id", None)
-        counts = {name: int(n) for name, n in result.items()}
-        for name, n in counts.items():
-            fb.info(f"{name}: {n} feature(s) loaded")
-        if batch_id:
-            fb.info(f"batch {batch_id}: undo it with 'Undo registry batch' if this was a mistake")
-        else:
-            fb.warning("nothing was loaded: the matching layers are empty")
-        out: dict[str, Any] = {
-            self.BATCH_ID: batch_id or "",
-            self.TOTAL: sum(counts.values()),
-            self.COUNTS: ", ".join(f"{name}={n}" for name, n in counts.items()),
-        }
-        out.update({name.upper(): n for name, n in counts.items()})  # for scripts: result["PIPES"]
-        return out
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "source": self.parameterAsFile(parameters, self.INPUT, context),
+                "layers": self.layer_mapping(self.parameterAsString(parameters, self.LAYERS, context) or "")}

@@ -1,9 +1,10 @@
 """The "JalNet" Processing provider (id ``jalnet``).
 
 Algorithms live one per file in this package and are listed once, in :data:`ALGORITHMS`;
-adding a tool means adding its file and one line here. An algorithm whose Python
-dependencies are missing (see :mod:`jalnet.dependencies`) is left out instead of failing
-when run, and one broken algorithm file never takes the others down with it.
+adding a tool means adding its file and one line here. Every algorithm is always there:
+its engine runs in the JalNet engine process, so what QGIS's own Python lacks does not
+matter (a missing engine is the run's one-line error). One broken algorithm file never
+takes the others down with it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import QgsApplication, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .. import __version__
@@ -51,7 +52,8 @@ def algorithm_classes() -> tuple[list[type[JalnetAlgorithm]], list[str]]:
 
 
 class JalnetProvider(QgsProcessingProvider):
-    """Processing provider; ``missing_modules`` are Python modules known to be unavailable."""
+    """Processing provider; *missing_modules* (modules QGIS's own Python lacks) no longer hide
+    algorithms and is kept for callers that pass it."""
 
     def __init__(self, missing_modules: Iterable[str] = ()) -> None:
         super().__init__()
@@ -78,11 +80,13 @@ class JalnetProvider(QgsProcessingProvider):
         classes, errors = algorithm_classes()
         self.skipped.extend(errors)
         for cls in classes:
-            lacking = sorted(self.missing_modules.intersection(cls.REQUIRES))
-            if lacking:
-                self.skipped.append(f"{cls.NAME}: needs Python package(s) {', '.join(lacking)}")
-                continue
             self.addAlgorithm(cls())
+        if QgsApplication.instance() is not None and QgsApplication.instance().platform() == "desktop":
+            from ..engineclient import client
+            from .base import configure_engine
+
+            configure_engine()
+            client.prestart()  # the session's warm worker, ready before the first JalNet run
         if self.skipped:
             from ..plugin.logging import warning
 

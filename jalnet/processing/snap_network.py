@@ -16,8 +16,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
-from .validate_network import load_styled
 
 
 class SnapNetwork(JalnetAlgorithm):
@@ -71,30 +69,11 @@ class SnapNetwork(JalnetAlgorithm):
                            ("SPLIT_PIPES", "Existing pipes split")):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(text)))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..topology import snap
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        batch = self.parameterAsString(parameters, self.BATCH, context).strip() or None
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        fb = ProcessingFeedback(feedback)
-        result = self.run_engine(snap, target, batch=batch,
-                                 tolerance=self.parameterAsDouble(parameters, self.TOLERANCE, context) or None,
-                                 dry_run=self.parameterAsBoolean(parameters, self.DRY_RUN, context),
-                                 allow_move_existing=self.parameterAsBoolean(parameters, self.ALLOW_MOVE, context),
-                                 feedback=fb)
-        fb.info(f"tolerance {result.tolerance_why}")
-        for row in result.candidates.itertuples():
-            fb.info(f"{row.candidate_id}: {row.state} {row.result_pipe_id or ''} - {row.message}")
-        if out:
-            self.run_engine(result.write, out)
-            load_styled(out, [("snap_lines", "Snap: pipes"), ("snap_points", "Snap: junctions and splits")], "snap",
-                        context)
-        counts = result.counts
-        fb.info(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
-                + (" (dry run: nothing written)" if result.dry_run else f"; batch {result.batch_id}"))
-        return {self.BATCH_ID: result.batch_id or "", self.OUTPUT: out or None, "ADDED": counts["added"],
-                "CONFLATED": counts["conflated"], "REJECTED": counts["rejected"], "NEW_PIPES": counts["new_pipes"],
-                "NEW_JUNCTIONS": counts["new_junctions"], "SPLIT_PIPES": counts["split_pipes"]}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "batch": self.parameterAsString(parameters, self.BATCH, context).strip() or None,
+                "tolerance": self.parameterAsDouble(parameters, self.TOLERANCE, context),
+                "dry_run": self.parameterAsBoolean(parameters, self.DRY_RUN, context),
+                "allow_move_existing": self.parameterAsBoolean(parameters, self.ALLOW_MOVE, context),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context) or None}

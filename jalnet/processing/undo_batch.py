@@ -12,7 +12,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 
 class UndoBatch(JalnetAlgorithm):
@@ -36,20 +35,7 @@ class UndoBatch(JalnetAlgorithm):
         self.addParameter(QgsProcessingParameterString(self.BATCH, self.tr("Batch ID to undo")))
         self.addOutput(QgsProcessingOutputString(self.UNDO_BATCH_ID, self.tr("ID of the undo batch")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..registry import open_registry
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        batch_id = self.parameterAsString(parameters, self.BATCH, context).strip()
-        fb = ProcessingFeedback(feedback)
-        reg = self.run_engine(open_registry, target)
-        try:
-            fb.info(f"undoing batch {batch_id} in {reg.target}")
-            undo_id = self.run_engine(reg.undo, batch_id, feedback=fb)
-        finally:
-            reg.close()
-        fb.info(f"batch {batch_id} undone by batch {undo_id}")
-        fb.set_progress(100)
-        return {self.UNDO_BATCH_ID: undo_id}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "batch": self.parameterAsString(parameters, self.BATCH, context).strip()}

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from qgis.core import (
-    QgsMapLayer,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
@@ -16,20 +14,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
-from .feedback import ProcessingFeedback
-
-
-def load_styled(path: str, layers: list[tuple[str, str]], group: str, context: QgsProcessingContext) -> None:
-    """Queue GeoPackage layers ``(layer, display name)`` to open with their ``styles/<layer>.qml``."""
-    for layer, title in layers:
-        load_on_completion(context, f"{path}|layername={layer}", title, partial(_style, name=layer), group=group)
-
-
-def _style(lyr: QgsMapLayer, name: str) -> None:
-    from ..plugin.layers import apply_style
-
-    apply_style(lyr, name)
+from .base import JalnetAlgorithm, RegistryParameter
 
 
 class ValidateNetwork(JalnetAlgorithm):
@@ -94,38 +79,15 @@ class ValidateNetwork(JalnetAlgorithm):
                            ("ACCEPTED", "Accepted exceptions left out")):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(text)))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..topology import health_report, validate
-        from ..topology.findings import LINE_LAYER, POINT_LAYER
-
-        target = self.registry_target(parameters, self.REGISTRY, context)
-        scheme = self.parameterAsString(parameters, self.SCHEME, context).strip() or None
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
         rules_text = self.parameterAsString(parameters, self.RULES, context).strip()
-        rules = [r for r in rules_text.split(",") if r.strip()] if rules_text else None
-        params = {"near_miss_m": self.parameterAsDouble(parameters, self.NEAR_MISS, context),
-                  "fhtc_max_distance_m": self.parameterAsDouble(parameters, self.FHTC_DISTANCE, context)}
-        params["gap_max_m"] = min(1.0, params["near_miss_m"])
-        out = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
-        report = self.parameterAsFileOutput(parameters, self.REPORT, context)
-        csv = self.parameterAsFileOutput(parameters, self.CSV, context)
-        fb = ProcessingFeedback(feedback)
-        result = self.run_engine(validate, target, scheme=scheme, rules=rules, params=params, feedback=fb)
-        self.run_engine(result.write, out)
-        if report or csv:
-            html, table = self.run_engine(health_report, result, target)
-            if report:
-                with open(report, "w", encoding="utf-8") as f:
-                    f.write(html)
-            if csv:
-                table.to_csv(csv, index=False)
-        counts = result.counts
-        fb.info(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes"
-                + (f"; {result.accepted} accepted exceptions left out" if result.accepted else ""))
-        load_styled(out, [(POINT_LAYER, "Network findings (points)"), (LINE_LAYER, "Network findings (lines)")],
-                    "validation", context)
-        return {self.OUTPUT: out, self.REPORT: report or None, self.CSV: csv or None,
-                self.POINTS: f"{out}|layername={POINT_LAYER}", self.LINES: f"{out}|layername={LINE_LAYER}",
-                "ERRORS": counts["error"], "WARNINGS": counts["warning"], "NOTES": counts["info"],
-                "ACCEPTED": result.accepted}
+        near_miss = self.parameterAsDouble(parameters, self.NEAR_MISS, context)
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip() or None,
+                "rules": [r for r in rules_text.split(",") if r.strip()] if rules_text else None,
+                "params": {"near_miss_m": near_miss, "gap_max_m": min(1.0, near_miss),
+                           "fhtc_max_distance_m": self.parameterAsDouble(parameters, self.FHTC_DISTANCE, context)},
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "report": self.parameterAsFileOutput(parameters, self.REPORT, context) or None,
+                "csv": self.parameterAsFileOutput(parameters, self.CSV, context) or None}

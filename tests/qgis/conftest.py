@@ -22,6 +22,11 @@ except ImportError as err:
 else:
     HAVE_QGIS = True
 
+# Processing runs the engines in the JalNet engine process: this checkout's own `jalnet`.
+_ENGINE = Path(sys.executable).with_name("jalnet")
+if _ENGINE.exists():
+    os.environ.setdefault("JALNET_ENGINE", str(_ENGINE))
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     if HAVE_QGIS:

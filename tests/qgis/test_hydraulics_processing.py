@@ -89,7 +89,10 @@ def test_results_load_styled_and_temporal(registry, tmp_path, project) -> None:
 
     out = str(tmp_path / "res.gpkg")
     run_scenario(registry, "NET1", ["eps_24h"], out=out, start="2025-01-01")
-    layers = {layer.name(): layer for layer in load_results(out, "NET1", "eps_24h", "eps", project)}
+    from jalnet.engine.jobs.hydraulics import result_layers
+
+    specs = result_layers(out, "NET1", "eps_24h", "eps")
+    layers = {layer.name(): layer for layer in load_results(out, "NET1", "eps_24h", specs, project)}
     nodes = layers["Pressure at the peak hour (m) [eps_24h]"]
     assert isinstance(nodes.renderer(), QgsGraduatedSymbolRenderer)
     assert '"pressure_peak_m"' in nodes.renderer().classAttribute()

@@ -109,8 +109,8 @@ def test_missing_package_in_qgis_python_skips_tools_without_pip_advice(plugin_fa
     assert recording_iface.messageBar().get_messages(Qgis.Warning) == []  # the engine has its own Python
     provider = QgsApplication.processingRegistry().providerById("jalnet")
     assert provider is not None
-    assert provider.algorithms() == []  # every current algorithm needs the registry engine
-    assert any("geopandas" in s for s in provider.skipped)
+    # QGIS's Python lacking the engine's libraries hides no algorithm: they run in the engine process
+    assert len(provider.algorithms()) == 17 and provider.skipped == []
     assert not plugin.actions["create"].isEnabled()
     assert not plugin.actions["panel"].isEnabled()
     assert plugin.actions["toolbox"].isEnabled()
