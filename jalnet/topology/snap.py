@@ -120,6 +120,20 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
     return result
 
 
+def snap_in_batch(b: Batch, staged: gpd.GeoDataFrame, tolerance: float = DEFAULT_TOLERANCE,
+                  allow_move_existing: bool = False) -> SnapResult:
+    """Snap *staged* (staged_pipes rows, indexed by fid) inside a batch another tool has open.
+
+    For tools whose own writes and the snap must be one undoable batch (field sync)."""
+    data = NetworkData.from_registry(b.reg)
+    plan = plan_snap(data, staged, tolerance, allow_move_existing)
+    result = _result(plan, staged, data, tolerance, False)
+    if not plan.empty:
+        _apply(b, plan, data, staged)
+        result.batch_id = b.id
+    return result
+
+
 def _apply(b: Batch, plan: Plan, data: NetworkData, staged: gpd.GeoDataFrame) -> None:
     crs = data.crs
     if plan.new_junctions:
