@@ -123,3 +123,16 @@ def test_processing_algorithms_package_and_sync(packaged, tmp_path, jalnet_provi
     assert Path(result["PROJECT"]).is_file() and (out / "jalnet_field.json").is_file()
     synced = processing.run("jalnet:fieldsync", {"REGISTRY": reg.target, "PACKAGE": str(out), "DRY_RUN": True})
     assert synced["BATCH_ID"] == "" and synced["CONFLICTS"] == 0
+
+
+def test_demo_step_writes_the_field_package(tmp_path):
+    from jalnet.demo import DemoContext
+    from jalnet.field.demo import FOLDER, run
+
+    sample_registry(str(tmp_path / "registry.gpkg")).close()
+    ctx = DemoContext(tmp_path, str(tmp_path / "registry.gpkg"), None)
+    run(ctx)
+    project = _open(tmp_path / FOLDER / "field_capture.qgs")
+    assert project.mapLayersByName("Hillshade") and project.mapLayersByName("Taps (FHTC)")
+    assert any("field" in line for line in ctx.outputs) and ctx.sections[0].title == "Field package (QField)"
+    project.clear()
