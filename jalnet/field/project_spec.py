@@ -23,7 +23,7 @@ from .layout import CAPTURE_LAYERS, GPKG_NAME, PHOTO_DIR, REFERENCE_LAYERS
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 #: Fields the app fills in; hidden from the form.
-HIDDEN_FIELDS = ("capture_uuid", "registry_fid")
+HIDDEN_FIELDS = ("fid", "capture_uuid", "registry_fid")
 _QGIS_PYTHON = "/usr/bin/python3"
 _TIMEOUT_S = 300
 
