@@ -136,3 +136,24 @@ def test_demo_step_writes_the_field_package(tmp_path):
     assert project.mapLayersByName("Hillshade") and project.mapLayersByName("Taps (FHTC)")
     assert any("field" in line for line in ctx.outputs) and ctx.sections[0].title == "Field package (QField)"
     project.clear()
+
+
+def test_plugin_menu_opens_the_field_tools_with_the_project_registry(recording_iface, qgis_processing, monkeypatch,
+                                                                      tmp_path):
+    import processing
+
+    import jalnet
+
+    calls = []
+    monkeypatch.setattr(processing, "execAlgorithmDialog",
+                        lambda alg, params: calls.append((alg, params)) or {"PROJECT": str(tmp_path / "p.qgs")})
+    plugin = jalnet.classFactory(recording_iface)
+    plugin.initGui()
+    try:
+        menu = [a.text() for _, a in recording_iface.calls["menu_add"]]
+        assert "Field package for QField…" in menu and "Sync field package…" in menu
+        plugin.actions["field_package"].trigger()
+        plugin.actions["field_sync"].trigger()
+        assert [alg for alg, _ in calls] == ["jalnet:fieldpackage", "jalnet:fieldsync"]
+    finally:
+        plugin.unload()
