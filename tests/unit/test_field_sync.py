@@ -5,17 +5,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
+from pathlib import Path
 
+import numpy as np
 import pyogrio
 import pytest
 import shapely
-from field_support import PHOTO_BYTES, SCHEME, field_day, sample_registry
+from field_support import PHOTO_BYTES, SCHEME, field_day, sample_registry, walk_from_end
 
 from jalnet.cli import main
 from jalnet.errors import InputError
 from jalnet.field import package_scheme, sync_package
 from jalnet.field.layout import CAPTURE_LAYERS, REFERENCE_LAYERS
-from jalnet.registry import content_digest, open_registry
+from jalnet.registry import content_digest, create_registry, open_registry
+from jalnet.registry.gpkgblob import encode, register_functions
 from jalnet.registry.schema import LAYERS
 
 
@@ -135,3 +139,40 @@ def test_cli_package_and_sync(tmp_path, capsys):
     assert main(["-q", "field", "sync", "--registry", target, "--package", str(out)]) == 0
     assert "undo with: jalnet registry undo" in capsys.readouterr().out
     assert main(["-q", "field", "sync", "--registry", target, "--package", str(tmp_path / "nothing")]) == 2
+
+
+@pytest.mark.parametrize("network", ["Net3", "ky10"])
+def test_sync_on_real_networks(network, tmp_path):
+    """EPANET models from the WNTR wheel as registries: a walk from a dead end joins the network there."""
+    pytest.importorskip("wntr")
+    from jalnet.hydraulics.epanet_io import import_inp
+
+    inp = Path(__file__).resolve().parents[1] / "data" / f"{network}.inp"
+    with create_registry(str(tmp_path / "reg.gpkg"), "EPSG:32646") as reg:
+        import_inp(inp, reg, "EPSG:32646", scheme=network.upper())
+        out = tmp_path / "pkg"
+        package_scheme(reg, network.upper(), out, project=False)
+        walk = walk_from_end(reg)
+        start = shapely.Point(walk.coords[0])
+        with sqlite3.connect(out / "field_data.gpkg") as conn:
+            register_functions(conn)
+            conn.execute("INSERT INTO capture_pipes (geom, capture_uuid, scheme_id, material, diameter_mm, accuracy_m) "
+                         "VALUES (?, 'walk-1', ?, 'DI', 150, 3.0)", (encode([walk], reg.epsg)[0], network.upper()))
+            end = np.asarray(walk.coords[-1])
+            for k in range(3):
+                conn.execute("INSERT INTO capture_taps (geom, capture_uuid, fhtc_id, scheme_id) VALUES (?, ?, ?, ?)",
+                             (encode([shapely.Point(end + [3.0, 5.0 * k])], reg.epsg)[0], f"tap-{k}", f"T-{k}",
+                              network.upper()))
+        before = content_digest(reg, include_log=False)
+        n_pipes = reg.count("pipes")
+        report = sync_package(reg, out)
+        assert report.counts["fhtc_added"] == 3 and not report.conflicts, report.counts
+        assert report.counts.get("pipes_added") == 1 and reg.count("pipes") == n_pipes + 1
+        staged = reg.read("staged_pipes", where={"import_batch": report.batch_id})
+        new = reg.read("pipes", where={"pipe_id": staged["result_pipe_id"].iloc[0]})
+        ends = [shapely.Point(new.geometry.iloc[0].coords[0]), shapely.Point(new.geometry.iloc[0].coords[-1])]
+        assert min(e.distance(start) for e in ends) < 2.0  # joined at the dead end it started from
+        after = content_digest(reg)
+        assert sync_package(reg, out).batch_id is None and content_digest(reg) == after
+        reg.undo(report.batch_id)
+        assert content_digest(reg, include_log=False) == before
