@@ -74,11 +74,14 @@ class SyncReport:
         return 1 if self.conflicts else 0
 
     def summary_line(self) -> str:
-        done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(self.counts.items()) if v) or "nothing new"
+        skipped = ("already_synced", "unchanged")
+        done = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(self.counts.items()) if v and k not in skipped)
+        left = ", ".join(f"{self.counts[k]} {k.replace('_', ' ')}" for k in skipped if self.counts.get(k))
         verb = "would bring in" if self.dry_run else "brought in"
-        tail = f"; {len(self.conflicts)} conflict(s) not applied" if self.conflicts else ""
-        batch = f" (batch {self.batch_id})" if self.batch_id else ""
-        return f"field sync {verb}: {done}{tail}{batch}"
+        text = f"field sync {verb}: {done}" if done else "field sync: nothing new to bring in"
+        text += f" ({left})" if left else ""
+        text += f"; {len(self.conflicts)} conflict(s) not applied" if self.conflicts else ""
+        return text + (f" (batch {self.batch_id})" if self.batch_id else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"registry": self.registry, "package_id": self.package_id, "dry_run": self.dry_run,

@@ -138,6 +138,8 @@ def test_cli_package_and_sync(tmp_path, capsys):
     assert "would bring in" in printed and "3 fhtc added" in printed
     assert main(["-q", "field", "sync", "--registry", target, "--package", str(out)]) == 0
     assert "undo with: jalnet registry undo" in capsys.readouterr().out
+    assert main(["-q", "field", "sync", "--registry", target, "--package", str(out)]) == 0
+    assert "nothing new to bring in" in capsys.readouterr().out
     assert main(["-q", "field", "sync", "--registry", target, "--package", str(tmp_path / "nothing")]) == 2
 
 
