@@ -1,9 +1,10 @@
-"""Python packages JalNet needs, and how a QGIS user installs the missing ones.
+"""Python packages JalNet's engines need, and how a user gets them.
 
-QGIS ships its own Python, so a plugin cannot rely on ``pip`` having run: the plugin
-checks at load time and tells the user the exact command for their platform instead of
-failing with an ``ImportError`` deep inside a tool. Pure Python (no QGIS import) so the
-CLI and the tests can use it too.
+The engines run in a process of their own (the JalNet engine, with its own Python
+environment), so nothing is installed into QGIS's Python: :func:`engine_hint` says how the
+plugin installs the engine, or how to install it by hand. The checks here tell which
+packages a Python has (the engine installer, the CLI and the tests use them). Pure Python
+(no QGIS import).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("rasterio", "rasterio", "1.3", "flood and elevation rasters", apt_name="python3-rasterio"),
     Dependency("matplotlib", "matplotlib", "3.5", "reports, strip logs and sections", apt_name="python3-matplotlib"),
     Dependency("wntr", "wntr", "1.3", "hydraulic simulation (EPANET)", required=False),
+    Dependency("scipy", "scipy", "1.6", "least-cost pipe design (HiGHS)", required=False, apt_name="python3-scipy"),
     Dependency("distributed", "dask[distributed]", "2023.1", "running many schemes' models in parallel",
                required=False),
     Dependency("pyarrow", "pyarrow", "8.0", "writing large result layers fast (results are the same without it)",
@@ -150,81 +152,34 @@ def missing_modules(missing: list[Missing]) -> set[str]:
     return {m.module for m in missing}
 
 
-#: On Linux, QGIS's own GEOS library answers shapely's calls too: the dynamic linker binds
-#: them to the GEOS already loaded by QGIS, not to the one in shapely's wheel. shapely 2.1
-#: and later ask GEOS for 4-dimension WKB, which GEOS before 3.12 refuses ("WKB output
-#: dimension must be 2 or 3"), so no result can be written. Debian 12's QGIS runs GEOS 3.11.
-LINUX_SHAPELY = "shapely>=2.0,<2.1"
-#: pyarrow 26 and later need numpy 2 at import without saying so to pip, and QGIS keeps numpy 1.
-NUMPY1_PYARROW = "pyarrow>=8,<26"
+def engine_hint(platform: str | None = None) -> str:
+    """How to get the JalNet engine: the plugin's installer, or by hand into an environment of its own.
 
-
-def pip_requirements(missing: list[Missing], platform: str | None = None) -> list[str]:
-    """Requirement strings for pip; ``numpy<2`` always, because QGIS is built against numpy 1."""
+    Never pip into QGIS's Python: the engine runs in a process of its own, with its own
+    Python environment, where numpy 2 and current releases are fine.
+    """
     platform = platform or sys.platform
-    reqs = ['"numpy<2"']
-    for m in missing:
-        dep = m.dependency
-        if dep.module == "numpy":
-            reqs[0] = f'"numpy>={dep.min_version},<2"'
-        elif dep.module == "shapely" and platform.startswith("linux"):
-            reqs.append(f'"{LINUX_SHAPELY}"')
-        elif dep.module == "pyarrow":
-            reqs.append(f'"{NUMPY1_PYARROW}"')
-        else:
-            reqs.append(f'"{dep.pip_name}>={dep.min_version}"')
-    return reqs
-
-
-def geos_conflict(shapely_version: str | None, host_geos: tuple[int, int], platform: str | None = None) -> str | None:
-    """Why shapely cannot work inside this QGIS, and the fix; None when it can (see LINUX_SHAPELY)."""
-    platform = platform or sys.platform
-    if not shapely_version or not platform.startswith("linux"):
-        return None
-    if version_tuple(shapely_version)[:2] < (2, 1) or tuple(host_geos[:2]) >= (3, 12):
-        return None
-    return (f"shapely {shapely_version} cannot write geometries inside this QGIS (GEOS {host_geos[0]}.{host_geos[1]}): "
-            f"close QGIS and run: python3 -m pip install --user --break-system-packages \"{LINUX_SHAPELY}\"")
-
-
-def install_hint(missing: list[Missing], platform: str | None = None) -> str:
-    """Exact commands that install *missing* into the Python QGIS runs, for this platform."""
-    if not missing:
-        return "All Python packages JalNet needs are installed."
-    platform = platform or sys.platform
-    reqs = " ".join(pip_requirements(missing, platform))
-    lines = ["JalNet needs these Python packages in the Python that QGIS uses:"]
-    lines += [f"  - {m.describe()}" for m in missing]
-    lines.append("")
+    lines = [
+        "JalNet runs its tools in an engine of its own (its own Python environment, never QGIS's).",
+        "In QGIS: Plugins > JalNet > JalNet engine… > Install the JalNet engine.",
+        "",
+        "Or by hand, with any Python 3.9 or later:",
+    ]
     if platform.startswith("win"):
-        lines += [
-            "Close QGIS, open the 'OSGeo4W Shell' from the Start menu (as administrator if QGIS",
-            "was installed for all users) and run:",
-            "",
-            f"    python -m pip install --upgrade {reqs}",
-        ]
-    elif platform == "darwin":
-        lines += [
-            "Close QGIS, open Terminal and run:",
-            "",
-            f"    /Applications/QGIS.app/Contents/MacOS/bin/python3 -m pip install --user --upgrade {reqs}",
-        ]
+        lines += ["    py -m venv %USERPROFILE%\\jalnet-engine",
+                  '    %USERPROFILE%\\jalnet-engine\\Scripts\\python -m pip install "jalnet[all]"',
+                  "then set Plugins > JalNet > JalNet engine… > Engine path to "
+                  "%USERPROFILE%\\jalnet-engine\\Scripts\\jalnet.exe (or set JALNET_ENGINE)."]
     else:
-        apt = sorted({m.dependency.apt_name for m in missing if m.dependency.apt_name})
-        lines += ["Close QGIS, open a terminal and run:", "", f"    python3 -m pip install --user --upgrade {reqs}", ""]
-        lines.append(
-            "On Debian 12 / Ubuntu 23.04 and later pip refuses this outside a virtual environment; "
-            "add --break-system-packages (it only writes to ~/.local)."
-        )
-        if apt:
-            lines += [
-                "Or, where your distribution's packages are new enough (see the versions above):",
-                "",
-                f"    sudo apt install {' '.join(apt)}",
-            ]
-    lines += ["", "Then start QGIS again. numpy must stay below 2: QGIS is built against numpy 1."]
+        lines += ["    python3 -m venv ~/jalnet-engine",
+                  '    ~/jalnet-engine/bin/python -m pip install "jalnet[all]"',
+                  "then set Plugins > JalNet > JalNet engine… > Engine path to ~/jalnet-engine/bin/jalnet "
+                  "(or set JALNET_ENGINE)."]
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m jalnet.dependencies: the deep check, as the plugin's dialog does
-    print(install_hint(check_dependencies(import_modules=True)))
+if __name__ == "__main__":  # python -m jalnet.dependencies: the deep check of this Python
+    missing = check_dependencies(import_modules=True)
+    print("\n".join(m.describe() for m in missing) or "All Python packages JalNet uses are installed.")
+    print()
+    print(engine_hint())

@@ -10,6 +10,9 @@
 #      test, ...), so that no test runs against a package installed by hand; only when
 #      pyproject.toml, the constraints or this script changed since the last successful
 #      install (a stamp file in .venv keeps their hash).
+#   4. .venv/wheelhouse: wheels of JalNet's core dependencies for Debian's Python (pip
+#      download, once per change of pyproject.toml), so that the engine-installer test
+#      installs offline (--no-index --find-links) and never reaches a package index.
 #
 # Idempotent: a second run does nothing and takes well under a second.
 set -euo pipefail
@@ -97,4 +100,22 @@ EOF
     echo "$want" >"$STAMP"
 else
     say "$VENV up to date with pyproject.toml and $CONSTRAINTS"
+fi
+
+# --- 4. the wheelhouse of the engine's core dependencies ------------------------------------
+WHEELHOUSE="$VENV/wheelhouse"
+want_wh=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$want_wh" != "$(cat "$WHEELHOUSE/.stamp" 2>/dev/null || true)" ]; then
+    mapfile -t core < <("$SYSTEM_PYTHON" -c 'import tomllib
+with open("pyproject.toml", "rb") as f:
+    print("\n".join(tomllib.load(f)["project"]["dependencies"]))')
+    say "pip download ${#core[@]} core dependencies (with theirs) into $WHEELHOUSE"
+    rm -rf "$WHEELHOUSE"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip download --quiet --progress-bar off \
+        --only-binary :all: --python-version "$("$SYSTEM_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+        --dest "$WHEELHOUSE" "${core[@]}" 2>&1 | grep -v "is ignored: it is neither" || true
+    [ -n "$(ls "$WHEELHOUSE"/numpy-*.whl 2>/dev/null)" ] || { say "wheel download failed" >&2; exit 1; }
+    echo "$want_wh" >"$WHEELHOUSE/.stamp"
+else
+    say "$WHEELHOUSE up to date"
 fi

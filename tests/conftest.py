@@ -60,3 +60,22 @@ def registry_target(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "gpkg":
         return str(tmp_path / "registry.gpkg")
     return request.getfixturevalue("pg_target")
+
+
+@pytest.fixture(scope="session")
+def jalnet_wheel(tmp_path_factory):
+    """A wheel of this checkout (what the engine installer installs), built from a copy without any index."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("wheel")
+    src = out / "src"
+    shutil.copytree(root, src, ignore=shutil.ignore_patterns(".venv", ".git", "out", "build", "*.egg-info",
+                                                             "__pycache__", "*.zip", "tests", "benchmarks", "docs"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+                    "-w", str(out / "wheel"), str(src)], check=True, capture_output=True, timeout=300)
+    [wheel] = (out / "wheel").glob("jalnet-*.whl")
+    return wheel

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import JalnetError
+from ..masking import mask_std_streams
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
 GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "field", "demo")
@@ -57,17 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    originals = mask_std_streams()  # a registry URL may carry a password: never print it
     try:
+        args = parser.parse_args(argv)
         result = args.func(args)
     except JalnetError as err:
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         sys.stderr.write(f"jalnet: error: {err}\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("jalnet: interrupted; nothing was written\n")
         return 130
+    finally:
+        sys.stdout, sys.stderr = originals
     return int(result or 0)
 
 

@@ -37,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--classes", metavar="FILE", help="severity classes (CSV or JSON)")
     c.add_argument("--method", choices=("connectivity", "hydraulic"), default="connectivity",
                    help="how households losing supply are found (default: connectivity)")
+    c.add_argument("--dem", metavar="RASTER",
+                   help="hydraulic method: ground levels for junctions without an elevation (GeoTIFF)")
     c.add_argument("--band", type=int, default=1, help="raster band holding depth (default 1)")
     c.add_argument("--extent-layer", metavar="LAYER", help="use only this layer of the extent file")
     c.add_argument("--wet-threshold", type=float, default=0.0, metavar="M",
@@ -91,7 +93,7 @@ def _assess(args: argparse.Namespace) -> int:
     result = assess_flood(
         args.registry, build_events(args), args.out, report=args.report, summary=args.summary,
         thresholds=args.thresholds, classes=args.classes, method=args.method, wet_threshold=args.wet_threshold,
-        repair_extent=args.repair_extent, overwrite=args.overwrite, feedback=feedback(args),
+        repair_extent=args.repair_extent, overwrite=args.overwrite, feedback=feedback(args), dem=args.dem,
     )
     if args.json:
         print_json({"events": {e.name: {"date": e.date, **result.totals(e.name)} for e in result.events},

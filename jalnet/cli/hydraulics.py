@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InputError
 from .common import add_registry, feedback, print_json, table
+from .design import add_design
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -84,6 +85,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--description", default="")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_scenario)
+
+    add_design(cmds)
 
     c = cmds.add_parser("roughness-table", help="write the editable pipe roughness table (material and age)")
     c.add_argument("--out", required=True, metavar="TABLE.csv")
@@ -169,12 +172,14 @@ def _run(args: argparse.Namespace) -> int:
                      params=parse_params(args.param), norms=args.norms, engine=engine, address=args.scheduler,
                      workers=args.workers, feedback=fb, start=args.start)
     rows = [dict(r) for r in report.summaries]
-    columns = ["scheme_id", "scenario", "households", "households_inadequate", "pressure_min_m", "pressure_max_m",
-               "velocity_max_ms", "errors", "warnings"]
+    columns = ["scheme_id", "scenario", "households", "households_inadequate", "demand_peak_lps", "peak_at",
+               "pressure_min_m", "pressure_max_m", "velocity_max_ms", "errors", "warnings"]
     for row in rows:
-        for c in ("pressure_min_m", "pressure_max_m", "velocity_max_ms"):
+        for c in ("demand_peak_lps", "pressure_min_m", "pressure_max_m", "velocity_max_ms"):
             if isinstance(row.get(c), float):
                 row[c] = round(row[c], 2)
+        if hasattr(row.get("peak_at"), "strftime"):
+            row["peak_at"] = row["peak_at"].strftime("%H:%M")
     print(table(rows[:50], columns))
     if len(rows) > 50:
         print(f"... and {len(rows) - 50} more (see the comparison table in {args.out})")

@@ -99,7 +99,7 @@ def _check_output(path: str | Path | None, suffixes: tuple[str, ...], what: str,
 
 def _assess_events(reg: Registry | None, assets: Assets, opened: list[OpenEvent], heights: dict, classes: tuple,
                    method: str, steps: Steps, feedback: Feedback | None,
-                   network: SupplyNetwork | None) -> list[EventResult]:
+                   network: SupplyNetwork | None, dem: str | None = None) -> list[EventResult]:
     results = []
     for ev in opened:
         steps.next(f"overlaying {ev.name}")
@@ -115,7 +115,7 @@ def _assess_events(reg: Registry | None, assets: Assets, opened: list[OpenEvent]
         steps.next(f"households losing supply in {ev.name} ({method})")
         out = {name: sorted(impacts[name].loc[impacts[name]["out_of_service"], assets.key(name)].astype(str))
                for name in (*SUPPLY_TYPES, "pipes")}
-        loss = households_losing_supply(reg, out, method, assets=assets, network=network)
+        loss = households_losing_supply(reg, out, method, assets=assets, network=network, dem=dem)
         fhtc = impacts["fhtc"]
         ids = fhtc["fhtc_id"].astype(str).to_numpy()
         fhtc["supply_status"] = loss["supply_status"].reindex(ids).to_numpy()
@@ -142,6 +142,7 @@ def assess(
     method: str = "connectivity",
     registry: Registry | None = None,
     feedback: Feedback | None = None,
+    dem: str | None = None,
 ) -> FloodAssessment:
     """The assessment in memory: impacts, households losing supply, summaries and history."""
     if method not in METHODS:
@@ -158,7 +159,7 @@ def assess(
     steps.next("building the supply network")
     network = build_network(assets) if method == "connectivity" else None
     notes = [f"left out of the supply check: {m}" for m in (network.unattached if network else [])]
-    results = _assess_events(registry, assets, list(events), heights, classes, method, steps, feedback, network)
+    results = _assess_events(registry, assets, list(events), heights, classes, method, steps, feedback, network, dem)
     steps.next("counting per scheme and district")
     impacts = _stack(results)
     per_scheme = scheme_summary(impacts, assets.schemes)
@@ -183,11 +184,13 @@ def assess_flood(
     overwrite: bool = False,
     with_sections: bool = False,
     feedback: Feedback | None = None,
+    dem: str | Path | None = None,
 ) -> FloodAssessment:
     """Assess *events* over a registry and write the impact GeoPackage (and the CSV and HTML report).
 
     *with_sections* keeps the report sections (maps included) on the result even without
-    a report file, for pages that embed them. Raises :class:`~jalnet.errors.InputError`
+    a report file, for pages that embed them. *dem* gives the hydraulic method the ground
+    levels of junctions without an elevation. Raises :class:`~jalnet.errors.InputError`
     for bad input before anything is written.
     """
     out_path = _check_output(out, (".gpkg",), "impact GeoPackage", overwrite)
@@ -207,7 +210,8 @@ def assess_flood(
     try:
         for event in events:
             opened.append(open_event(event, wet_threshold, repair_extent))
-        result = assess(read_assets(reg), opened, heights, class_rows, method, reg, feedback)
+        result = assess(read_assets(reg), opened, heights, class_rows, method, reg, feedback,
+                        str(dem) if dem else None)
         if report_path is not None or with_sections:
             from .report import flood_sections
 

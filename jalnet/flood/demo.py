@@ -43,3 +43,17 @@ def run(ctx: DemoContext) -> None:
         f"losing supply, {t['assets_out_of_service']} assets out of service; report {result.report.name}, "
         f"summary {result.summary.name}"
     )
+    _by_pressure(ctx, depth, t["households_losing_supply"])
+
+
+def _by_pressure(ctx: DemoContext, depth: Path, by_connectivity: int) -> None:
+    """The same flood with the hydraulic method: households below the service pressure at the peak hour."""
+    try:
+        import wntr  # noqa: F401
+    except ImportError:
+        return
+    result = assess_flood(ctx.registry, [FloodEvent(depth=str(depth))], ctx.out_dir / "flood_impact_hydraulic.gpkg",
+                          method="hydraulic", dem=sample_path("dem.tif"), overwrite=True, feedback=ctx.feedback)
+    lost = result.totals()["households_losing_supply"]
+    ctx.outputs.append(f"flood     {result.out.name}: {lost} households losing supply by pressure at the peak hour "
+                       f"(hydraulic method; {by_connectivity} by connectivity)")

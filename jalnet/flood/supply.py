@@ -17,9 +17,11 @@ out-of-service sources stop being a supply. A household is then
   network the registry does not connect to a source or tank) - the flood cannot take away
   what was not there, so these never count as losing supply.
 
-``hydraulic`` asks the hydraulic engine (``jalnet.hydraulics.scenarios``) for households
-below service pressure with the same assets out of service; it is used when that engine
-provides ``households_below_pressure(registry, scheme, out_of_service)``.
+``hydraulic`` asks the hydraulic engine
+(``jalnet.hydraulics.service.households_below_pressure``) for the households whose junction
+falls below the service pressure norm at the peak hour with the same assets out of service
+(and was at or above it before): a network still connected can lose pressure. Junctions
+without an elevation take it from a DEM (*dem*).
 """
 
 from __future__ import annotations
@@ -193,16 +195,16 @@ def connectivity_loss(net: SupplyNetwork, out_of_service: OutOfService) -> pd.Da
 
 def hydraulic_function() -> Any:
     try:
-        module = importlib.import_module("jalnet.hydraulics.scenarios")
+        module = importlib.import_module("jalnet.hydraulics.service")
     except ModuleNotFoundError as err:
-        if err.name not in ("jalnet.hydraulics", "jalnet.hydraulics.scenarios"):
+        if err.name not in ("jalnet.hydraulics", "jalnet.hydraulics.service"):
             raise InputError(f"the hydraulic method needs Python package '{err.name}', which is not installed; "
                              "install it or use the connectivity method") from None
         module = None
     func = getattr(module, "households_below_pressure", None)
     if func is None:
         raise InputError("the hydraulic method needs the hydraulics engine "
-                         "(jalnet.hydraulics.scenarios.households_below_pressure), which this JalNet does not have; "
+                         "(jalnet.hydraulics.service.households_below_pressure), which this JalNet does not have; "
                          "use the connectivity method")
     return func
 
@@ -227,12 +229,14 @@ def households_losing_supply(
     *,
     assets: Assets | None = None,
     network: SupplyNetwork | None = None,
+    dem: str | None = None,
 ) -> pd.DataFrame:
     """Households (index fhtc_id) that lose supply with *out_of_service* assets out.
 
     Columns ``scheme_id``, ``supply_status`` and ``loses_supply``. *registry* is an open
     :class:`~jalnet.registry.Registry` (the hydraulic method builds its model from it);
-    pass *assets* / *network* when they are already loaded.
+    pass *assets* / *network* when they are already loaded. *dem* gives the hydraulic method
+    the ground levels of junctions the registry has none for.
     """
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use {' or '.join(METHODS)}")
@@ -250,6 +254,6 @@ def households_losing_supply(
     if not any(list(v) for v in out_of_service.values()):
         return frame
     for scheme in sorted({str(s) for s in frame["scheme_id"].dropna()}):
-        low = _ids(func(registry, scheme, out_of_service), scheme) & set(frame.index)
+        low = _ids(func(registry, scheme, out_of_service, dem=dem), scheme) & set(frame.index)
         frame.loc[list(low), ["supply_status", "loses_supply"]] = [BELOW_PRESSURE, True]
     return frame

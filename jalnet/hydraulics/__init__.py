@@ -30,6 +30,7 @@ _EXPORTS = {
     "list_scenarios": "scenarios",
     "default_scenarios": "scenarios",
     "run_all": "parallel",
+    "households_below_pressure": "service",
     "Norms": "norms",
 }
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import MultiLineString
 
-from ..errors import JalnetError
+from ..errors import InputError, JalnetError
 from ..feedback import check_canceled
 from .build import BuildReport
 from .results import ScenarioResult, Series, summary_row
@@ -102,14 +102,20 @@ def run_criticality(ctx: RunContext) -> ScenarioResult:
     threshold = ctx.norms.min_pressure_m
     base_bad = _without_service(Series.of(wn, base_run), wn, threshold)
     served = Served.of(report)
-    elements = str(ctx.p.get("elements", "pipes,segments")).replace(" ", "").split(",")
+    elements = [e for e in str(ctx.p.get("elements", "pipes,segments")).replace(" ", "").split(",") if e]
+    named = [e for e in elements if e not in ("pipes", "segments")]  # pipe IDs: only those pipes
     jobs: list[tuple[str, str, list[str], list[str], set[str]]] = []
-    if "pipes" in elements:
+    if "pipes" in elements or named:
         by_asset: dict[str, list[str]] = {}
         for name, (layer, asset) in report.link_assets.items():
             if layer == "pipes":
                 by_asset.setdefault(asset, []).append(name)
-        jobs += [("pipe", asset, links, [], set()) for asset, links in by_asset.items()]
+        unknown = [e for e in named if e not in by_asset]
+        if unknown:
+            raise InputError(f"{ctx.label}: elements {', '.join(unknown[:5])}: not pipes of the model; give "
+                             "'pipes', 'segments' or pipe IDs")
+        jobs += [("pipe", asset, links, [], set()) for asset, links in by_asset.items()
+                 if "pipes" in elements or asset in named]
     if "segments" in elements:
         jobs += _segment_jobs(wn, report)
     rows = []
@@ -120,11 +126,12 @@ def run_criticality(ctx: RunContext) -> ScenarioResult:
         pipes = sorted({report.link_assets[n][1] for n in links if report.link_assets.get(n, ("",))[0] == "pipes"})
         geom = _multi([report.link_geoms.get(n) for n in links])
         saved = {n: wn.get_link(n).initial_status for n in links}
+        controls: list[tuple[str, Any]] = []
         demands = {n: [d.base_value for d in wn.get_node(n).demand_timeseries_list] for n in inside
                    if wn.get_node(n).node_type == "Junction"}
         try:
             for n in links:
-                wn.get_link(n).initial_status = "CLOSED"
+                controls += close_link(wn, n)  # no control may open it again during the run
             for n in demands:
                 for d in wn.get_node(n).demand_timeseries_list:
                     d.base_value = 0.0
@@ -138,6 +145,8 @@ def run_criticality(ctx: RunContext) -> ScenarioResult:
         finally:
             for n, status in saved.items():
                 wn.get_link(n).initial_status = status
+            for cname, ctrl in controls:
+                wn.add_control(cname, ctrl)
             for n, values in demands.items():
                 for d, v in zip(wn.get_node(n).demand_timeseries_list, values):
                     d.base_value = v

@@ -66,6 +66,8 @@ class Series:
     status: np.ndarray
     unfed: np.ndarray
     quality: np.ndarray | None = None
+    #: per node, whether it is a junction (what consumers draw from; tanks filling are no demand)
+    junction: np.ndarray | None = None
 
     @classmethod
     def of(cls, wn: Any, run: Run, quality: str | None = None) -> Series:
@@ -88,13 +90,19 @@ class Series:
             q = r.node["quality"].to_numpy(dtype=float) * 1000.0
         if q is not None:
             q[unfed] = np.nan
+        junction = np.array([wn.get_node(n).node_type == "Junction" for n in nodes], dtype=bool)
         return cls(run.times, nodes, links, pressure, head, demand, r.link["flowrate"].to_numpy(dtype=float) * 1000.0,
-                   r.link["velocity"].to_numpy(dtype=float), headloss, r.link["status"].to_numpy(), unfed, q)
+                   r.link["velocity"].to_numpy(dtype=float), headloss, r.link["status"].to_numpy(), unfed, q, junction)
 
     @property
     def peak(self) -> int:
-        """Index of the reported step with the largest total demand (the peak hour)."""
-        return int(np.argmax(np.nansum(np.where(self.demand > 0, self.demand, 0), axis=1))) if len(self.times) else 0
+        """Index of the reported step with the largest total junction demand (the peak hour)."""
+        if not len(self.times):
+            return 0
+        drawn = np.where(self.demand > 0, self.demand, 0)
+        if self.junction is not None:
+            drawn = drawn[:, self.junction]
+        return int(np.argmax(np.nansum(drawn, axis=1)))
 
     def service(self) -> np.ndarray:
         """Per node, the times it draws water (all times for nodes that never do)."""
@@ -377,13 +385,13 @@ def _summarise(wn: Any, report: BuildReport, run: Run, scheme: str, scenario: st
                             warnings=list(run.warnings))
     if steps and extended:
         add_series(s, nodes, links, start, series_arrays(series_columns(s)))
-    result.summary = summary_row(result, s, report, norms, runs=1)
+    result.summary = summary_row(result, s, report, norms, runs=1, start=start)
     return result
 
 
-def summary_row(result: ScenarioResult, s: Series | None, report: BuildReport, norms: Norms, runs: int
-                ) -> dict[str, Any]:
-    """The scenario's line in the comparison table."""
+def summary_row(result: ScenarioResult, s: Series | None, report: BuildReport, norms: Norms, runs: int,
+                start: pd.Timestamp | None = None) -> dict[str, Any]:
+    """The scenario's line in the comparison table (with *s* and *start*: when the peak hour is)."""
     nodes, links, found = result.nodes, result.links, result.findings
     junctions = nodes[(nodes["node_type"] == "Junction") & (nodes["layer"] == "junctions")]
     pipes = links[links["link_type"] == "Pipe"]
@@ -394,6 +402,8 @@ def summary_row(result: ScenarioResult, s: Series | None, report: BuildReport, n
         "households": int(hh["draws_water"].sum()) if hh is not None else None,
         "households_inadequate": int((hh["draws_water"] & ~hh["adequate"]).sum()) if hh is not None else None,
         "demand_peak_lps": float(np.nansum(np.clip(junctions["demand_peak_lps"], 0, None))),
+        "peak_at": (start + pd.to_timedelta(float(s.times[s.peak]), unit="s")) if s is not None and start is not None
+        and len(s.times) else None,
         "pressure_min_m": _finite(junctions["pressure_min_m"].min()),
         "pressure_max_m": _finite(junctions["pressure_max_m"].max()),
         "junctions_below_norm": int((junctions["pressure_min_m"] < norms.min_pressure_m).sum()),

@@ -25,6 +25,7 @@ from ..registry.schema import DOMAINS
 from .build import BuildParams, BuildReport, SchemeData, build_from_data, load_schemes, open_target
 from .extras import dumps, key, loads
 from .norms import Norms
+from .peak import demand_pattern, flatten, peak_step
 from .results import ScenarioResult, combine, summarise, write_results
 from .simulate import simulate
 from .wntr_compat import require_wntr
@@ -250,7 +251,7 @@ def prepare(wn: Any, report: BuildReport, ctx: RunContext) -> None:
     if model not in ("DDA", "PDD", "DD", "PDA"):
         raise InputError(f"{ctx.label}: demand_model {model}: use DDA or PDD")
     opts.hydraulic.demand_model = "PDD" if model in ("PDD", "PDA") else "DDA"
-    if opts.hydraulic.demand_model == "PDD":
+    if opts.hydraulic.demand_model in ("PDD", "PDA"):  # WNTR keeps PDD as PDA
         # EPANET reads these globally; they must be apart, or EPANET refuses the model (error 200)
         required = ctx.number("required_pressure_m", ctx.norms.min_pressure_m)
         minimum = ctx.number("minimum_pressure_m", 0.0)
@@ -277,44 +278,37 @@ def scale_demand(wn: Any, factor: float) -> None:
             d.base_value = d.base_value * factor
 
 
-def close_link(wn: Any, name: str) -> None:
-    """Close a link for the whole run: no control may open it again."""
+def close_link(wn: Any, name: str) -> list[tuple[str, Any]]:
+    """Close a link for the whole run: no control may open it again. Returns the controls
+    taken out (name, control), for a caller that reopens the link afterwards."""
     link = wn.get_link(name)
-    for ctrl in [c for c, obj in wn.controls() if any(getattr(a, "_target_obj", None) is link
-                                                      for a in obj.actions())]:
+    removed = [(c, obj) for c, obj in wn.controls() if any(getattr(a, "_target_obj", None) is link
+                                                          for a in obj.actions())]
+    for ctrl, _ in removed:
         wn.remove_control(ctrl)
     link.initial_status = "CLOSED"
+    return removed
 
 
 def to_steady_peak(wn: Any, report: BuildReport, factor: float | None) -> float:
-    """Steady state at the peak hour: every demand at its peak-hour value, patterns off. Returns the factor."""
-    import numpy as np
+    """Steady state at the peak hour: every demand at its peak-hour value, on a constant pattern.
 
+    With the model's own patterns (an imported .inp, no *factor* given) each demand takes its
+    pattern's multiplier at the step where the total demand is largest; otherwise every demand
+    is multiplied by *factor* (or the report's peak factor). Returns the factor applied overall.
+    """
     wn.options.time.duration = 0
     if factor is None and report.demand_source == "stored":
-        # the model's own patterns: the step with the largest total demand
-        patterns = {name: np.asarray(p.multipliers, dtype=float) for name, p in wn.patterns()}
-        n = max([len(v) for v in patterns.values()] or [1])
-        default = wn.options.hydraulic.pattern
-        curves = {name: np.resize(v, n) for name, v in patterns.items()}
-        total = np.zeros(n)
+        k, curves, peak = peak_step(wn)
         for _, node in wn.junctions():
             for d in node.demand_timeseries_list:
-                total += d.base_value * curves.get(d.pattern_name or default, 1.0)
-        k = int(np.argmax(total))
-        for _, node in wn.junctions():
-            for d in node.demand_timeseries_list:
-                mult = curves.get(d.pattern_name or default)
+                mult = curves.get(demand_pattern(wn, d.pattern_name))
                 d.base_value = d.base_value * (float(mult[k]) if mult is not None else 1.0)
-                d.pattern_name = None
-        wn.options.hydraulic.pattern = None
-        return float(report.peak_factor)
+        flatten(wn)
+        return peak
     factor = float(report.peak_factor if factor is None else factor)
-    for _, node in wn.junctions():
-        for d in node.demand_timeseries_list:
-            d.base_value = d.base_value * factor
-            d.pattern_name = None
-    wn.options.hydraulic.pattern = None
+    scale_demand(wn, factor)
+    flatten(wn)
     return factor
 
 
@@ -330,9 +324,22 @@ def _run_steady(ctx: RunContext, growth: bool = False) -> ScenarioResult:
         if str(ctx.p.get("period", "steady")) == "eps":
             run = simulate(wn, ctx.label, ctx.feedback)
             return ctx.summarise(wn, report, run)
+    at = peak_time(wn) if factor is None and report.demand_source == "stored" else None
     to_steady_peak(wn, report, factor)
     run = simulate(wn, ctx.label, ctx.feedback)
-    return ctx.summarise(wn, report, run)
+    result = ctx.summarise(wn, report, run)
+    if at is not None:  # the hour of the model's own patterns the peak is taken from
+        result.summary["peak_at"] = ctx.begin(wn) + at
+    return result
+
+
+def peak_time(wn: Any) -> pd.Timedelta:
+    """Time into the run at which the model's patterns reach their peak step (within one cycle)."""
+    k, curves, _ = peak_step(wn)
+    t = wn.options.time
+    step = float(t.pattern_timestep or 3600)
+    cycle = step * max([len(c) for c in curves.values()] or [1])
+    return pd.to_timedelta((k * step - float(t.pattern_start or 0)) % cycle, unit="s")
 
 
 def _run_eps(ctx: RunContext) -> ScenarioResult:

@@ -1,7 +1,9 @@
 """One EPANET run of a WNTR model, in a temporary folder of its own.
 
 EpanetSimulator writes .inp/.rpt/.bin files; each run gets its own folder so runs in
-parallel (threads, processes, Dask workers) never collide. EPANET's warnings (negative
+parallel (threads, processes, Dask workers) never collide. EPANET also names its scratch
+files (``enXXXXXX``) relative to the working folder, so it runs with that folder as the
+working folder, and a run that fails still closes EPANET (which deletes them). EPANET's warnings (negative
 pressures, disconnected nodes, pumps that cannot deliver) are read from its report and
 passed on; an EPANET error becomes a one-line error naming the scheme.
 """
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +28,8 @@ from .wntr_compat import forward_log, require_wntr
 
 #: EPANET link status codes in WNTR results (LinkStatus): 0 closed, 1 open, 2 active, 3 CV.
 CLOSED = 0
+#: the working folder is the process's: one EPANET run at a time changes it
+_CWD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -43,8 +50,13 @@ def simulate(wn: Any, label: str, feedback: Feedback | None = None) -> Run:
     summary, wn.options.report.summary = wn.options.report.summary, "NO"
     with tempfile.TemporaryDirectory(prefix="jalnet-epanet-") as folder, forward_log(None) as log:
         prefix = os.path.join(folder, "run")
+        sim = wntr.sim.EpanetSimulator(wn)
         try:
-            results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=prefix)
+            with _working_folder(folder):
+                try:
+                    results = sim.run_sim(file_prefix=prefix)
+                finally:
+                    _close(sim)
         except Exception as err:  # noqa: BLE001 - EPANET and WNTR raise several types
             detail = _report_errors(prefix + ".rpt") or _epanet_message(err)
             raise InputError(f"{label}: EPANET could not simulate the model: {detail}") from None
@@ -61,6 +73,33 @@ def simulate(wn: Any, label: str, feedback: Feedback | None = None) -> Run:
         if len(warnings) > len(shown):
             feedback.warning(f"{label}: EPANET: {len(warnings) - len(shown)} more warning(s)")
     return run
+
+
+@contextmanager
+def _working_folder(folder: str) -> Iterator[None]:
+    """Run with *folder* as the working folder (where EPANET puts its scratch files)."""
+    with _CWD_LOCK:
+        try:
+            here = os.getcwd()
+        except OSError:  # the caller's folder was deleted under it: nowhere to go back to
+            here = None
+        os.chdir(folder)
+        try:
+            yield
+        finally:
+            if here is not None:
+                os.chdir(here)
+
+
+def _close(sim: Any) -> None:
+    """Close EPANET after a run that stopped half way (a finished run has closed it already)."""
+    en = getattr(sim, "enData", None)
+    if en is None or not getattr(getattr(en, "_project", None), "value", 0):
+        return
+    try:
+        en.ENclose()
+    except Exception:  # noqa: BLE001, S110 - closing is best effort; the run's own error is what matters
+        pass
 
 
 def _report_lines(path: str) -> list[str]:

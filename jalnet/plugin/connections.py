@@ -10,9 +10,11 @@ using the auth config so no password lands in a project file.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsDataSourceUri, QgsProviderRegistry, QgsSettings
+
+from ..masking import mask
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,49 @@ def target_from_uri(uri: QgsDataSourceUri, schema: str, with_password: bool = Tr
     return PgTarget(f"postgresql://{netloc}/{quote(uri.database(), safe='')}?{urlencode(query)}", authcfg)
 
 
+def with_auth_config(url: str, authcfg: str | None) -> PgTarget:
+    """A typed URL with the user and password of a QGIS auth config put in (in memory only, for the engine)."""
+    if not authcfg:
+        return PgTarget(url)
+    user, password = _credentials(authcfg)
+    parts = urlsplit(url)
+    if not user:
+        return PgTarget(url, authcfg)
+    host = parts.netloc.rpartition("@")[2]
+    userinfo = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return PgTarget(parts._replace(netloc=f"{userinfo}@{host}").geturl(), authcfg)
+
+
 def redact(url: str) -> str:
     """The URL without its password, for display."""
-    from urllib.parse import urlsplit, urlunsplit
+    return mask(url)
 
+
+def stored_authcfg(url: str) -> str | None:
+    """A QGIS auth config holding the user and password of *url* (reused, or made once), or None.
+
+    QGIS keeps it encrypted in its authentication database, so the layers of a registry
+    opened with a password in its URL carry only the config's id: the password never
+    reaches a project file or a layer source. None when the URL has no password, or QGIS's
+    authentication database is unavailable (no master password given).
+    """
     parts = urlsplit(url)
     if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+        return None
+    user, password = unquote(parts.username or ""), unquote(parts.password)
+    name = f"JalNet {user}@{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+    manager = QgsApplication.authManager()
+    if manager is None or manager.isDisabled():
+        return None
+    if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
+        return None
+    for cfg_id, config in manager.availableAuthMethodConfigs().items():
+        if config.name() == name and _credentials(cfg_id) == (user, password):
+            return cfg_id
+    config = QgsAuthMethodConfig("Basic")
+    config.setName(name)
+    config.setConfig("username", user)
+    config.setConfig("password", password)
+    ok = manager.storeAuthenticationConfig(config)
+    ok = ok[0] if isinstance(ok, tuple) else ok
+    return config.id() if ok and config.id() else None

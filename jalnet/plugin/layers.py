@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qgis.core import (
     QgsDataSourceUri,
@@ -201,6 +202,13 @@ def add_registry_layers(
         names = reg.layer_names()
         sources = {name: reg.layer_source(name) for name in names}
         target = reg.target
+    if authcfg is None and _is_postgres(registry_target):
+        from .connections import stored_authcfg
+
+        authcfg = stored_authcfg(registry_target)
+        if authcfg is None and urlsplit(registry_target).password:
+            log.warning("the password in the registry URL is not kept (QGIS's authentication database is not "
+                        "available): QGIS asks for it, or give it in a pgpass file or a QGIS auth config")
     group_name = group_name or registry_title(registry_target)
 
     # The group is built detached and inserted once, so the layer tree view takes the

@@ -12,6 +12,8 @@ import logging
 
 from qgis.core import Qgis, QgsMessageLog
 
+from ..masking import mask
+
 TAG = "JalNet"
 
 _LEVELS = {
@@ -25,7 +27,7 @@ _LEVELS = {
 
 def log(message: str, level: Qgis.MessageLevel = Qgis.Info) -> None:
     """Write one line to the JalNet tab of the QGIS message log."""
-    QgsMessageLog.logMessage(message, TAG, level, notifyUser=level in (Qgis.Warning, Qgis.Critical))
+    QgsMessageLog.logMessage(mask(message), TAG, level, notifyUser=level in (Qgis.Warning, Qgis.Critical))
 
 
 def info(message: str) -> None:
@@ -46,7 +48,7 @@ class MessageLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level = _LEVELS.get(record.levelno, Qgis.Info)
-            QgsMessageLog.logMessage(self.format(record), TAG, level, notifyUser=False)
+            QgsMessageLog.logMessage(mask(self.format(record)), TAG, level, notifyUser=False)
         except Exception:  # a log handler must never raise into the caller
             self.handleError(record)
 

@@ -3,8 +3,9 @@
 QGIS calls :meth:`JalnetPlugin.initProcessing` (also headless, e.g. for ``qgis_process``)
 and :meth:`JalnetPlugin.initGui`; :meth:`JalnetPlugin.unload` must remove everything
 they added, because QGIS reloads plugins in the same session. A missing Python package
-never raises here: QGIS keeps working, the user gets a message bar warning with the
-exact install command, and the tools that need the package are not offered.
+never raises here: QGIS keeps working. When no JalNet engine is found (see
+:mod:`jalnet.engineclient.locate`) the message bar offers *Install the JalNet engine*,
+which installs it into an environment of its own: never into QGIS's Python.
 """
 
 from __future__ import annotations
@@ -15,28 +16,23 @@ from typing import Any, Callable
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction, QFileDialog, QMessageBox, QPushButton, QToolBar
+from qgis.PyQt.QtWidgets import QAction, QFileDialog, QPushButton, QToolBar
 
 from .. import __version__
-from ..dependencies import (
-    Missing,
-    check_dependencies,
-    geos_conflict,
-    install_hint,
-    installed_version,
-    missing_modules,
-)
+from ..dependencies import Missing, check_dependencies, missing_modules
 from ..processing.base import REGISTRY_MODULES
 from . import logging as log
 
 MENU = "&JalNet"
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
-ICON = PLUGIN_DIR / "icon.png"
 
 
-def theme_icon(name: str) -> QIcon:
-    """A QGIS built-in icon, so JalNet's actions look like the rest of QGIS."""
-    return QgsApplication.getThemeIcon(name)
+ICONS = PLUGIN_DIR / "icons"
+
+
+def icon(name: str) -> QIcon:
+    """JalNet's own toolbar icon ``icons/<name>.svg``: drawn for JalNet, so no action looks like a core QGIS button."""
+    return QIcon(str(ICONS / f"{name}.svg"))
 
 
 class JalnetPlugin:
@@ -49,6 +45,7 @@ class JalnetPlugin:
         self.toolbar: QToolBar | None = None
         self.actions: dict[str, QAction] = {}
         self.missing: list[Missing] = []
+        self.engine_dialog = None  # kept while open: a running install task reports to it
         self.message_item = None  # the dependency warning in the message bar, to dismiss on unload
         self._log_handler = None
 
@@ -72,28 +69,26 @@ class JalnetPlugin:
         self.toolbar = self.iface.addToolBar("JalNet")
         self.toolbar.setObjectName("JalNetToolbar")
         self.toolbar.setToolTip("JalNet tools")
-        self._add_action("panel", "Registry panel", QIcon(str(ICON)), self.toggle_dock, checkable=True)
-        self._add_action("create", "Create registry…", theme_icon("mActionNewGeoPackageLayer.svg"), self.create_registry)
-        self._add_action("open", "Open registry…", theme_icon("mActionFileOpen.svg"), self.open_registry)
-        self._add_action("toolbox", "Processing toolbox (JalNet)", theme_icon("processingAlgorithm.svg"),
+        self._add_action("panel", "Registry panel", icon("registry"), self.toggle_dock, checkable=True)
+        self._add_action("create", "Create registry…", icon("create"), self.create_registry)
+        self._add_action("open", "Open registry…", icon("open"), self.open_registry)
+        self._add_action("toolbox", "Processing toolbox (JalNet)", icon("toolbox"),
                          self.show_toolbox)
-        self._add_action("striplog", "Strip log panel", theme_icon("mActionIdentify.svg"), self.toggle_striplog,
+        self._add_action("striplog", "Strip log panel", icon("striplog"), self.toggle_striplog,
                          checkable=True)
-        self._add_action("findings", "Network findings panel", theme_icon("mIconWarning.svg"), self.toggle_findings,
+        self._add_action("findings", "Network findings panel", icon("findings"), self.toggle_findings,
                          checkable=True)
-        self._add_action("hydraulics", "Hydraulics panel", theme_icon("mActionCalculateField.svg"),
+        self._add_action("hydraulics", "Hydraulics panel", icon("hydraulics"),
                          self.toggle_hydraulics, checkable=True)
-        self._add_action("field_package", "Field package for QField…", theme_icon("mActionFileSave.svg"),
+        self._add_action("field_package", "Field package for QField…", icon("toolbox"),
                          lambda: self.run_field_tool("jalnet:fieldpackage"), toolbar=False)
-        self._add_action("field_sync", "Sync field package…", theme_icon("mActionRefresh.svg"),
+        self._add_action("field_sync", "Sync field package…", icon("toolbox"),
                          lambda: self.run_field_tool("jalnet:fieldsync"), toolbar=False)
-        self._add_action("deps", "Python dependencies…", theme_icon("mIconPythonFile.svg"), self.show_dependencies,
-                         toolbar=False)
+        self._add_action("engine", "JalNet engine…", icon("engine"), self.show_engine, toolbar=False)
         for key in ("panel", "create", "open"):
             self.actions[key].setEnabled(registry_ok)
             if not registry_ok:
-                self.actions[key].setToolTip("Needs Python packages that are missing: see Plugins > JalNet > "
-                                             "Python dependencies…")
+                self.actions[key].setToolTip("Needs the JalNet engine: see Plugins > JalNet > JalNet engine…")
         self._report_dependencies()
         log.info(f"JalNet {__version__} loaded")
 
@@ -148,38 +143,36 @@ class JalnetPlugin:
         log.remove_handler(self._log_handler)
         self._log_handler = None
 
-    # -- dependencies ----------------------------------------------------------------------
+    # -- engine ----------------------------------------------------------------------------
     def _report_dependencies(self) -> None:
-        conflict = geos_conflict(installed_version("shapely"), (Qgis.geosVersionMajor(), Qgis.geosVersionMinor()))
-        if conflict:
-            log.log(conflict, Qgis.Critical)
-            self.iface.messageBar().pushMessage("JalNet", conflict, Qgis.Critical, 0)
+        """Log what QGIS's Python lacks (no install commands: the engine has its own Python); offer the installer."""
         for m in self.missing:
-            log.log(m.describe() + (f" ({m.error})" if m.error else ""), Qgis.Warning if m.required else Qgis.Info)
-        required = [m for m in self.missing if m.required]
-        if not required:
+            log.info(f"not in QGIS's Python (tools run in the JalNet engine): {m.describe()}")
+        from .engine import current_engine
+
+        engine = current_engine()
+        if engine:
+            log.info(f"JalNet engine: {' '.join(engine)}")
             return
-        names = ", ".join(m.dependency.pip_name for m in required)
-        text = f"missing Python package(s): {names}. The tools that need them are disabled until they are installed."
+        text = "the JalNet engine is not installed yet: JalNet's tools need it."
+        log.warning(text)
         bar = self.iface.messageBar()
-        if hasattr(bar, "createMessage"):  # a real QgsMessageBar: add a Details button
+        if hasattr(bar, "createMessage"):  # a real QgsMessageBar: add the install button
             widget = bar.createMessage("JalNet", text)
-            button = QPushButton("Details…", widget)
-            button.clicked.connect(self.show_dependencies)
+            button = QPushButton("Install the JalNet engine…", widget)
+            button.clicked.connect(self.show_engine)
             widget.layout().addWidget(button)
             self.message_item = bar.pushWidget(widget, Qgis.Warning, 0)
         else:
             bar.pushMessage("JalNet", text, Qgis.Warning, 0)
 
-    def show_dependencies(self) -> None:
-        """A dialog with the install commands for this platform (selectable, to copy)."""
-        missing = check_dependencies(import_modules=True)  # on request, so the slow deep check is fine
-        box = QMessageBox(self.iface.mainWindow())
-        box.setWindowTitle("JalNet: Python dependencies")
-        box.setIcon(QMessageBox.Warning if any(m.required for m in missing) else QMessageBox.Information)
-        box.setText(install_hint(missing) if missing else "All Python packages JalNet uses are installed.")
-        box.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        box.exec_()
+    def show_engine(self) -> None:
+        """The engine dialog: where the engine is, its path setting, *Install the JalNet engine*."""
+        from .engine import EngineDialog
+
+        dialog = EngineDialog(self.iface.mainWindow())
+        self.engine_dialog = dialog
+        dialog.exec_()
 
     # -- actions ---------------------------------------------------------------------------
     def ensure_dock(self):

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from qgis.core import Qgis, QgsProject
-from qgis.gui import QgsFileWidget
+from qgis.gui import QgsAuthConfigSelect, QgsFileWidget
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -35,8 +35,8 @@ from qgis.PyQt.QtWidgets import (
 
 from ..errors import JalnetError
 from . import logging as log
-from .connections import PgTarget, redact, saved_connections, target_from_uri
-from .layers import add_registry_layers, registry_layers, registry_title
+from .connections import PgTarget, redact, saved_connections, target_from_uri, with_auth_config
+from .layers import add_registry_layers, registry_key, registry_layers, registry_title
 
 OTHER_URL = "Other: type a URL"
 
@@ -112,11 +112,16 @@ class SourcePicker(QWidget):
         self.schema_edit.setToolTip("PostgreSQL schema that holds the registry (one schema per registry)")
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("postgresql://user@host:5432/database?schema=jalnet")
-        self.url_edit.setToolTip("Leave the password out: it is read from a pgpass file or PGPASSWORD")
+        self.url_edit.setToolTip("Leave the password out: choose an authentication below, or it is read from "
+                                 "a pgpass file, pg_service.conf (?service=NAME) or PGPASSWORD")
+        self.auth_select = QgsAuthConfigSelect(page, "postgres")
+        self.auth_select.setToolTip("QGIS authentication configuration: the password stays in QGIS's encrypted "
+                                    "store, never in the project")
         form = QFormLayout(page)
         form.addRow("Connection", self.connection_combo)
         form.addRow("Schema", self.schema_edit)
         form.addRow("URL", self.url_edit)
+        form.addRow("Authentication", self.auth_select)
         self.connection_combo.currentTextChanged.connect(self._update_url)
         self.schema_edit.textChanged.connect(self._update_url)
         self.reload_connections()
@@ -143,9 +148,11 @@ class SourcePicker(QWidget):
         shown = self._saved_target(with_password=False)
         self.url_edit.setReadOnly(shown is not None)
         self.schema_edit.setEnabled(shown is not None)
+        self.auth_select.setEnabled(shown is None)  # a saved connection brings its own
         if shown is not None:
             self.url_edit.setText(shown.url)
             self.url_edit.setCursorPosition(0)
+            self.auth_select.setConfigId(shown.authcfg or "")
 
     def current_target(self) -> PgTarget | None:
         """What the user chose, or None when the chosen tab is empty."""
@@ -156,7 +163,7 @@ class SourcePicker(QWidget):
         if saved is not None:
             return saved
         url = self.url_edit.text().strip()
-        return PgTarget(url) if url else None
+        return with_auth_config(url, self.auth_select.configId() or None) if url else None
 
     def set_file(self, path: str) -> None:
         self.tabs.setCurrentIndex(0)
@@ -384,6 +391,7 @@ class RegistryDock(QDockWidget):
             self._failed("cannot open the registry", err)
             return False
         self.target, self.authcfg = target, authcfg
+        QgsProject.instance().writeEntry("jalnet", "open_registry", registry_key(target))  # offered by Processing
         self.info_view.show_info(info)
         self.log_view.show_batches(batches)
         self.refresh_button.setEnabled(True)

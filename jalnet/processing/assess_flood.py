@@ -39,6 +39,7 @@ class AssessFlood(JalnetAlgorithm):
     THRESHOLDS = "THRESHOLDS"
     CLASSES = "CLASSES"
     METHOD = "METHOD"
+    DEM = "DEM"
     WET_THRESHOLD = "WET_THRESHOLD"
     REPAIR_EXTENT = "REPAIR_EXTENT"
     OUTPUT = "OUTPUT"
@@ -66,7 +67,9 @@ class AssessFlood(JalnetAlgorithm):
         "OHT base, valve chamber, tap platform) and classed low / moderate / high / extreme. Both tables have "
         "documented defaults and can be replaced with CSV or JSON files ('jalnet flood tables --write DIR' writes "
         "them for editing). Assets at or above their critical height are out of service; households that lose "
-        "supply are found by network connectivity (or by the hydraulic engine, when available).\n\n"
+        "supply are found by network connectivity, or by pressure: the 'hydraulic' method simulates the scheme at "
+        "the peak hour with the flooded assets out and counts the households whose junction falls below the "
+        "service pressure norm (junctions without an elevation take it from the DEM).\n\n"
         "Several events: give an events CSV (columns event, date, depth, extent); the impact GeoPackage then "
         "holds every event, per-asset history (times flooded, first flooded, maximum depth) and a per-scheme "
         "timeline.\n\n"
@@ -94,6 +97,8 @@ class AssessFlood(JalnetAlgorithm):
             fileFilter=self.tr("Tables (*.csv *.json)"), optional=True))
         self.addParameter(QgsProcessingParameterEnum(self.METHOD, self.tr("Households losing supply by"),
                                                      options=list(METHODS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            self.DEM, self.tr("DEM for the hydraulic method (ground levels of junctions without one)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             self.WET_THRESHOLD, self.tr("Depths at or below this are dry (m)"), QgsProcessingParameterNumber.Double,
             0.0, minValue=0.0))
@@ -162,7 +167,7 @@ class AssessFlood(JalnetAlgorithm):
             method=METHODS[self.parameterAsEnum(parameters, self.METHOD, context)],
             wet_threshold=self.parameterAsDouble(parameters, self.WET_THRESHOLD, context),
             repair_extent=self.parameterAsBoolean(parameters, self.REPAIR_EXTENT, context),
-            overwrite=True, feedback=fb,
+            overwrite=True, feedback=fb, dem=self._dem(parameters, context),
         )
         classes = class_table(result.classes)
         for note in result.notes + [n for e in result.events for n in e.notes]:
@@ -190,6 +195,14 @@ class AssessFlood(JalnetAlgorithm):
                         "HOUSEHOLDS_AFFECTED": t["households_affected"],
                         "ASSETS_OUT_OF_SERVICE": t["assets_out_of_service"]})
         return outputs
+
+    def _dem(self, parameters: dict[str, Any], context: QgsProcessingContext) -> str | None:
+        layer = self.parameterAsRasterLayer(parameters, self.DEM, context)
+        if layer is None:
+            return None
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(self.tr("The DEM must be a file QGIS reads with GDAL"))
+        return layer.source()
 
     def _load_outputs(self, gpkg: str, classes: list[dict[str, Any]], context: QgsProcessingContext) -> None:
         """Queue the impact layers to open styled by severity when the algorithm finishes."""

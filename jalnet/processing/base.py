@@ -40,11 +40,15 @@ def is_postgres_url(value: str) -> bool:
 
 
 class RegistryParameter(QgsProcessingParameterFile):
-    """A GeoPackage file chooser that also accepts a typed ``postgresql://`` URL.
+    """A registry: one the project already uses (offered first), a GeoPackage, or a typed ``postgresql://`` URL.
 
     A plain file parameter refuses URLs and a string parameter has no Browse button; a
-    registry is usually a file, sometimes a PostGIS schema, so this accepts both.
+    registry is usually a file, sometimes a PostGIS schema, so this accepts both. In dialogs
+    its widget (:mod:`jalnet.processing.registry_widget`) lists the registry open in the
+    panel and those whose layers the project shows; ``qgis_process`` ignores the widget.
     """
+
+    WIDGET = "jalnet.processing.registry_widget.RegistryWidgetWrapper"
 
     def __init__(self, name: str, description: str, optional: bool = False) -> None:
         super().__init__(
@@ -54,11 +58,13 @@ class RegistryParameter(QgsProcessingParameterFile):
             fileFilter="JalNet registry (*.gpkg *.GPKG)",
             optional=optional,
         )
+        self.setMetadata({"widget_wrapper": {"class": self.WIDGET}})
 
     def clone(self) -> RegistryParameter:
         optional = bool(self.flags() & QgsProcessingParameterDefinition.FlagOptional)
         copy = RegistryParameter(self.name(), self.description(), optional)
         copy.setHelp(self.help())
+        copy.setMetadata(self.metadata())
         return copy
 
     def checkValueIsAcceptable(self, value: Any, context: QgsProcessingContext | None = None) -> bool:  # noqa: N802

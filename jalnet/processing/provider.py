@@ -26,6 +26,7 @@ ALGORITHMS: tuple[str, ...] = (
     "import_tracks:ImportTracks",
     "snap_network:SnapNetwork", "validate_network:ValidateNetwork",
     "hydraulics_build:HydraulicsBuild", "hydraulics_import_inp:HydraulicsImportInp", "hydraulics_export_inp:HydraulicsExportInp", "hydraulics_run:HydraulicsRun",  # noqa: E501
+    "design_pipes:DesignPipes",
     "assess_flood:AssessFlood",
     "geology_import:GeologyImport",
     "geology_validate:GeologyValidate",

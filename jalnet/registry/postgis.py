@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import numpy as np
 import pyproj
 import shapely
 
 from ..errors import RegistryError, RegistryLocked
+from ..masking import mask
 from .gpkg import check_clause, q
 from .schema import DOMAINS, Field, Layer
 
@@ -48,11 +49,7 @@ def split_target(target: str) -> tuple[str, str]:
 
 def redact(target: str) -> str:
     """The target without its password, for messages and logs."""
-    parts = urlsplit(target)
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return target
+    return mask(target)
 
 
 class PostgisBackend:
@@ -230,22 +227,32 @@ class PostgisBackend:
             )
 
     def layer_source(self, layer: Layer, epsg: int) -> tuple[str, str]:
+        """QGIS's data source for *layer*: never with a password, which would end up in project files.
+
+        QGIS gets the password as libpq does (PGPASSWORD, a pgpass file, a ``service`` of
+        pg_service.conf), or from a QGIS authentication configuration that the plugin puts in
+        place of user and password (see jalnet.plugin.layers.use_authcfg).
+        """
         url, schema = split_target(self.target)
         parts = urlsplit(url)
         params = dict(parse_qsl(parts.query))
-        host = parts.hostname or os.environ.get("PGHOST", "localhost")
-        port = parts.port or int(os.environ.get("PGPORT", "5432"))
-        user = unquote(parts.username) if parts.username else os.environ.get("PGUSER", "")
-        password = unquote(parts.password) if parts.password else os.environ.get("PGPASSWORD", "")
-        dbname = parts.path.lstrip("/") or os.environ.get("PGDATABASE", user)
-        uri = f"dbname='{dbname}' host={host} port={port}"
+        uri = ""
+        if params.get("service"):  # a pg_service.conf entry: host, port, database and user come from it
+            uri = f"service='{params['service']}' "
+        if not params.get("service") or parts.path.lstrip("/"):
+            dbname = parts.path.lstrip("/") or os.environ.get("PGDATABASE", "")
+            uri += f"dbname='{dbname}' " if dbname else ""
+        if not params.get("service") or parts.hostname:
+            host = parts.hostname or os.environ.get("PGHOST", "localhost")
+            port = parts.port or int(os.environ.get("PGPORT", "5432"))
+            uri += f"host={host} port={port} "
+        user = unquote(parts.username) if parts.username else ("" if params.get("service") else
+                                                              os.environ.get("PGUSER", ""))
         if user:
-            uri += f" user='{user}'"
-        if password:
-            uri += f" password='{password}'"
+            uri += f"user='{user}' "
         if "sslmode" in params:
-            uri += f" sslmode={params['sslmode']}"
-        uri += " key='fid'"
+            uri += f"sslmode={params['sslmode']} "
+        uri += "key='fid'"
         if layer.geometry:
             uri += f" srid={epsg} type={_GEOM[layer.geometry]}"
         uri += f' table="{schema}"."{layer.name}"'

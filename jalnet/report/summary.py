@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..masking import mask
 from ..registry import Registry
 from ..registry.schema import LAYERS
 from .html import Section, esc, figure_png, table_html
@@ -96,4 +97,4 @@ def _map_html(reg: Registry, pipes: Any, fhtc: Any) -> str:
     ax.tick_params(labelsize=7)
     html_img = figure_png(fig, "map of the scheme")
     plt.close(fig)
-    return html_img + f"<p class='note'>Registry: {esc(reg.target)}</p>"
+    return html_img + f"<p class='note'>Registry: {esc(mask(reg.target))}</p>"

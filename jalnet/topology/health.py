@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..masking import mask
 from ..registry import Registry
 from ..report.html import Section, esc, figure_png, page, table_html
 from .findings import ValidationResult
@@ -66,7 +67,7 @@ def health_report(result: ValidationResult, registry: Registry | str | os.PathLi
     if target:
         with registry_access(target, readonly=True) as reg:
             schemes = reg.read("schemes")
-            title_target = reg.target
+            title_target = mask(reg.target)  # no password in a report
     else:
         schemes, title_target = pd.DataFrame(columns=["scheme_id", "name", "district", "division"]), "network"
     per_scheme = scheme_table(result, schemes)

@@ -54,3 +54,21 @@ def test_demo_project_opens_with_valid_styled_layers(demo, tmp_path, monkeypatch
     assert pipes[0].renderer().type() == "categorizedSymbol"
     assert project.crs().authid() == "EPSG:32646"
     assert len(names) >= 20
+    design = [lyr for lyr in layers if lyr.name().startswith("design_pipes")]
+    assert len(design) == 1 and design[0].featureCount() > 41
+    assert design[0].renderer().type() == "graduatedSymbol"
+
+
+def test_demo_designs_the_sample_scheme(demo) -> None:
+    out = demo.out_dir
+    assert (out / "design.gpkg").exists() and (out / "design_boq.csv").exists()
+    report = (out / "design_report.html").read_text(encoding="utf-8")
+    assert "Longitudinal profile of the critical path" in report and "saving" in report
+    assert "Pipe design: scheme" in demo.summary.read_text(encoding="utf-8")
+
+
+def test_demo_leaves_nothing_beside_its_output_folder(demo) -> None:
+    """EPANET's scratch files stay out of the working folder; flood's hydraulic method ran too."""
+    assert sorted(p.name for p in demo.out_dir.parent.iterdir()) == ["out"]
+    assert (demo.out_dir / "flood_impact_hydraulic.gpkg").exists()
+    assert any("by pressure" in line for line in demo.outputs)

@@ -102,3 +102,13 @@ def test_postgis_registry_layers(project, pg_target, pipes_4326) -> None:
     assert pipes.providerType() == "postgres" and pipes.isValid()
     assert pipes.featureCount() == 3
     assert registry_layers(project, pg_target)
+
+
+def test_typed_url_offers_an_auth_config(dock) -> None:
+    picker = dock.picker
+    picker.tabs.setCurrentIndex(1)
+    picker.connection_combo.setCurrentText("Other: type a URL")
+    assert picker.auth_select.isEnabled()
+    picker.url_edit.setText("postgresql://gis@db.phed.example:5432/jjm?schema=assam")
+    target = picker.current_target()
+    assert target.url == "postgresql://gis@db.phed.example:5432/jjm?schema=assam" and target.authcfg is None

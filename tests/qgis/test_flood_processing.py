@@ -76,3 +76,13 @@ def test_extent_only_and_bad_input(jalnet_provider, sample_registry: str, tmp_pa
         run({"REGISTRY": sample_registry, "DEPTH": str(sample_path("flood_depth.tif")), "THRESHOLDS": str(bad),
              "OUTPUT": str(tmp_path / "bad.gpkg")})
     assert not (tmp_path / "bad.gpkg").exists()
+
+
+def test_hydraulic_method_with_the_dem(jalnet_provider, sample_registry: str, tmp_path: Path) -> None:
+    pytest.importorskip("wntr")
+    out = tmp_path / "hydraulic.gpkg"
+    result = run({"REGISTRY": sample_registry, "DEPTH": str(sample_path("flood_depth.tif")), "METHOD": 1,
+                  "DEM": str(sample_path("dem.tif")), "OUTPUT": str(out)})
+    fhtc = pyogrio.read_dataframe(out, layer="impact_fhtc")
+    # the flooded source and its iron removal plant leave the OHT without refill: the scheme runs dry
+    assert result["HOUSEHOLDS_LOSING_SUPPLY"] == int((fhtc["supply_status"] == "below_pressure").sum()) > 0

@@ -22,6 +22,18 @@ def toolbars(iface) -> list[QToolBar]:
     return [tb for tb in iface.mainWindow().findChildren(QToolBar) if tb.objectName() == "JalNetToolbar"]
 
 
+@pytest.fixture(autouse=True)
+def engine_here(monkeypatch):
+    """The engine is this test Python (it has JalNet), as JALNET_ENGINE; no engine path in the settings."""
+    import sys
+
+    from qgis.core import QgsSettings
+
+    monkeypatch.setenv("JALNET_ENGINE", sys.executable)
+    QgsSettings().remove("jalnet/engine_path")
+    return sys.executable
+
+
 @pytest.fixture
 def plugin_factory(recording_iface, qgis_processing):
     """classFactory + initGui, with unload guaranteed even when a test fails."""
@@ -58,6 +70,9 @@ def test_plugin_loads_and_unloads(plugin_factory, recording_iface) -> None:
     [toolbar] = toolbars(recording_iface)
     assert {a.text() for a in toolbar.actions()} >= {"Registry panel", "Create registry…", "Open registry…"}
     assert all(a.isEnabled() for a in toolbar.actions())
+    # JalNet's own icons (jalnet/icons/*.svg), none borrowed from the QGIS theme
+    assert all(not a.icon().pixmap(24, 24).isNull() for a in toolbar.actions())
+    assert len({a.icon().cacheKey() for a in toolbar.actions()}) == len(toolbar.actions())
     assert recording_iface.messageBar().get_messages(Qgis.Warning) == []
 
     plugin.toggle_dock(True)
@@ -82,7 +97,8 @@ def test_plugin_can_be_reloaded(plugin_factory) -> None:
     assert QgsApplication.processingRegistry().providerById("jalnet") is second.provider
 
 
-def test_missing_required_package_warns_and_skips_tools(plugin_factory, recording_iface, monkeypatch) -> None:
+def test_missing_package_in_qgis_python_skips_tools_without_pip_advice(plugin_factory, recording_iface,
+                                                                        monkeypatch) -> None:
     geopandas = next(d for d in DEPENDENCIES if d.module == "geopandas")
     wntr = next(d for d in DEPENDENCIES if d.module == "wntr")
     fake = [Missing(geopandas, None, "ModuleNotFoundError: No module named 'geopandas'"), Missing(wntr)]
@@ -90,9 +106,7 @@ def test_missing_required_package_warns_and_skips_tools(plugin_factory, recordin
 
     plugin = plugin_factory()  # must not raise
 
-    warnings = recording_iface.messageBar().get_messages(Qgis.Warning)
-    assert len(warnings) == 1
-    assert "geopandas" in warnings[0] and "wntr" not in warnings[0]
+    assert recording_iface.messageBar().get_messages(Qgis.Warning) == []  # the engine has its own Python
     provider = QgsApplication.processingRegistry().providerById("jalnet")
     assert provider is not None
     assert provider.algorithms() == []  # every current algorithm needs the registry engine
@@ -143,17 +157,35 @@ def test_loading_the_plugin_does_not_import_the_engine(tmp_path) -> None:
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
 
 
-def test_dependency_dialog_shows_the_install_command(plugin_factory, monkeypatch) -> None:
-    from jalnet.plugin import main
-
-    pyogrio = next(d for d in DEPENDENCIES if d.module == "pyogrio")
-    monkeypatch.setattr(main, "check_dependencies", lambda **kw: [Missing(pyogrio)])
-    shown: list[str] = []
-    monkeypatch.setattr(main.QMessageBox, "exec_", lambda box: shown.append(box.text()) or 0)
+def test_no_engine_offers_the_installer_never_pip(plugin_factory, recording_iface, monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("JALNET_ENGINE")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no jalnet on PATH; the test profile has no managed engine
     plugin = plugin_factory()
-    plugin.show_dependencies()
-    assert len(shown) == 1
-    assert '"pyogrio>=0.6"' in shown[0] and '"numpy<2"' in shown[0]
+    warnings = recording_iface.messageBar().get_messages(Qgis.Warning)
+    assert len(warnings) == 1 and "JalNet engine is not installed" in warnings[0]
+    assert "pip" not in warnings[0]
+    assert "jalnet_engine" in {a.objectName() for a in plugin.actions.values()}
+
+
+def test_engine_dialog_shows_the_engine_and_saves_its_path(plugin_factory, monkeypatch, engine_here) -> None:
+    from qgis.core import QgsSettings
+
+    from jalnet.plugin import engine
+
+    shown: list[str] = []
+    monkeypatch.setattr(engine.EngineDialog, "exec_", lambda dlg: shown.append(dlg.status.text()) or 0)
+    plugin = plugin_factory()
+    plugin.show_engine()
+    assert shown == [f"Engine: {engine_here} -m jalnet"]
+    dialog = plugin.engine_dialog
+    dialog.path_edit.setText("/nowhere/jalnet")
+    monkeypatch.delenv("JALNET_ENGINE")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    dialog.save_path()
+    assert QgsSettings().value("jalnet/engine_path") == "/nowhere/jalnet"
+    assert dialog.status.text().startswith("No JalNet engine found (looked in plugin setting: /nowhere/jalnet;")
+    assert dialog.install_button.text() == "Install the JalNet engine"
+    QgsSettings().remove("jalnet/engine_path")
 
 
 def test_panel_action_toggles_the_dock(plugin_factory, recording_iface) -> None:

@@ -10,7 +10,7 @@ import importlib.util
 import pytest
 
 from jalnet import dependencies as deps
-from jalnet.dependencies import Dependency, check_dependencies, install_hint, version_tuple
+from jalnet.dependencies import Dependency, check_dependencies, version_tuple
 
 FAKE_REQUIRED = Dependency("jalnet_fake_required_mod", "jalnet-fake-required", "1.0", "the fake tool")
 FAKE_OPTIONAL = Dependency("jalnet_fake_optional_mod", "jalnet-fake-optional", "1.0", "hydraulics", required=False)
@@ -88,42 +88,12 @@ def test_numpy_missing_is_detected_in_the_real_list(fake_packages) -> None:
     assert deps.missing_modules(missing) == {"numpy"}
 
 
-def test_install_hint_windows_uses_osgeo4w_and_pins_numpy(fake_packages) -> None:
-    missing = check_dependencies((FAKE_REQUIRED,))
-    hint = install_hint(missing, platform="win32")
-    assert "OSGeo4W Shell" in hint
-    assert 'python -m pip install --upgrade "numpy<2" "jalnet-fake-required>=1.0"' in hint
-    assert "--user" not in hint
-
-
-def test_install_hint_linux_gives_pip_user_and_apt(fake_packages) -> None:
-    missing = [m for m in check_dependencies() if m.module == "numpy"]
-    hint = install_hint(missing, platform="linux")
-    assert 'python3 -m pip install --user --upgrade "numpy>=1.21,<2"' in hint
-    assert "sudo apt install python3-numpy" in hint
-    assert "--break-system-packages" in hint
-
-
-def test_linux_gets_a_shapely_that_works_with_qgis_own_geos() -> None:
-    shapely = next(d for d in deps.DEPENDENCIES if d.module == "shapely")
-    missing = [deps.Missing(shapely)]
-    assert '"shapely>=2.0,<2.1"' in install_hint(missing, platform="linux")
-    assert '"shapely>=2.0"' in install_hint(missing, platform="win32")
-    # QGIS on Debian 12 runs GEOS 3.11: shapely 2.1+ asks it for 4-dimension WKB, which it refuses
-    message = deps.geos_conflict("2.2.0", (3, 11), platform="linux")
-    assert message is not None and "shapely 2.2.0" in message and '"shapely>=2.0,<2.1"' in message
-    assert deps.geos_conflict("2.0.7", (3, 11), platform="linux") is None
-    assert deps.geos_conflict("2.2.0", (3, 12), platform="linux") is None
-    assert deps.geos_conflict("2.2.0", (3, 11), platform="win32") is None  # Windows DLLs keep their own GEOS
-    assert deps.geos_conflict(None, (3, 11), platform="linux") is None
-
-
-def test_pyarrow_is_pinned_to_a_version_that_imports_with_numpy_1() -> None:
-    pyarrow = next(d for d in deps.DEPENDENCIES if d.module == "pyarrow")
-    assert not pyarrow.required  # results are the same without it, only slower to write
-    for platform in ("win32", "linux", "darwin"):
-        assert '"numpy<2" "pyarrow>=8,<26"' in install_hint([deps.Missing(pyarrow)], platform=platform)
-
-
-def test_install_hint_when_nothing_is_missing() -> None:
-    assert "All Python packages" in install_hint([])
+@pytest.mark.parametrize("platform", ["win32", "linux", "darwin"])
+def test_engine_hint_never_installs_into_qgis_python(platform) -> None:
+    hint = deps.engine_hint(platform)
+    assert "Install the JalNet engine" in hint
+    assert '-m pip install "jalnet[all]"' in hint  # into a venv of its own ...
+    assert "-m venv" in hint
+    for qgis_route in ("OSGeo4W", "numpy<2", "--user", "--break-system-packages", "QGIS.app"):
+        assert qgis_route not in hint  # ... never into QGIS's Python
+    assert ("Scripts" in hint) == platform.startswith("win")

@@ -171,14 +171,14 @@ def test_several_events_make_a_timeline(scheme, tmp_path: Path) -> None:
 def test_hydraulic_seam(scheme, monkeypatch: pytest.MonkeyPatch) -> None:
     reg, _, _, _ = scheme
     calls = []
-    fake = types.ModuleType("jalnet.hydraulics.scenarios")
+    fake = types.ModuleType("jalnet.hydraulics.service")
 
-    def households_below_pressure(registry, scheme_id, out_of_service):
+    def households_below_pressure(registry, scheme_id, out_of_service, dem=None):
         calls.append((scheme_id, {k: set(v) for k, v in out_of_service.items()}))
         return ["F-3", "F-5"]
 
     fake.households_below_pressure = households_below_pressure
-    monkeypatch.setitem(sys.modules, "jalnet.hydraulics.scenarios", fake)
+    monkeypatch.setitem(sys.modules, "jalnet.hydraulics.service", fake)
     with open_registry(reg, readonly=True) as registry:
         got = households_losing_supply(registry, {"pipes": ["P-3"]}, method="hydraulic")
         assert calls == [("SCH-1", {"pipes": {"P-3"}})]
@@ -187,7 +187,7 @@ def test_hydraulic_seam(scheme, monkeypatch: pytest.MonkeyPatch) -> None:
         conn = households_losing_supply(registry, {"pipes": ["P-3"]})
         assert set(conn.index[conn["loses_supply"]]) == {"F-2", "F-3", "F-5"}
 
-        monkeypatch.setitem(sys.modules, "jalnet.hydraulics.scenarios", types.ModuleType("empty"))
+        monkeypatch.setitem(sys.modules, "jalnet.hydraulics.service", types.ModuleType("empty"))
         from jalnet.errors import InputError
 
         with pytest.raises(InputError, match="needs the hydraulics engine"):

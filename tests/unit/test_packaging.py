@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import jalnet
 
@@ -190,3 +191,43 @@ def test_zip_has_no_binaries(zip_names):
 def test_zip_size(plugin_zip):
     size = plugin_zip.stat().st_size
     assert size < MAX_ZIP_BYTES, f"{plugin_zip.name} is {size} bytes, over the 25 MB limit"
+
+
+def test_zip_metadata_sends_users_to_the_engine_not_to_pip(zip_metadata):
+    about = zip_metadata["about"]
+    assert not re.search(r"\bpip\b", about)
+    for qgis_route in ("OSGeo4W", "numpy (below 2)", "in the Python that QGIS uses"):
+        assert qgis_route not in about
+    assert "Install the JalNet engine" in about
+    assert not re.search(r"\b\d+ algorithms\b", about)  # a count goes stale: none is stated
+
+
+def test_zip_has_the_toolbar_icons(zip_names):
+    icons = {n.rsplit("/", 1)[-1] for n in zip_names if n.startswith(f"{PLUGIN_DIR}/icons/")}
+    assert {"registry.svg", "create.svg", "open.svg", "toolbox.svg", "engine.svg"} <= icons
+
+
+def test_wheel_installs_every_engine_with_the_all_extra(jalnet_wheel):
+    """The wheel the engine installer installs: every extra is part of 'all', the toolbar icons and data ship."""
+    wheel = jalnet_wheel
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        [meta_name] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        meta = zf.read(meta_name).decode("utf-8")
+    assert "Provides-Extra: all" in meta
+    all_reqs = [line for line in meta.splitlines() if line.startswith("Requires-Dist:") and
+                re.search(r"extra == ['\"]all['\"]", line)]
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        extras = set(tomllib.load(f)["project"]["optional-dependencies"]) - {"all", "test"}
+    assert all_reqs and all(any(e in req for req in all_reqs) for e in extras), all_reqs
+    assert "jalnet/icons/engine.svg" in names and "jalnet/data/sample_scheme.gpkg" in names
+    assert "jalnet/engineclient/install.py" in names
+    # pip resolves jalnet[all] from this wheel with no index: every engine's packages are installed here
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links",
+                           str(wheel.parent), f"jalnet[all] @ {wheel.as_uri()}"], env={**env, "PIP_CONFIG_FILE": os.devnull},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Would install jalnet-" in done.stdout
+    for package in ("wntr", "lasio", "psycopg2-binary"):
+        assert f"Requirement already satisfied: {package}" in done.stdout
