@@ -37,7 +37,7 @@ EXIT_CODES = {
 EXIT_INTERNAL = 3
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
-GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo", "engine")
+GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "field", "demo", "engine")
 
 
 def _group_modules() -> list:

@@ -80,6 +80,10 @@ class JalnetPlugin:
                          checkable=True)
         self._add_action("hydraulics", "Hydraulics panel", icon("hydraulics"),
                          self.toggle_hydraulics, checkable=True)
+        self._add_action("field_package", "Field package for QField…", icon("toolbox"),
+                         lambda: self.run_field_tool("jalnet:fieldpackage"), toolbar=False)
+        self._add_action("field_sync", "Sync field package…", icon("toolbox"),
+                         lambda: self.run_field_tool("jalnet:fieldsync"), toolbar=False)
         self._add_action("engine", "JalNet engine…", icon("engine"), self.show_engine, toolbar=False)
         for key in ("panel", "create", "open"):
             self.actions[key].setEnabled(registry_ok)
@@ -232,6 +236,22 @@ class JalnetPlugin:
         path = results.get("OUTPUT")
         if path:
             self.show_registry(str(path))
+
+    def run_field_tool(self, algorithm: str) -> None:
+        """A field-capture algorithm in its Processing dialog, the project's registry filled in."""
+        import processing
+        from qgis.core import QgsProject
+
+        from .layers import project_registry
+
+        target = project_registry(QgsProject.instance())
+        results = processing.execAlgorithmDialog(algorithm, {"REGISTRY": target} if target else {}) or {}
+        if results.get("PROJECT"):
+            self.iface.messageBar().pushMessage("JalNet", f"field package written: {results['PROJECT']}", Qgis.Info, 8)
+        elif results.get("BATCH_ID"):
+            self.iface.messageBar().pushMessage(
+                "JalNet", f"field package synced as batch {results['BATCH_ID']}; {results.get('CONFLICTS', 0)} "
+                "conflict(s) not applied (see the log)", Qgis.Info, 10)
 
     def show_toolbox(self) -> None:
         """Show the Processing toolbox filtered to JalNet's algorithms."""

@@ -34,6 +34,7 @@ ALGORITHMS: tuple[str, ...] = (
     "geology_striplog:GeologyStripLog",
     "geology_section:GeologySection",
     "gatishakti_export:GatiShaktiExport",
+    "field_package:FieldPackage", "field_sync:FieldSync",
 )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 #: Version of the schema this code writes. Bump it when a layer or field is added and
 #: give the new layer/field ``since=<new version>``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # ---------------------------------------------------------------------------------------
 # Coded-value domains. Codes are what is stored; descriptions are what a user reads.
@@ -840,7 +840,34 @@ _GEOLOGY_LAYERS: tuple[Layer, ...] = (
     ),
 )
 
-_ENGINE_LAYERS: tuple[Layer, ...] = _TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS
+#: Files (photos from field capture) kept with the asset they show (schema v3). The content is
+#: base64 text so that it goes through the change log, undo and copy like any attribute.
+_ATTACHMENT_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        "attachments",
+        "Attachments",
+        None,
+        "attachment_id",
+        (
+            Field("attachment_id", "TEXT", "Attachment ID", required=True, unique=True, since=3),
+            Field("layer", "TEXT", "Registry layer of the asset the file belongs to", required=True, since=3),
+            Field("asset_id", "TEXT", "ID of the asset in that layer", required=True, since=3),
+            Field("file_name", "TEXT", "File name as captured", required=True, since=3),
+            Field("mime_type", "TEXT", "Media type, e.g. image/jpeg", since=3),
+            Field("size_bytes", "INTEGER", "Size of the file (bytes)", min=0, since=3),
+            Field("sha256", "TEXT", "SHA-256 of the file content", since=3),
+            Field("content", "TEXT", "File content, base64", since=3),
+            Field("captured", "DATETIME", "When the file was taken (UTC)", since=3),
+            Field("source", "TEXT", "Where it came from, e.g. the field package ID", since=3),
+            Field("note", "TEXT", "Note written with the file", since=3),
+        ),
+        "Photos and other files attached to assets, e.g. from field capture.",
+        since=3,
+        group="Attachments",
+    ),
+)
+
+_ENGINE_LAYERS: tuple[Layer, ...] = _TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS + _ATTACHMENT_LAYERS
 
 #: Layers by name, in load order (referenced tables first).
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _ENGINE_LAYERS + _INTERNAL}

@@ -164,6 +164,22 @@ def _point_rows(plan: PointPlan, points: gpd.GeoDataFrame, crs: Any) -> gpd.GeoD
     return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(points.geometry.values[sorted(plan.staged)], crs=crs))
 
 
+def snap_in_batch(b: Batch, staged: gpd.GeoDataFrame, tolerance: float | None = None,
+                  allow_move_existing: bool = False) -> SnapResult:
+    """Snap *staged* (staged_pipes rows, indexed by fid) inside a batch another tool has open.
+
+    For tools whose own writes and the snap must be one undoable batch (field sync). Without
+    a *tolerance* it is derived from the staged lines, as :func:`snap` does."""
+    data = NetworkData.from_registry(b.reg)
+    fit = fit_tolerance(staged, tolerance)
+    plan = plan_snap(data, staged, fit.tolerance, allow_move_existing, error=fit.error)
+    result = _result(plan, staged, data, fit, False)
+    if not plan.empty:
+        _apply(b, plan, data, staged)
+        result.batch_id = b.id
+    return result
+
+
 def _apply(b: Batch, plan: Plan, data: NetworkData, staged: gpd.GeoDataFrame) -> None:
     crs = data.crs
     if plan.new_junctions:
