@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -19,13 +17,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import JalnetAlgorithm, RegistryParameter, load_on_completion
-from .feedback import ProcessingFeedback
+from .base import JalnetAlgorithm, RegistryParameter
 from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
-
-STYLES = Path(__file__).resolve().parent.parent / "styles"
-#: Output layers and their styles.
-LAYERS = (("design_pipes", "design_pipes"), ("design_nodes", "design_nodes"))
 
 
 class DesignPipes(JalnetAlgorithm):
@@ -88,35 +81,19 @@ class DesignPipes(JalnetAlgorithm):
         self.addOutput(QgsProcessingOutputString("REPORT", self.tr("Design report (HTML)")))
         self.addOutput(QgsProcessingOutputString("BATCH_ID", self.tr("Registry batch (when applied)")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..design import design_scheme
-
-        dem, params = model_inputs(self, parameters, context)
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
         peak = self.parameterAsDouble(parameters, self.PEAK_FACTOR, context)
-        result = self.run_engine(
-            design_scheme, self.registry_target(parameters, self.REGISTRY, context),
-            self.parameterAsString(parameters, self.SCHEME, context).strip(),
-            out=self.parameterAsFileOutput(parameters, self.OUTPUT, context),
-            catalogue=self.parameterAsFile(parameters, self.CATALOGUE, context) or None,
-            min_head=self.parameterAsDouble(parameters, self.MIN_HEAD, context),
-            max_velocity=self.parameterAsDouble(parameters, self.MAX_VELOCITY, context),
-            peak_factor=peak if peak > 0 else None, apply=self.parameterAsBoolean(parameters, self.APPLY, context),
-            dem=dem, params=params, feedback=ProcessingFeedback(feedback),
-        )
-        for note in result.notes:
-            feedback.pushInfo(note)
-        feedback.pushInfo(f"least-cost design Rs {result.cost_inr:,.0f}; conventional hand method Rs "
-                          f"{result.hand.cost_inr:,.0f}; saving {result.saving_percent:.1f} %")
-        gpkg = result.outputs["gpkg"]
-        if self.parameterAsBoolean(parameters, self.LOAD, context):
-            for layer, style in LAYERS:
-                load_on_completion(context, f"{gpkg}|layername={layer}", f"{layer} ({result.scheme})",
-                                   partial(_load_qml, qml=str(STYLES / f"{style}.qml")), group="Design")
-        return {self.OUTPUT: gpkg, "COST_INR": result.cost_inr, "HAND_COST_INR": result.hand.cost_inr,
-                "SAVING_PERCENT": result.saving_percent, "BOQ": result.outputs["boq"],
-                "REPORT": result.outputs["report"], "BATCH_ID": result.batch_id or ""}
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip(),
+                "output": self.parameterAsFileOutput(parameters, self.OUTPUT, context),
+                "catalogue": self.parameterAsFile(parameters, self.CATALOGUE, context) or None,
+                "min_head": self.parameterAsDouble(parameters, self.MIN_HEAD, context),
+                "max_velocity": self.parameterAsDouble(parameters, self.MAX_VELOCITY, context),
+                "peak_factor": peak if peak > 0 else None,
+                "apply": self.parameterAsBoolean(parameters, self.APPLY, context),
+                "load": self.parameterAsBoolean(parameters, self.LOAD, context),
+                **model_inputs(self, parameters, context)}
 
 
 def _load_qml(layer: QgsMapLayer, qml: str) -> None:

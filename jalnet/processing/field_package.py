@@ -15,7 +15,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 
 class FieldPackage(JalnetAlgorithm):
@@ -52,16 +51,10 @@ class FieldPackage(JalnetAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT, self.tr("Package folder")))
         self.addOutput(QgsProcessingOutputFile(self.PROJECT, self.tr("Field project")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..field import package_scheme
-
-        fb = ProcessingFeedback(feedback)
-        result = self.run_engine(package_scheme, self.registry_target(parameters, self.REGISTRY, context),
-                                 self.parameterAsString(parameters, self.SCHEME, context).strip(),
-                                 self.parameterAsString(parameters, self.OUTPUT, context),
-                                 dem=self.parameterAsFile(parameters, self.DEM, context) or None,
-                                 overwrite=self.parameterAsBoolean(parameters, self.OVERWRITE, context), feedback=fb)
-        fb.info(", ".join(f"{k} {v}" for k, v in result.counts.items()))
-        return {self.OUTPUT: str(result.folder), self.PROJECT: str(result.project) if result.project else None}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "scheme": self.parameterAsString(parameters, self.SCHEME, context).strip(),
+                "output": self.parameterAsString(parameters, self.OUTPUT, context),
+                "dem": self.parameterAsFile(parameters, self.DEM, context) or None,
+                "overwrite": self.parameterAsBoolean(parameters, self.OVERWRITE, context)}

@@ -15,7 +15,6 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .feedback import ProcessingFeedback
 
 
 class FieldSync(JalnetAlgorithm):
@@ -44,26 +43,17 @@ class FieldSync(JalnetAlgorithm):
         self.addParameter(RegistryParameter(self.REGISTRY, self.tr("Registry (GeoPackage or postgresql:// URL)")))
         self.addParameter(QgsProcessingParameterFile(self.PACKAGE, self.tr("Field package folder"),
                                                      behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterNumber(self.TOLERANCE, self.tr("Snapping tolerance for new pipes (m)"),
-                                                       QgsProcessingParameterNumber.Double, 5.0, minValue=0.01,
+        self.addParameter(QgsProcessingParameterNumber(self.TOLERANCE,
+                                                       self.tr("Snapping tolerance for new pipes (m); 0: derived"),
+                                                       QgsProcessingParameterNumber.Double, 0.0, minValue=0.0,
                                                        maxValue=100.0))
         self.addParameter(QgsProcessingParameterBoolean(self.DRY_RUN, self.tr("Dry run: write nothing"), False))
         self.addOutput(QgsProcessingOutputString(self.BATCH_ID, self.tr("Registry batch written")))
         self.addOutput(QgsProcessingOutputNumber(self.CONFLICTS, self.tr("Conflicts (not applied)")))
 
-    def processAlgorithm(  # noqa: N802
-        self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        from ..field import sync_package
-
-        fb = ProcessingFeedback(feedback)
-        report = self.run_engine(sync_package, self.registry_target(parameters, self.REGISTRY, context),
-                                 self.parameterAsFile(parameters, self.PACKAGE, context),
-                                 dry_run=self.parameterAsBoolean(parameters, self.DRY_RUN, context),
-                                 tolerance=self.parameterAsDouble(parameters, self.TOLERANCE, context), feedback=fb)
-        for message in report.messages:
-            fb.info(message)
-        for c in report.conflicts:
-            fb.warning(f"conflict, not applied: {c.layer} {c.asset_id}: {c.reason}")
-        fb.info(report.summary_line())
-        return {self.BATCH_ID: report.batch_id or "", self.CONFLICTS: len(report.conflicts)}
+    def engine_args(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        return {"registry": self.registry_target(parameters, self.REGISTRY, context),
+                "package": self.parameterAsFile(parameters, self.PACKAGE, context),
+                "dry_run": self.parameterAsBoolean(parameters, self.DRY_RUN, context),
+                "tolerance": self.parameterAsDouble(parameters, self.TOLERANCE, context)}

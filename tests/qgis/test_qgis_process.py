@@ -186,6 +186,27 @@ def test_gatishaktiexport(env, work) -> None:
     assert zipfile.ZipFile(package).testzip() is None and len(zipfile.ZipFile(package).namelist()) > 1
 
 
+def test_designpipes(env, work) -> None:
+    design = work["dir"] / "design.gpkg"
+    out = qgis_process(env, "designpipes", REGISTRY=work["reg"], SCHEME="4010457", OUTPUT=design, LOAD="false")
+    assert 0 < out["COST_INR"] <= out["HAND_COST_INR"]
+    assert layer_count(design, "design_pipes") >= layer_count(work["reg"], "pipes") > 0
+    assert Path(out["BOQ"]).exists() and "<html" in Path(out["REPORT"]).read_text(encoding="utf-8").lower()
+
+
+def test_fieldpackage(env, work) -> None:
+    folder = work["dir"] / "field"
+    out = qgis_process(env, "fieldpackage", REGISTRY=work["reg"], SCHEME="4010457", OUTPUT=folder)
+    assert Path(out["PROJECT"]).exists() and (folder / "jalnet_field.json").exists()
+    assert layer_count(folder / "field_data.gpkg", "pipes") > 0
+    work["field"] = folder
+
+
+def test_fieldsync(env, work) -> None:
+    out = qgis_process(env, "fieldsync", REGISTRY=work["reg"], PACKAGE=work["field"])
+    assert out["CONFLICTS"] == 0 and out["BATCH_ID"] == ""  # nothing was changed in the field
+
+
 def test_undobatch(env, work) -> None:
     before = layer_count(work["reg"], "boreholes")
     out = qgis_process(env, "undobatch", REGISTRY=work["reg"], BATCH=work["geology_batch"])

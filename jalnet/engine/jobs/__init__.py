@@ -38,6 +38,9 @@ JOBS: dict[str, str] = {
     "geologysection": "geology:section",
     "geology.figure": "geology:figure",
     "gatishaktiexport": "gatishakti:export",
+    "designpipes": "design:design",
+    "fieldpackage": "field:package",
+    "fieldsync": "field:sync",
     "sleep": "registry:sleep",
 }
 
