@@ -144,6 +144,8 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
 
 def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame) -> None:
     crs = data.crs
+    if plan.inserts["junctions"]:  # the nodes the split pipes and their valves stand on, first
+        b.insert("junctions", gpd.GeoDataFrame(plan.inserts["junctions"], geometry="geometry", crs=crs))
     if plan.updates["pipes"]:
         b.update_many("pipes", _updates(data.pipes, plan.updates["pipes"]))
     if plan.new_pipes:

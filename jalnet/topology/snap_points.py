@@ -4,8 +4,10 @@ Runs after the staged pipes are placed (inside the same batch, against the netwo
 now is), so a tap beside a pipe walked the same day finds it.
 
 * A valve goes on the nearest pipe within reach, at the point of the pipe nearest to the
-  fix; the pipe is split there and the valve is the node between the parts (their
-  from/to_node name it). Near a pipe end it stands at that end, nothing split.
+  fix; the pipe is split there at a new junction, the node between the parts (their
+  from/to_node name it), and the valve stands on that junction. Near a pipe end it stands
+  at that end, nothing split. Nodes are junctions, tanks and sources, as everywhere in the
+  registry: a hydraulic model or a trace reads the valve as an asset on its pipe.
 * A tap connection goes to the nearest distribution pipe within reach (service lines,
   rising and gravity mains are not tapped); its ``pipe_id`` names it.
 * A point whose ID (or, for a tap, household) is already in the registry updates that
@@ -40,7 +42,8 @@ VALVE_WORDS = (("scour", "scour"), ("drain", "scour"), ("air", "air_release"), (
 
 @dataclass
 class PointPlan:
-    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"fhtc": [], "valves": []})
+    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"fhtc": [], "valves": [],
+                                                                               "junctions": []})
     updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"fhtc": {}, "valves": {}, "pipes": {}})
     new_pipes: list[dict[str, Any]] = field(default_factory=list)
     staged: dict[int, dict[str, Any]] = field(default_factory=dict)  # position in staged_points -> state, message
@@ -145,18 +148,24 @@ def _valves(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: n
 
 
 def _split(plan: PointPlan, data: NetworkData, marks: dict[int, list[tuple[float, str]]], lines: np.ndarray) -> None:
-    """Each pipe cut at its valves; the first part keeps the pipe's row, the valve names the nodes between."""
+    """Each pipe cut at its valves; the first part keeps the pipe's row, a new junction at each
+    valve is the node between the parts."""
     if not marks:
         return
     pipes = data.pipes
     n_new = sum(len(m) for m in marks.values())
     ids = iter(next_ids(pipes["pipe_id"], n_new, "P-"))
+    node_ids = iter(next_ids(data["junctions"]["node_id"], n_new, "J-"))
     for pos, got in sorted(marks.items()):
         got.sort()
         line = lines[pos]
         parts = split_at(line, [a for a, _ in got])
         row = pipes.iloc[pos]
-        nodes = [row["from_node"], *[v for _, v in got], row["to_node"]]
+        between = [next(node_ids) for _ in got]
+        for node_id, part in zip(between, parts[1:]):
+            plan.inserts["junctions"].append({"node_id": node_id, "scheme_id": row["scheme_id"],
+                                              "node_type": "junction", "geometry": shapely.get_point(part, 0)})
+        nodes = [row["from_node"], *between, row["to_node"]]
         reported = _number(row.get("length_m"))
         share = [p.length / line.length for p in parts]
         first = {"geometry": parts[0], "to_node": nodes[1]}

@@ -337,8 +337,12 @@ def test_points_become_assets_in_the_same_batch(reg_path: str) -> None:
     valves = by_id(read(reg_path, "valves"), "valve_id")
     [valve] = valves.index
     assert valves.loc[valve, "valve_type"] == "scour" and valves.loc[valve].geometry.equals(Point(100, 40))
-    assert pipes.loc["P3"].to_node == valve and (pipes["from_node"] == valve).sum() == 1  # P3 split at the valve
-    assert pipes.loc["P3"].length_m + pipes[pipes["from_node"] == valve]["length_m"].iloc[0] == pytest.approx(100)
+    node = pipes.loc["P3"].to_node  # P3 split at a new junction where the valve stands
+    junctions = by_id(read(reg_path, "junctions"), "node_id")
+    assert junctions.loc[node].geometry.equals(Point(100, 40)) and junctions.loc[node, "node_type"] == "junction"
+    assert (pipes["from_node"] == node).sum() == 1 and valve not in set(pipes["from_node"]) | set(pipes["to_node"])
+    assert valves.loc[valve, "pipe_id"] == "P3"
+    assert pipes.loc["P3"].length_m + pipes[pipes["from_node"] == node]["length_m"].iloc[0] == pytest.approx(100)
     fhtc = by_id(read(reg_path, "fhtc"), "fhtc_id")
     assert len(fhtc) == 2 and fhtc.drop("F1")["pipe_id"].iloc[0] == result.candidates["result_pipe_id"].iloc[0]
     assert "repeats tap connection F1 (ID F1)" in result.points["message"].iloc[2]

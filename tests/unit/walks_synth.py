@@ -385,9 +385,9 @@ def score(registry: str, truth: Truth) -> Score:
     at_node: dict[str, set[str]] = defaultdict(set)
     end_of: dict[str, tuple[str | None, str | None]] = {}
     hausdorff = []
-    valve_ids = set(valves["valve_id"])
+    valve_nodes = _valve_nodes(junctions, valves)
     for pid, ids in rebuilt.items():
-        ids = _through_valves(ids, pipes, valve_ids, truth.kept)
+        ids = _through_valves(ids, pipes, valve_nodes, truth.kept)
         rebuilt[pid] = ids
         parts = pipes.loc[ids]
         merged = shapely.line_merge(shapely.union_all(parts.geometry.values))
@@ -447,12 +447,21 @@ def score(registry: str, truth: Truth) -> Score:
                  len(truth.points), right, wrong)
 
 
-def _through_valves(ids: list[str], pipes: Any, valve_ids: set[str], kept: set[str]) -> list[str]:
-    """A walk's pipes and the parts a valve placed on them split off (they meet at the valve)."""
+def _valve_nodes(junctions: Any, valves: Any) -> set[str]:
+    """Junctions a valve stands on (a valve placed on a pipe splits it at a junction under it)."""
+    if junctions.empty or valves.empty:
+        return set()
+    tree = shapely.STRtree(junctions.geometry.values)
+    hit = tree.query(valves.geometry.values, predicate="dwithin", distance=0.01)[1]
+    return set(junctions.index[hit])
+
+
+def _through_valves(ids: list[str], pipes: Any, valve_nodes: set[str], kept: set[str]) -> list[str]:
+    """A walk's pipes and the parts a valve placed on them split off (they meet at the valve's junction)."""
     ids = list(ids)
     while True:
         ends = set(pipes.loc[ids, "from_node"]) | set(pipes.loc[ids, "to_node"])
-        more = pipes.index[(pipes["from_node"].isin(ends & valve_ids) | pipes["to_node"].isin(ends & valve_ids))
+        more = pipes.index[(pipes["from_node"].isin(ends & valve_nodes) | pipes["to_node"].isin(ends & valve_nodes))
                            & ~pipes.index.isin(ids) & ~pipes.index.isin(list(kept))]
         if not len(more):
             return ids
