@@ -33,6 +33,7 @@ RULES: dict[str, tuple[str, str]] = {
     "far_from_source": ("warning", "the borehole is far from the water source it is linked to"),
     "unknown_source": ("warning", "the linked source_id is not in the registry"),
     "no_lithology": ("warning", "the borehole has no lithology intervals"),
+    "aquifer_inferred": ("info", "the sheet has no aquifer column: aquifers were inferred from permeable lithology"),
 }
 COLUMNS = ["borehole_id", "rule", "severity", "message"]
 #: Depths closer than this are equal (field logs are to the decimetre at best).
