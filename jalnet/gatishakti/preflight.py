@@ -27,7 +27,7 @@ from ..registry.schema import LAYERS
 from ..report.html import Section, esc, page, table_html
 from .geometry import check_geometries, check_transformed
 from .profile import FORMATS, FieldSpec, LayerSpec, Profile, load_profile
-from .values import DUPLICATE, GEOMETRY, KIND_TITLES, SCHEME, convert, duplicates
+from .values import DUPLICATE, GEOMETRY, KIND_TITLES, SCHEME, TWICE, convert, duplicates
 
 TEXT_LIMIT = 20  # faults listed per kind in the text report; the HTML report lists all
 
@@ -283,11 +283,34 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
                 also = ", ".join(f"fid {fids[o]}" for o in others[:5])
                 fault(DUPLICATE, pos, f"{fspec.name} '{converted.values.iloc[pos]}' is not unique (also {also})",
                       fspec.name)
+    if spec.source == "pipes":
+        for pos, other in _entered_twice(frame, reg.crs):
+            fault(TWICE, pos, f"same ends and course as {labels[other]} (fid {fids[other]}): one pipe entered twice; "
+                              "delete one")
     for pos, sid in enumerate(scheme_ids):
         if sid not in (None, "") and sid not in schemes.index:
             fault(SCHEME, pos, f"{spec.scheme_field.name}: scheme ID '{sid}' is not in the registry's schemes layer; "
                                "add the scheme or correct the ID", spec.scheme_field.name)
     return MappedLayer(spec, fids, labels, columns, wgs, repaired=len(geo_repairs))
+
+
+def _entered_twice(frame: gpd.GeoDataFrame, crs: object) -> list[tuple[int, int]]:
+    """(row, the row it duplicates) for lines with the same ends and course: the network rule NET-010."""
+    from ..topology.network import NetworkData
+    from ..topology.validate import validate_network
+
+    found = validate_network(NetworkData(crs, {"pipes": frame}), rules=["NET-010"]).findings
+    if found.empty:
+        return []
+    key = LAYERS["pipes"].key
+    pos = {f"fid {f}": p for p, f in enumerate(frame.index)}
+    pos.update({str(k): p for p, k in enumerate(frame[key].astype(object)) if isinstance(k, str) and k})
+    out = []
+    for ids in found["asset_ids"]:
+        a, b = (pos.get(i.strip()) for i in str(ids).split(",")[:2])
+        if a is not None and b is not None:
+            out.append((max(a, b), min(a, b)))
+    return sorted(out)
 
 
 def _raw_values(fspec: FieldSpec, frame: pd.DataFrame, key: str, schemes: pd.DataFrame, scheme_ids: pd.Series,

@@ -25,6 +25,7 @@ DUPLICATE = "duplicate_id"
 TOO_LONG = "too_long"
 BAD_VALUE = "bad_value"
 SCHEME = "unknown_scheme"
+TWICE = "duplicate_feature"
 
 KIND_TITLES: dict[str, str] = {
     MANDATORY: "Mandatory value empty",
@@ -34,6 +35,7 @@ KIND_TITLES: dict[str, str] = {
     TOO_LONG: "Value longer than the field",
     BAD_VALUE: "Value of the wrong type",
     SCHEME: "Scheme ID not in the registry's schemes",
+    TWICE: "Pipe entered twice (same ends and course)",
 }
 
 

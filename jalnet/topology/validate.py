@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..registry import Registry, open_registry
-from . import checks_geometry, checks_network, checks_topology  # noqa: F401 - they register the checks
+from . import checks_geometry, checks_network, checks_supply, checks_topology  # noqa: F401 - they register the checks
 from .context import Context
 from .exceptions import accepted_fingerprints
 from .findings import ValidationResult
