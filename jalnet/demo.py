@@ -22,7 +22,7 @@ from .report.summary import registry_sections
 from .samples import sample_path
 
 #: Engines with a demo step, in the order the main job runs them.
-DEMO_STEPS = ("tracks", "hydraulics", "flood", "geology", "gatishakti")
+DEMO_STEPS = ("tracks", "hydraulics", "flood", "geology", "gatishakti", "health")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from .. import __version__
 from ..errors import JalnetError
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
-GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "demo")
+GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "health", "demo")
 
 
 def _group_modules() -> list:

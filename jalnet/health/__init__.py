@@ -15,6 +15,7 @@ from ..lazy import lazy_exports
 _EXPORTS = {
     "HealthResult": "run",
     "check_health": "run",
+    "run_health": "run",
     "health_report": "report",
 }
 

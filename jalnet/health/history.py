@@ -40,7 +40,7 @@ def previous_run(reg: Any, scope: str) -> tuple[dict | None, pd.DataFrame]:
 
 def trend(current: pd.DataFrame, before: pd.DataFrame, started: str) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """(trend per finding: new/open, first seen per finding, the previous findings now fixed)."""
-    first = dict(zip(before["fingerprint"], before["first_seen"]))
+    first = dict(zip(before["fingerprint"], (_iso(v) for v in before["first_seen"])))
     fps = current["fingerprint"]
     status = fps.map(lambda f: "open" if f in first else "new")
     seen = fps.map(lambda f: first.get(f) or started)
@@ -68,5 +68,15 @@ def store_run(reg: Any, run: dict[str, Any], current: pd.DataFrame, fixed: pd.Da
     return run_id
 
 
+_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.timezone.utc).strftime(_FORMAT)
+
+
+def _iso(value: object) -> str | None:
+    """A stored time in the one format runs use (the registry gives back milliseconds)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return pd.Timestamp(value).strftime(_FORMAT)

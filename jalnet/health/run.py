@@ -144,3 +144,20 @@ def _scheme_areas(reg: Any, schemes: pd.DataFrame, per_scheme: pd.DataFrame) -> 
     geoms = [shapely.multipolygons(shapely.get_parts(shapes[s])) if shapes[s] is not None else None
              for s in table["scheme_id"]]
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=gpd.GeoSeries(geoms, crs=reg.crs))
+
+
+def run_health(registry: Registry | str | os.PathLike, out: str | os.PathLike | None = None,
+               report: str | os.PathLike | None = None, scheme: str | None = None, store: bool = True,
+               feedback: Feedback | None = None) -> HealthResult:
+    """:func:`check_health`, then the health GeoPackage and the dashboard written (each when a path is given)."""
+    for path, suffix in ((out, ".gpkg"), (report, ".html")):
+        if path is not None and not Path(path).parent.exists():
+            raise InputError(f"folder {Path(path).parent} does not exist; create it first")
+        if path is not None and suffix == ".gpkg" and Path(path).suffix.lower() != suffix:
+            raise InputError(f"health file {path} must end with .gpkg")
+    result = check_health(registry, scheme=scheme, store=store, feedback=feedback)
+    if out is not None:
+        result.write(out)
+    if report is not None:
+        result.write_report(report)
+    return result
