@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,15 +201,20 @@ def parse_formats(formats: str | Sequence[str] | None, profile: Profile) -> tupl
 
 def check_export(registry: str | os.PathLike | Registry, profile: str | os.PathLike | Profile | None = None,
                  scheme: str | None = None, layers: Sequence[str] | None = None,
-                 formats: str | Sequence[str] | None = None, feedback: Feedback | None = None) -> Preflight:
-    """Build every target layer in memory and collect the faults; writes nothing."""
+                 formats: str | Sequence[str] | None = None, feedback: Feedback | None = None,
+                 frames: Mapping[str, pd.DataFrame] | None = None) -> Preflight:
+    """Build every target layer in memory and collect the faults; writes nothing.
+
+    *frames*: registry layers the caller has already read (as ``Registry.read`` returns them, of the
+    scheme when one is given), used instead of reading them again.
+    """
     prof = load_profile(profile)
     chosen = prof.selected(list(layers) if layers else None)
     fmts = parse_formats(formats, prof)
     if isinstance(registry, Registry):
-        return _check(registry, prof, chosen, scheme, fmts, feedback)
+        return _check(registry, prof, chosen, scheme, fmts, feedback, frames or {})
     with open_registry(registry, readonly=True) as reg:
-        return _check(reg, prof, chosen, scheme, fmts, feedback)
+        return _check(reg, prof, chosen, scheme, fmts, feedback, frames or {})
 
 
 def registry_label(reg: Registry) -> str:
@@ -218,7 +223,7 @@ def registry_label(reg: Registry) -> str:
 
 
 def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | None, formats: tuple[str, ...],
-           feedback: Feedback | None) -> Preflight:
+           feedback: Feedback | None, frames: Mapping[str, pd.DataFrame]) -> Preflight:
     for spec in chosen:
         if LAYERS[spec.source].since > reg.schema_version:
             raise InputError(f"registry {registry_label(reg)} (schema v{reg.schema_version}) has no layer "
@@ -236,7 +241,9 @@ def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | 
     seen: set[str] = set()
     for spec in chosen:
         steps.next(f"checking {spec.name} (registry layer {spec.source})")
-        frame = reg.read(spec.source, where={"scheme_id": scheme} if scheme is not None else None)
+        frame = frames.get(spec.source)
+        if frame is None:
+            frame = reg.read(spec.source, where={"scheme_id": scheme} if scheme is not None else None)
         mapped = _map_layer(spec, frame, reg, schemes, "shp" in formats, now.date().isoformat(), result)
         result.layers.append(mapped)
         seen.update(v for v in mapped.columns[spec.scheme_field.name].dropna())
@@ -260,9 +267,8 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
         fault(GEOMETRY, issue.pos, issue.message)
     for issue in geo_repairs:
         fault(GEOMETRY, issue.pos, issue.message, into=result.repairs)
-    usable = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    bad_pos = {issue.pos for issue in geo_faults}
-    usable &= ~np.isin(np.arange(len(geoms)), list(bad_pos))
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    usable[[issue.pos for issue in geo_faults]] = False
     lengths = np.full(len(geoms), np.nan)
     wgs = np.full(len(geoms), None, dtype=object)
     if usable.any():

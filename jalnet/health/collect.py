@@ -33,6 +33,7 @@ class Collected:
     frames: list[gpd.GeoDataFrame] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # module -> why it did not run
     pipes_km: pd.DataFrame = field(default_factory=pd.DataFrame)  # scheme_id, pipes, km
+    data: NetworkData | None = None  # the network layers as read (for the scheme outlines)
 
 
 def collect(reg: Any, scheme: str | None, feedback: Feedback | None = None) -> Collected:
@@ -43,6 +44,7 @@ def collect(reg: Any, scheme: str | None, feedback: Feedback | None = None) -> C
     net = result.findings.assign(module="network")
     out.frames.append(net[[*_ROW, "geometry"]])
     out.pipes_km = result.counts_by_scheme
+    out.data = data
     extra = {name: _read(reg, name, scheme) for name in ("boreholes",)}
     layers = {**data.layers, **extra}
     out.frames.append(_frame(registry_findings(layers), reg.crs))
@@ -90,7 +92,8 @@ def _gatishakti(reg: Any, scheme: str | None, data: NetworkData) -> gpd.GeoDataF
     from ..gatishakti.preflight import check_export
     from ..gatishakti.values import KIND_TITLES
 
-    pre = check_export(reg, scheme=scheme)
+    read = {name: frame.set_index("fid") for name, frame in data.layers.items() if name != "villages"}
+    pre = check_export(reg, scheme=scheme, frames=read)
     source = {m.spec.name: m.spec.source for m in pre.layers}
     lookup: dict[str, tuple[dict, dict]] = {}
     rows = []

@@ -87,7 +87,7 @@ def _future_dates(layers: dict[str, pd.DataFrame], today: dt.date) -> list[dict]
         if frame is None or frame.empty or name not in frame.columns:
             continue
         when = pd.to_datetime(frame[name], errors="coerce", format="ISO8601")
-        late = (when.dt.date > today).fillna(False).to_numpy(dtype=bool)
+        late = (when.dt.normalize() > pd.Timestamp(today)).to_numpy(dtype=bool)  # NaT compares False
         if not late.any():
             continue
         rows = frame[late]

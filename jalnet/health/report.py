@@ -178,23 +178,24 @@ def _by_rule(result: HealthResult) -> str:
 
 
 def _drilldown(result: HealthResult) -> str:
-    f = result.findings.assign(scheme_key=result.findings["scheme_id"].fillna(NO_SCHEME))
-    groups = dict(tuple(f.groupby("scheme_key", sort=False)))
-    out = []
     cols = ["severity", "rule", "module", "layer", "asset_ids", "message", "trend", "first_seen", "fingerprint"]
+    f = result.findings
+    keys = f["scheme_id"].astype(object).where(f["scheme_id"].notna(), NO_SCHEME).to_numpy()
+    positions = pd.Series(np.arange(len(f))).groupby(keys, sort=False).apply(list).to_dict() if len(f) else {}
+    values = {c: f[c].astype(object).where(f[c].notna(), None).to_numpy() for c in cols}
+    out = []
     for r in _records(result.schemes):
-        rows = groups.get(r["scheme_id"])
-        n = 0 if rows is None else len(rows)
+        mine = positions.get(r["scheme_id"], [])
+        n = len(mine)
         head = (f"<summary>{_badge(r['score'])} <b>{esc(r['scheme_id'])}</b> {esc(r.get('name') or '')}: "
                 f"{n:,} finding(s)</summary>")
         if not n:
             out.append(f"<details id='{_anchor(r['scheme_id'])}'>{head}<p>No findings.</p></details>")
             continue
-        shown = rows.head(PER_SCHEME_LIMIT)
+        rows = [{c: values[c][k] for c in cols} for k in mine[:PER_SCHEME_LIMIT]]
         more = (f"<p class='note'>First {PER_SCHEME_LIMIT:,} of {n:,}; all are in the health GeoPackage.</p>"
                 if n > PER_SCHEME_LIMIT else "")
-        out.append(f"<details id='{_anchor(r['scheme_id'])}'>{head}"
-                   f"{table_html(_records(shown[cols].astype(object)), cols)}{more}</details>")
+        out.append(f"<details id='{_anchor(r['scheme_id'])}'>{head}{table_html(rows, cols)}{more}</details>")
     out.append("<p class='note'>Open the health GeoPackage in the JalNet findings panel to zoom to each finding; "
                "accept a legitimate one there and the next run leaves it out.</p>")
     return "".join(out)

@@ -103,7 +103,7 @@ def check_health(registry: Registry | str | os.PathLike, scheme: str | None = No
         per_scheme = scheme_scores(found, schemes, got.pipes_km)
         modules = {m: got.skipped.get(m, "checked") for m in MODULES}
         result = HealthResult(found, per_scheme, rollup(per_scheme, "division"), rollup(per_scheme, "district"),
-                              fixed, _scheme_areas(reg, schemes, per_scheme), reg.target, scope, started,
+                              fixed, _scheme_areas(got.data, schemes, per_scheme), reg.target, scope, started,
                               previous=before_run, accepted=int(hit.sum()), modules=modules)
         steps.next("keeping the run in the registry")
         if store and has_history(reg):
@@ -129,21 +129,26 @@ def _ordered(found: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return found.iloc[order].reset_index(drop=True)
 
 
-def _scheme_areas(reg: Any, schemes: pd.DataFrame, per_scheme: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Each scheme's outline: its villages merged, else the hull of its pipes (buffered 50 m)."""
-    villages = reg.read("villages")
-    ids = [s for s in per_scheme["scheme_id"] if s in set(schemes["scheme_id"].astype(str))]
-    shapes = {}
+def _scheme_areas(data: Any, schemes: pd.DataFrame, per_scheme: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Each scheme's outline: its villages merged, else the hull of its pipes' vertices (buffered 50 m)."""
+    known = set(schemes["scheme_id"].astype(str))
+    ids = [s for s in per_scheme["scheme_id"] if s in known]
+    villages = data["villages"]
+    shapes: dict[str, Any] = {}
     for sid, group in villages[villages["scheme_id"].isin(ids)].groupby("scheme_id"):
         shapes[sid] = shapely.union_all(np.asarray(group.geometry.values, dtype=object))
-    for sid in [s for s in ids if s not in shapes]:
-        pipes = reg.read("pipes", {"scheme_id": sid})
-        if len(pipes):
-            shapes[sid] = shapely.convex_hull(shapely.union_all(np.asarray(pipes.geometry.values))).buffer(50.0)
+    pipes = data.pipes
+    rest = pipes["scheme_id"].isin([s for s in ids if s not in shapes]).to_numpy(dtype=bool)
+    if rest.any():
+        coords, owner = shapely.get_coordinates(np.asarray(pipes.geometry.values, dtype=object)[rest],
+                                                return_index=True)
+        codes, names = pd.factorize(pipes["scheme_id"].to_numpy()[rest][owner])
+        order = np.argsort(codes, kind="stable")
+        hulls = shapely.buffer(shapely.convex_hull(shapely.multipoints(coords[order], indices=codes[order])), 50.0)
+        shapes.update(zip(names, hulls))
     table = per_scheme[per_scheme["scheme_id"].isin(list(shapes))].copy()
-    geoms = [shapely.multipolygons(shapely.get_parts(shapes[s])) if shapes[s] is not None else None
-             for s in table["scheme_id"]]
-    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=gpd.GeoSeries(geoms, crs=reg.crs))
+    geoms = [shapely.multipolygons(shapely.get_parts(shapes[s])) for s in table["scheme_id"]]
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=gpd.GeoSeries(geoms, crs=data.crs))
 
 
 def run_health(registry: Registry | str | os.PathLike, out: str | os.PathLike | None = None,
