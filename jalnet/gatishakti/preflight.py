@@ -202,19 +202,21 @@ def parse_formats(formats: str | Sequence[str] | None, profile: Profile) -> tupl
 def check_export(registry: str | os.PathLike | Registry, profile: str | os.PathLike | Profile | None = None,
                  scheme: str | None = None, layers: Sequence[str] | None = None,
                  formats: str | Sequence[str] | None = None, feedback: Feedback | None = None,
-                 frames: Mapping[str, pd.DataFrame] | None = None) -> Preflight:
+                 frames: Mapping[str, pd.DataFrame] | None = None,
+                 twice: Sequence[tuple[str, str]] | None = None) -> Preflight:
     """Build every target layer in memory and collect the faults; writes nothing.
 
     *frames*: registry layers the caller has already read (as ``Registry.read`` returns them, of the
-    scheme when one is given), used instead of reading them again.
+    scheme when one is given), used instead of reading them again. *twice*: the pairs of pipe IDs
+    the network rule NET-010 has already found in those pipes, used instead of finding them again.
     """
     prof = load_profile(profile)
     chosen = prof.selected(list(layers) if layers else None)
     fmts = parse_formats(formats, prof)
     if isinstance(registry, Registry):
-        return _check(registry, prof, chosen, scheme, fmts, feedback, frames or {})
+        return _check(registry, prof, chosen, scheme, fmts, feedback, frames or {}, twice)
     with open_registry(registry, readonly=True) as reg:
-        return _check(reg, prof, chosen, scheme, fmts, feedback, frames or {})
+        return _check(reg, prof, chosen, scheme, fmts, feedback, frames or {}, twice)
 
 
 def registry_label(reg: Registry) -> str:
@@ -223,7 +225,8 @@ def registry_label(reg: Registry) -> str:
 
 
 def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | None, formats: tuple[str, ...],
-           feedback: Feedback | None, frames: Mapping[str, pd.DataFrame]) -> Preflight:
+           feedback: Feedback | None, frames: Mapping[str, pd.DataFrame],
+           twice: Sequence[tuple[str, str]] | None = None) -> Preflight:
     for spec in chosen:
         if LAYERS[spec.source].since > reg.schema_version:
             raise InputError(f"registry {registry_label(reg)} (schema v{reg.schema_version}) has no layer "
@@ -244,7 +247,7 @@ def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | 
         frame = frames.get(spec.source)
         if frame is None:
             frame = reg.read(spec.source, where={"scheme_id": scheme} if scheme is not None else None)
-        mapped = _map_layer(spec, frame, reg, schemes, "shp" in formats, now.date().isoformat(), result)
+        mapped = _map_layer(spec, frame, reg, schemes, "shp" in formats, now.date().isoformat(), result, twice)
         result.layers.append(mapped)
         seen.update(v for v in mapped.columns[spec.scheme_field.name].dropna())
     steps.done()
@@ -253,7 +256,7 @@ def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | 
 
 
 def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes: pd.DataFrame, shapefile: bool,
-               today: str, result: Preflight) -> MappedLayer:
+               today: str, result: Preflight, twice: Sequence[tuple[str, str]] | None = None) -> MappedLayer:
     key = LAYERS[spec.source].key
     fids = [int(f) for f in frame.index]
     keys = frame[key].astype(object).where(frame[key].notna(), None).tolist()
@@ -290,7 +293,7 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
                 fault(DUPLICATE, pos, f"{fspec.name} '{converted.values.iloc[pos]}' is not unique (also {also})",
                       fspec.name)
     if spec.source == "pipes":
-        for pos, other in _entered_twice(frame, reg.crs):
+        for pos, other in _entered_twice(frame, reg.crs, twice):
             fault(TWICE, pos, f"same ends and course as {labels[other]} (fid {fids[other]}): one pipe entered twice; "
                               "delete one")
     for pos, sid in enumerate(scheme_ids):
@@ -300,20 +303,23 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
     return MappedLayer(spec, fids, labels, columns, wgs, repaired=len(geo_repairs))
 
 
-def _entered_twice(frame: gpd.GeoDataFrame, crs: object) -> list[tuple[int, int]]:
+def _entered_twice(frame: gpd.GeoDataFrame, crs: object, known: Sequence[tuple[str, str]] | None = None
+                   ) -> list[tuple[int, int]]:
     """(row, the row it duplicates) for lines with the same ends and course: the network rule NET-010."""
     from ..topology.network import NetworkData
     from ..topology.validate import validate_network
 
-    found = validate_network(NetworkData(crs, {"pipes": frame}), rules=["NET-010"]).findings
-    if found.empty:
+    if known is None:
+        found = validate_network(NetworkData(crs, {"pipes": frame}), rules=["NET-010"]).findings
+        known = [tuple(str(ids).split(", ")[:2]) for ids in found["asset_ids"]]
+    if not known:
         return []
     key = LAYERS["pipes"].key
     pos = {f"fid {f}": p for p, f in enumerate(frame.index)}
     pos.update({str(k): p for p, k in enumerate(frame[key].astype(object)) if isinstance(k, str) and k})
     out = []
-    for ids in found["asset_ids"]:
-        a, b = (pos.get(i.strip()) for i in str(ids).split(",")[:2])
+    for pair in known:
+        a, b = (pos.get(i.strip()) for i in pair)
         if a is not None and b is not None:
             out.append((max(a, b), min(a, b)))
     return sorted(out)

@@ -65,9 +65,18 @@ def convert(spec: FieldSpec, raw: pd.Series, shapefile: bool) -> Converted:
 
 
 def _texts(raw: pd.Series) -> list[str | None]:
-    """Values as stripped text, None for empty (one pass, no per-value function calls: state-scale layers)."""
+    """Values as stripped text, None for empty; each distinct value is converted once (state-scale layers
+    repeat a few materials, classes and scheme IDs over a million rows)."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if 2 * len(uniques) > len(raw):
+        return _texts_of(raw.tolist())
+    table = np.array([*_texts_of(list(uniques)), None], dtype=object)  # code -1 (empty) takes the last
+    return table[codes].tolist()
+
+
+def _texts_of(values: list) -> list[str | None]:
     out: list[str | None] = []
-    for v in raw.tolist():
+    for v in values:
         if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         elif type(v) is str:

@@ -51,7 +51,8 @@ def collect(reg: Any, scheme: str | None, feedback: Feedback | None = None) -> C
     out.frames.append(_geology(reg, scheme, extra["boreholes"]))
     out.skipped["hydraulics"] = ("hydraulic results are not stored in the registry ('jalnet hydraulics run' writes "
                                  "them to a results GeoPackage): service norms were not checked")
-    out.frames.append(_gatishakti(reg, scheme, data))
+    dup = net.loc[net["rule"] == "NET-010", "asset_ids"]
+    out.frames.append(_gatishakti(reg, scheme, data, [tuple(str(ids).split(", ")[:2]) for ids in dup]))
     return out
 
 
@@ -88,12 +89,12 @@ def _geology(reg: Any, scheme: str | None, boreholes: pd.DataFrame) -> gpd.GeoDa
     return _frame(rows, reg.crs)
 
 
-def _gatishakti(reg: Any, scheme: str | None, data: NetworkData) -> gpd.GeoDataFrame:
+def _gatishakti(reg: Any, scheme: str | None, data: NetworkData, twice: list[tuple[str, ...]]) -> gpd.GeoDataFrame:
     from ..gatishakti.preflight import check_export
     from ..gatishakti.values import KIND_TITLES
 
     read = {name: frame.set_index("fid") for name, frame in data.layers.items() if name != "villages"}
-    pre = check_export(reg, scheme=scheme, frames=read)
+    pre = check_export(reg, scheme=scheme, frames=read, twice=twice)
     source = {m.spec.name: m.spec.source for m in pre.layers}
     lookup: dict[str, tuple[dict, dict]] = {}
     rows = []

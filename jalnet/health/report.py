@@ -112,7 +112,7 @@ def _map(result: HealthResult, width: int = 820, height: int = 480) -> str:
     legend = "".join(f"<span style='background:{c}'></span>{esc(label)}" for _, c, label in CLASSES)
     return (f"<svg class='map' viewBox='0 0 {width} {height}' width='{width}' height='{height}' "
             f"xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg><p class='legend note'>{legend}</p>"
-            "<p class='note'>Each scheme is drawn as its villages (or the hull of its pipes); click one for its "
+            "<p class='note'>Each scheme is drawn as its villages (or the extent of its pipes); click one for its "
             "findings.</p>")
 
 

@@ -130,7 +130,7 @@ def _ordered(found: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _scheme_areas(data: Any, schemes: pd.DataFrame, per_scheme: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Each scheme's outline: its villages merged, else the hull of its pipes' vertices (buffered 50 m)."""
+    """Each scheme's outline: its villages merged, else the extent of its pipes (50 m around)."""
     known = set(schemes["scheme_id"].astype(str))
     ids = [s for s in per_scheme["scheme_id"] if s in known]
     villages = data["villages"]
@@ -139,13 +139,11 @@ def _scheme_areas(data: Any, schemes: pd.DataFrame, per_scheme: pd.DataFrame) ->
         shapes[sid] = shapely.union_all(np.asarray(group.geometry.values, dtype=object))
     pipes = data.pipes
     rest = pipes["scheme_id"].isin([s for s in ids if s not in shapes]).to_numpy(dtype=bool)
-    if rest.any():
-        coords, owner = shapely.get_coordinates(np.asarray(pipes.geometry.values, dtype=object)[rest],
-                                                return_index=True)
-        codes, names = pd.factorize(pipes["scheme_id"].to_numpy()[rest][owner])
-        order = np.argsort(codes, kind="stable")
-        hulls = shapely.buffer(shapely.convex_hull(shapely.multipoints(coords[order], indices=codes[order])), 50.0)
-        shapes.update(zip(names, hulls))
+    if rest.any():  # the extent of the scheme's pipes, 50 m around
+        box = pd.DataFrame(shapely.bounds(np.asarray(pipes.geometry.values, dtype=object)[rest]),
+                           columns=["x0", "y0", "x1", "y1"]).groupby(pipes["scheme_id"].to_numpy()[rest])
+        low, high = box[["x0", "y0"]].min(), box[["x1", "y1"]].max()
+        shapes.update(zip(low.index, shapely.box(low["x0"] - 50, low["y0"] - 50, high["x1"] + 50, high["y1"] + 50)))
     table = per_scheme[per_scheme["scheme_id"].isin(list(shapes))].copy()
     geoms = [shapely.multipolygons(shapely.get_parts(shapes[s])) for s in table["scheme_id"]]
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=gpd.GeoSeries(geoms, crs=data.crs))
