@@ -22,7 +22,7 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..registry import Registry, open_registry
+from ..registry import Registry, using_registry
 from ..registry.schema import LAYERS
 from ..report.html import Section, esc, page, table_html
 from .geometry import check_geometries, check_transformed
@@ -213,9 +213,7 @@ def check_export(registry: str | os.PathLike | Registry, profile: str | os.PathL
     prof = load_profile(profile)
     chosen = prof.selected(list(layers) if layers else None)
     fmts = parse_formats(formats, prof)
-    if isinstance(registry, Registry):
-        return _check(registry, prof, chosen, scheme, fmts, feedback, frames or {}, twice)
-    with open_registry(registry, readonly=True) as reg:
+    with using_registry(registry, readonly=True) as reg:
         return _check(reg, prof, chosen, scheme, fmts, feedback, frames or {}, twice)
 
 

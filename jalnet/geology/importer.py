@@ -24,6 +24,7 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..registry.access import takes_target
 from ..registry.schema import LAYERS
 from ..registry.store import Registry
 from . import las as las_io
@@ -64,8 +65,9 @@ class ImportResult:
         return out
 
 
+@takes_target()
 def import_lithologs(
-    registry: Registry,
+    registry: Registry | str | os.PathLike,
     boreholes: str | os.PathLike,
     intervals: str | os.PathLike | None = None,
     construction: str | os.PathLike | None = None,

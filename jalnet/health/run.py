@@ -22,8 +22,8 @@ import shapely
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..registry import Registry
+from ..registry.access import using_registry
 from ..topology.exceptions import accepted_fingerprints
-from ..topology.validate import registry_access
 from .collect import COLUMNS, MODULES, collect
 from .history import has_history, now, previous_run, store_run, trend
 from .score import rollup, scheme_scores
@@ -77,7 +77,7 @@ def check_health(registry: Registry | str | os.PathLike, scheme: str | None = No
     """Run every module's checks over the registry (or one scheme) and, with *store*, keep the run in it."""
     steps = Steps(feedback, 4)
     started = now()
-    with registry_access(registry, readonly=not store) as reg:
+    with using_registry(registry, readonly=not store) as reg:
         schemes = reg.read("schemes")
         if scheme is not None and scheme not in set(schemes["scheme_id"].astype(str)):
             known = ", ".join(schemes["scheme_id"].astype(str)) or "none"
