@@ -100,6 +100,7 @@ def _map(result: HealthResult, width: int = 820, height: int = 480) -> str:
     x0, y0, x1, y1 = areas.total_bounds
     span = max(x1 - x0, y1 - y0, 1.0)
     k = min((width - 20) / max(x1 - x0, 1e-9), (height - 20) / max(y1 - y0, 1e-9))
+    x0 -= (width - 20 - (x1 - x0) * k) / 2 / k  # centred across the width
     tol = span / 800.0
     parts = []
     for row, geom in zip(areas.itertuples(index=False), areas.geometry):
@@ -195,7 +196,8 @@ def _drilldown(result: HealthResult) -> str:
         rows = [{c: values[c][k] for c in cols} for k in mine[:PER_SCHEME_LIMIT]]
         more = (f"<p class='note'>First {PER_SCHEME_LIMIT:,} of {n:,}; all are in the health GeoPackage.</p>"
                 if n > PER_SCHEME_LIMIT else "")
-        out.append(f"<details id='{_anchor(r['scheme_id'])}'>{head}{table_html(rows, cols)}{more}</details>")
+        opened = " open" if not out else ""  # the worst scheme's findings are shown
+        out.append(f"<details id='{_anchor(r['scheme_id'])}'{opened}>{head}{table_html(rows, cols)}{more}</details>")
     out.append("<p class='note'>Open the health GeoPackage in the JalNet findings panel to zoom to each finding; "
                "accept a legitimate one there and the next run leaves it out.</p>")
     return "".join(out)
