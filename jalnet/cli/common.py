@@ -33,3 +33,12 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     for r in rows:
         lines.append("  ".join(str("" if r.get(c) is None else r.get(c)).ljust(widths[c]) for c in columns))
     return "\n".join(lines)
+
+
+def fail_on_exit(counts: dict[str, int], fail_on: str) -> int:
+    """Exit code for --fail-on: 1 when there are findings of that severity or worse, else 0."""
+    if fail_on == "error" and counts.get("error"):
+        return 1
+    if fail_on == "warning" and (counts.get("error") or counts.get("warning")):
+        return 1
+    return 0

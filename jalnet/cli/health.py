@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..health import run_health
-from .common import add_registry, feedback, print_json, table
+from .common import add_registry, fail_on_exit, feedback, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,8 +47,4 @@ def _health(args: argparse.Namespace) -> int:
         for path in (args.out, args.report):
             if path:
                 print(f"wrote {path}")
-    if args.fail_on == "error" and counts["error"]:
-        return 1
-    if args.fail_on == "warning" and (counts["error"] or counts["warning"]):
-        return 1
-    return 0
+    return fail_on_exit(counts, args.fail_on)

@@ -10,7 +10,7 @@ from ..topology import accept_exception, health_report, list_exceptions, read_fi
 from ..topology.rules import PARAMS, RULES
 from ..topology.snap import DEFAULT_TOLERANCE
 from ..topology.validate import registry_access
-from .common import add_registry, feedback, print_json, table
+from .common import add_registry, fail_on_exit, feedback, print_json, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -127,11 +127,7 @@ def _validate(args: argparse.Namespace) -> int:
         for path in (args.report, args.csv):
             if path:
                 print(f"data health: {path}")
-    if args.fail_on == "error" and counts["error"]:
-        return 1
-    if args.fail_on == "warning" and (counts["error"] or counts["warning"]):
-        return 1
-    return 0
+    return fail_on_exit(counts, args.fail_on)
 
 
 def _rules(args: argparse.Namespace) -> int:

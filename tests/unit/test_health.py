@@ -301,3 +301,18 @@ def test_bad_input_is_one_clear_line(copy: Path, tmp_path: Path) -> None:
         check_health(copy, scheme="42", store=False)
     with pytest.raises(InputError, match="must end with .gpkg"):
         run_health(copy, tmp_path / "health.txt")
+
+
+def test_cli_exit_codes_and_json(copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from jalnet.cli import main
+
+    assert main(["health", "--registry", str(copy), "--no-store", "--fail-on", "error"]) == 0
+    with open_registry(copy) as reg:
+        missing_diameter(reg)
+    capsys.readouterr()
+    assert main(["health", "--registry", str(copy), "--fail-on", "error", "--json"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    assert got["counts"]["error"] >= 1 and got["run_id"] and got["schemes"][0]["score"] < 100
+    assert main(["health", "--registry", str(tmp_path / "none.gpkg")]) == 2
