@@ -30,7 +30,7 @@ from .report.summary import registry_sections
 from .samples import sample_path
 
 #: Engines with a demo step, in the order the main job runs them.
-DEMO_STEPS = ("tracks", "hydraulics", "design", "flood", "geology", "gatishakti", "field")
+DEMO_STEPS = ("tracks", "hydraulics", "design", "flood", "geology", "gatishakti", "field", "health")
 
 
 @dataclass

@@ -745,7 +745,7 @@ def fhtc_records(seed: int, net: Network, villages: list[Record], houses: list[P
             "phone": phone_number(rng), "persons": int(min(max(rng.poisson(4.8), 1), 14)),
             "connected": iso(random_date(rng, start, date(2024, 2, 29))),
             "status": str(rng.choice(["functional", "non_functional", "disconnected"], p=[0.93, 0.05, 0.02])),
-            "pipe_id": pid, "geometry": h,
+            "pipe_id": pid, "household_id": f"HH-{vid}-{i:04d}", "geometry": h,
         })  # fmt: skip
     return recs
 

@@ -37,7 +37,8 @@ EXIT_CODES = {
 EXIT_INTERNAL = 3
 
 #: Command groups in help order; each is a module ``jalnet.cli.<name>`` with ``add_parser(sub)``.
-GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "field", "demo", "engine")
+GROUPS = ("registry", "tracks", "network", "hydraulics", "flood", "geology", "gatishakti", "health", "field", "demo",
+          "engine")
 
 
 def _group_modules() -> list:

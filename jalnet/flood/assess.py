@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..outputs import staged_write, write_gpkg_layer
-from ..registry import Registry, open_registry
+from ..registry import Registry, borrow
 from .assets import Assets, read_assets
 from .events import FloodEvent, OpenEvent, open_event
 from .impact import SUPPLY_TYPES, impact_layers
@@ -209,8 +209,7 @@ def assess_flood(
     heights = load_critical_heights(thresholds)
     class_rows = load_classes(classes)
     opened: list[OpenEvent] = []
-    own = not isinstance(registry, Registry)
-    reg = open_registry(registry, readonly=True) if own else registry
+    reg, own = borrow(registry, readonly=True)
     try:
         for event in events:
             opened.append(open_event(event, wet_threshold, repair_extent))

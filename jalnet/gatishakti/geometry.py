@@ -52,13 +52,13 @@ def _lines(geoms: np.ndarray, todo: np.ndarray, faults: list[GeometryIssue], rep
     cleaned = shapely.remove_repeated_points(geoms[todo], tolerance=0.0)
     before = shapely.get_num_coordinates(geoms[todo])
     after = shapely.get_num_coordinates(cleaned)
-    for k, pos in enumerate(todo):
-        if after[k] < 2 or shapely.length(cleaned[k]) == 0:
-            faults.append(GeometryIssue(int(pos), "the line has fewer than two distinct vertices (zero length); "
+    bad = (after < 2) | (shapely.length(cleaned) == 0)
+    for k in np.flatnonzero(bad):
+        faults.append(GeometryIssue(int(todo[k]), "the line has fewer than two distinct vertices (zero length); "
                                                   "redraw or delete the pipe"))
-        elif after[k] < before[k]:
-            geoms[pos] = cleaned[k]
-            repairs.append(GeometryIssue(int(pos), f"removed {before[k] - after[k]} repeated vertex(es)"))
+    for k in np.flatnonzero(~bad & (after < before)):
+        geoms[todo[k]] = cleaned[k]
+        repairs.append(GeometryIssue(int(todo[k]), f"removed {before[k] - after[k]} repeated vertex(es)"))
 
 
 def _polygons(geoms: np.ndarray, todo: np.ndarray, faults: list[GeometryIssue], repairs: list[GeometryIssue]) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..registry import Registry, open_registry
+from ..registry import Registry, using_registry
 from .metadata import layer_record
 from .preflight import Preflight, check_export
 from .profile import FORMATS, Profile
@@ -103,9 +103,7 @@ def export_package(registry: str | os.PathLike | Registry, out: str | os.PathLik
                    feedback: Feedback | None = None) -> ExportResult:
     """Check, then write the package; raises :class:`PreflightFailed` (nothing written) on any fault."""
     path = check_output(out, overwrite)
-    if isinstance(registry, Registry):
-        return _export(registry, path, profile, scheme, layers, formats, overwrite, report, feedback)
-    with open_registry(registry, readonly=True) as reg:
+    with using_registry(registry, readonly=True) as reg:
         return _export(reg, path, profile, scheme, layers, formats, overwrite, report, feedback)
 
 

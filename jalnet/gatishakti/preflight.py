@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +22,12 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..registry import Registry, open_registry
+from ..registry import Registry, using_registry
 from ..registry.schema import LAYERS
 from ..report.html import Section, esc, page, table_html
 from .geometry import check_geometries, check_transformed
 from .profile import FORMATS, FieldSpec, LayerSpec, Profile, load_profile
-from .values import DUPLICATE, GEOMETRY, KIND_TITLES, SCHEME, convert, duplicates
+from .values import DUPLICATE, GEOMETRY, KIND_TITLES, SCHEME, TWICE, convert, duplicates
 
 TEXT_LIMIT = 20  # faults listed per kind in the text report; the HTML report lists all
 
@@ -201,15 +201,21 @@ def parse_formats(formats: str | Sequence[str] | None, profile: Profile) -> tupl
 
 def check_export(registry: str | os.PathLike | Registry, profile: str | os.PathLike | Profile | None = None,
                  scheme: str | None = None, layers: Sequence[str] | None = None,
-                 formats: str | Sequence[str] | None = None, feedback: Feedback | None = None) -> Preflight:
-    """Build every target layer in memory and collect the faults; writes nothing."""
+                 formats: str | Sequence[str] | None = None, feedback: Feedback | None = None,
+                 frames: Mapping[str, pd.DataFrame] | None = None,
+                 twice: Sequence[tuple[str, str]] | None = None) -> Preflight:
+    """Build every target layer in memory and collect the faults; writes nothing.
+
+    *frames*: registry layers the caller has already read (as ``Registry.read`` returns them, of the
+    scheme when one is given), used instead of reading them again. *twice*: the pairs of pipe IDs
+    the network rule NET-010 has already found in those pipes, used instead of finding them again; it
+    also says the network geometry rules have judged the pipes, so their repair is not redone.
+    """
     prof = load_profile(profile)
     chosen = prof.selected(list(layers) if layers else None)
     fmts = parse_formats(formats, prof)
-    if isinstance(registry, Registry):
-        return _check(registry, prof, chosen, scheme, fmts, feedback)
-    with open_registry(registry, readonly=True) as reg:
-        return _check(reg, prof, chosen, scheme, fmts, feedback)
+    with using_registry(registry, readonly=True) as reg:
+        return _check(reg, prof, chosen, scheme, fmts, feedback, frames or {}, twice)
 
 
 def registry_label(reg: Registry) -> str:
@@ -218,7 +224,8 @@ def registry_label(reg: Registry) -> str:
 
 
 def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | None, formats: tuple[str, ...],
-           feedback: Feedback | None) -> Preflight:
+           feedback: Feedback | None, frames: Mapping[str, pd.DataFrame],
+           twice: Sequence[tuple[str, str]] | None = None) -> Preflight:
     for spec in chosen:
         if LAYERS[spec.source].since > reg.schema_version:
             raise InputError(f"registry {registry_label(reg)} (schema v{reg.schema_version}) has no layer "
@@ -236,8 +243,10 @@ def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | 
     seen: set[str] = set()
     for spec in chosen:
         steps.next(f"checking {spec.name} (registry layer {spec.source})")
-        frame = reg.read(spec.source, where={"scheme_id": scheme} if scheme is not None else None)
-        mapped = _map_layer(spec, frame, reg, schemes, "shp" in formats, now.date().isoformat(), result)
+        frame = frames.get(spec.source)
+        if frame is None:
+            frame = reg.read(spec.source, where={"scheme_id": scheme} if scheme is not None else None)
+        mapped = _map_layer(spec, frame, reg, schemes, "shp" in formats, now.date().isoformat(), result, twice)
         result.layers.append(mapped)
         seen.update(v for v in mapped.columns[spec.scheme_field.name].dropna())
     steps.done()
@@ -246,7 +255,7 @@ def _check(reg: Registry, prof: Profile, chosen: list[LayerSpec], scheme: str | 
 
 
 def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes: pd.DataFrame, shapefile: bool,
-               today: str, result: Preflight) -> MappedLayer:
+               today: str, result: Preflight, twice: Sequence[tuple[str, str]] | None = None) -> MappedLayer:
     key = LAYERS[spec.source].key
     fids = [int(f) for f in frame.index]
     keys = frame[key].astype(object).where(frame[key].notna(), None).tolist()
@@ -255,18 +264,24 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
     def fault(kind: str, pos: int, message: str, fld: str | None = None, into: list | None = None) -> None:
         (result.faults if into is None else into).append(Fault(kind, spec.name, labels[pos], fids[pos], fld, message))
 
-    geoms, geo_faults, geo_repairs = check_geometries(frame.geometry.to_numpy(), spec.geometry)
+    # pipes the caller has run the network rules on (NET-001..006, NET-010: it passes *twice*) are judged; as
+    # nothing is written here, their vertex repair and WGS 84 transform are skipped
+    judged = twice is not None and spec.source == "pipes"
+    if judged:
+        geoms, geo_faults, geo_repairs = np.asarray(frame.geometry.values, dtype=object), [], []
+    else:
+        geoms, geo_faults, geo_repairs = check_geometries(frame.geometry.to_numpy(), spec.geometry)
     for issue in geo_faults:
         fault(GEOMETRY, issue.pos, issue.message)
     for issue in geo_repairs:
         fault(GEOMETRY, issue.pos, issue.message, into=result.repairs)
-    usable = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    bad_pos = {issue.pos for issue in geo_faults}
-    usable &= ~np.isin(np.arange(len(geoms)), list(bad_pos))
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    usable[[issue.pos for issue in geo_faults]] = False
     lengths = np.full(len(geoms), np.nan)
     wgs = np.full(len(geoms), None, dtype=object)
     if usable.any():
         lengths[usable] = shapely.length(geoms[usable])
+    if usable.any() and not judged:
         wgs[usable] = gpd.GeoSeries(geoms[usable], crs=reg.crs).to_crs("EPSG:4326").to_numpy()
         for issue in check_transformed(wgs):
             fault(GEOMETRY, issue.pos, issue.message)
@@ -283,11 +298,37 @@ def _map_layer(spec: LayerSpec, frame: gpd.GeoDataFrame, reg: Registry, schemes:
                 also = ", ".join(f"fid {fids[o]}" for o in others[:5])
                 fault(DUPLICATE, pos, f"{fspec.name} '{converted.values.iloc[pos]}' is not unique (also {also})",
                       fspec.name)
+    if spec.source == "pipes":
+        for pos, other in _entered_twice(frame, reg.crs, twice):
+            fault(TWICE, pos, f"same ends and course as {labels[other]} (fid {fids[other]}): one pipe entered twice; "
+                              "delete one")
     for pos, sid in enumerate(scheme_ids):
         if sid not in (None, "") and sid not in schemes.index:
             fault(SCHEME, pos, f"{spec.scheme_field.name}: scheme ID '{sid}' is not in the registry's schemes layer; "
                                "add the scheme or correct the ID", spec.scheme_field.name)
     return MappedLayer(spec, fids, labels, columns, wgs, repaired=len(geo_repairs))
+
+
+def _entered_twice(frame: gpd.GeoDataFrame, crs: object, known: Sequence[tuple[str, str]] | None = None
+                   ) -> list[tuple[int, int]]:
+    """(row, the row it duplicates) for lines with the same ends and course: the network rule NET-010."""
+    from ..topology.network import NetworkData
+    from ..topology.validate import validate_network
+
+    if known is None:
+        found = validate_network(NetworkData(crs, {"pipes": frame}), rules=["NET-010"]).findings
+        known = [tuple(str(ids).split(", ")[:2]) for ids in found["asset_ids"]]
+    if not known:
+        return []
+    key = LAYERS["pipes"].key
+    pos = {f"fid {f}": p for p, f in enumerate(frame.index)}
+    pos.update({str(k): p for p, k in enumerate(frame[key].astype(object)) if isinstance(k, str) and k})
+    out = []
+    for pair in known:
+        a, b = (pos.get(i.strip()) for i in pair)
+        if a is not None and b is not None:
+            out.append((max(a, b), min(a, b)))
+    return sorted(out)
 
 
 def _raw_values(fspec: FieldSpec, frame: pd.DataFrame, key: str, schemes: pd.DataFrame, scheme_ids: pd.Series,

@@ -25,6 +25,7 @@ DUPLICATE = "duplicate_id"
 TOO_LONG = "too_long"
 BAD_VALUE = "bad_value"
 SCHEME = "unknown_scheme"
+TWICE = "duplicate_feature"
 
 KIND_TITLES: dict[str, str] = {
     MANDATORY: "Mandatory value empty",
@@ -34,6 +35,7 @@ KIND_TITLES: dict[str, str] = {
     TOO_LONG: "Value longer than the field",
     BAD_VALUE: "Value of the wrong type",
     SCHEME: "Scheme ID not in the registry's schemes",
+    TWICE: "Pipe entered twice (same ends and course)",
 }
 
 
@@ -63,9 +65,18 @@ def convert(spec: FieldSpec, raw: pd.Series, shapefile: bool) -> Converted:
 
 
 def _texts(raw: pd.Series) -> list[str | None]:
-    """Values as stripped text, None for empty (one pass, no per-value function calls: state-scale layers)."""
+    """Values as stripped text, None for empty; each distinct value is converted once (state-scale layers
+    repeat a few materials, classes and scheme IDs over a million rows)."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if 2 * len(uniques) > len(raw):
+        return _texts_of(raw.tolist())
+    table = np.array([*_texts_of(list(uniques)), None], dtype=object)  # code -1 (empty) takes the last
+    return table[codes].tolist()
+
+
+def _texts_of(values: list) -> list[str | None]:
     out: list[str | None] = []
-    for v in raw.tolist():
+    for v in values:
         if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         elif type(v) is str:
@@ -79,6 +90,21 @@ def _texts(raw: pd.Series) -> list[str | None]:
 
 def _strings(spec: FieldSpec, raw: pd.Series, shapefile: bool) -> Converted:
     texts = _texts(raw)
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
+    if 2 * len(uniques) > len(texts):
+        values, problems = _string_values(spec, texts, shapefile)
+        return Converted(pd.Series(values, dtype=object), problems)
+    # a repeated value (material, class, scheme) is checked once and its verdict given to each of its rows
+    values, found = _string_values(spec, list(uniques), shapefile)
+    rows = pd.Series(np.arange(len(codes))).groupby(codes).apply(list).to_dict() if found else {}
+    problems = sorted((pos, kind, message) for k, kind, message in found for pos in rows[k])
+    return Converted(pd.Series(np.array([*values, None], dtype=object)[codes], dtype=object), problems)
+
+
+def _string_values(spec: FieldSpec, texts: list[str | None], shapefile: bool
+                   ) -> tuple[list[str | None], list[tuple[int, str, str]]]:
+    """Each text mapped through the code list and cut or checked against the field length; (values, problems)."""
+    texts = list(texts)
     problems: list[tuple[int, str, str]] = []
     limit = spec.length or 0
     codes = spec.codes
@@ -102,7 +128,7 @@ def _strings(spec: FieldSpec, raw: pd.Series, shapefile: bool) -> Converted:
             problems.append((pos, TOO_LONG, f"{spec.name}: '{_short(text)}' takes {len(text.encode('utf-8'))} bytes "
                                             f"in UTF-8, a shapefile field of length {limit} holds {limit}; raise "
                                             "the length or leave Shapefile out"))
-    return Converted(pd.Series(texts, dtype=object), problems)
+    return texts, problems
 
 
 def _cut(text: str, limit: int, shapefile: bool) -> str:

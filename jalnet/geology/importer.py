@@ -24,13 +24,14 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..registry.access import takes_target
 from ..registry.schema import LAYERS
 from ..registry.store import Registry
 from . import las as las_io
 from .model import Lithologs, aquifer_summary, empty_table, write_csv
 from .sheets import Sheet, read_sheet
-from .validate import COLUMNS, Finding, findings_text, validate
-from .vocabulary import lithology_code, parse_terms
+from .validate import COLUMNS, RULES, Finding, findings_text, validate
+from .vocabulary import PERMEABLE, lithology_code, parse_terms
 
 IMPORT_COLUMNS = [*COLUMNS, "imported"]
 #: Import-only rules (the validation rules are in :data:`jalnet.geology.validate.RULES`).
@@ -64,8 +65,9 @@ class ImportResult:
         return out
 
 
+@takes_target()
 def import_lithologs(
-    registry: Registry,
+    registry: Registry | str | os.PathLike,
     boreholes: str | os.PathLike,
     intervals: str | os.PathLike | None = None,
     construction: str | os.PathLike | None = None,
@@ -106,12 +108,15 @@ def import_lithologs(
     accepted = [b for b in holes["borehole_id"] if b not in job.refused]
     holes = holes[holes["borehole_id"].isin(accepted)].reset_index(drop=True)
     lith = _lithology_codes(lith[lith["borehole_id"].isin(accepted)], user_terms)
+    if iv_sheet is not None and "aquifer" not in iv_sheet.headers:
+        lith = _infer_aquifers(lith, iv_sheet.label)
     cons = cons[cons["borehole_id"].isin(accepted)]
     logs = logs[logs["borehole_id"].isin(set(accepted) | job.existing)] if len(logs) else logs
 
     steps.next("validating the logs")
     data = Lithologs(holes, _number_ids(lith, "interval_id", ""), _number_ids(cons, "construction_id", "c"), logs)
-    found = validate(data, registry.read("sources"), max_source_distance_m)
+    found = sorted(validate(data, registry.read("sources"), max_source_distance_m) + inferred_findings(lith),
+                   key=lambda f: (f.borehole_id, list(RULES).index(f.rule)))
     text = findings_text(found)
     summary = aquifer_summary(data.intervals)
     holes = holes.assign(
@@ -173,6 +178,26 @@ def _lithology_codes(frame: pd.DataFrame, terms: dict[str, str]) -> pd.DataFrame
     given = frame["code"] if "code" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
     codes = [c if isinstance(c, str) else lithology_code(w, terms) for w, c in zip(words, given)]
     return frame.assign(logged_as=words, lithology=codes)
+
+
+def _infer_aquifers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A sheet without an aquifer column: intervals of permeable lithology are the aquifers (said so per borehole)."""
+    inferred = [code in PERMEABLE for code in frame["lithology"]]
+    return frame.assign(aquifer=inferred, _inferred_from=label)
+
+
+def inferred_findings(frame: pd.DataFrame) -> list[Finding]:
+    """One info finding per borehole whose aquifer intervals were inferred, naming them."""
+    if "_inferred_from" not in frame.columns or frame.empty:
+        return []
+    out = []
+    for bid, rows in frame.groupby("borehole_id", sort=True):
+        aq = rows[rows["aquifer"].astype(bool)].sort_values("from_m")
+        units = ", ".join(f"{r.from_m:g}–{r.to_m:g} m ({r.lithology})" for r in aq.itertuples(index=False)) or "none"
+        out.append(Finding(str(bid), "aquifer_inferred", "info",
+                           f"{rows['_inferred_from'].iloc[0]} has no aquifer column: aquifer intervals inferred from "
+                           f"permeable lithology ({', '.join(sorted(PERMEABLE))}): {units}"))
+    return out
 
 
 def _number_ids(frame: pd.DataFrame, key: str, prefix: str) -> pd.DataFrame:

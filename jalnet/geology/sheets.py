@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import InputError
 from ..registry.schema import DOMAINS
 from . import parsing
-from .vocabulary import normalise_word
+from .vocabulary import drilling_method, normalise_word
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,15 @@ def _number(kind: str) -> Callable[[Any], Any]:
     return lambda value: parsing.parse_number(value, kind)
 
 
-def _domain(domain: str) -> Callable[[Any], Any]:
+def _domain(domain: str, words: Callable[[str], str | None] | None = None) -> Callable[[Any], Any]:
+    """A parser to the domain's codes; *words* reads what logs write instead of a code."""
     codes = {c.lower(): c for c in DOMAINS[domain]}
 
     def parse(value: Any) -> str | None:
         text = parsing.parse_text(value)
         if text is None:
             return None
-        code = codes.get(normalise_word(text)) or codes.get(text.lower())
+        code = codes.get(normalise_word(text)) or codes.get(text.lower()) or (words(text) if words else None)
         if code is None:
             raise ValueError(f"'{text}' is not one of {', '.join(DOMAINS[domain])}")
         return code
@@ -73,9 +74,11 @@ SPECS: dict[str, tuple[Column, ...]] = {
         _num("latitude", "deg", True, aliases=("lat", "y", "northing")),
         _num("collar_elev_m", "m_elev", unit="m", aliases=(
             "collar_elev", "collar_elevation", "collar_elevation_m", "collar_rl", "collar_rl_m", "rl", "rl_m",
-            "ground_level_m", "elevation_m", "elevation")),
+            "ground_level_m", "elevation_m", "elevation", "rl_m_amsl", "rl_mamsl", "rl_amsl", "elevation_m_amsl",
+            "ground_level_m_amsl", "gl_m_amsl")),
         _num("drilled_depth_m", "m", unit="m", aliases=(
-            "drilled_depth", "depth", "depth_m", "total_depth", "total_depth_m", "td_m")),
+            "drilled_depth", "depth", "depth_m", "total_depth", "total_depth_m", "td_m", "depth_drilled",
+            "depth_drilled_m", "depth_drilled_mbgl", "drilled_depth_mbgl")),
         _num("swl_m", "m", unit="m", aliases=(
             "swl", "swl_mbgl", "static_water_level", "static_water_level_m", "water_level_m")),
         _num("yield_lpm", "lpm", unit="lpm", aliases=("yield", "yield_l_min", "discharge_lpm", "discharge")),
@@ -84,7 +87,8 @@ SPECS: dict[str, tuple[Column, ...]] = {
         Column("scheme_id", parsing.parse_text),
         Column("name", parsing.parse_text, aliases=("location", "site")),
         Column("drilled_date", parsing.parse_date, aliases=("date", "drilling_date", "date_of_drilling", "completed")),
-        Column("drilling_method", _domain("drilling_method"), aliases=("method",)),
+        Column("drilling_method", _domain("drilling_method", drilling_method),
+               aliases=("method", "method_of_drilling", "drilling_technique", "rig_type")),
         Column("driller", parsing.parse_text, aliases=("contractor", "drilling_agency", "agency")),
         Column("arsenic_flag", parsing.parse_quality_flag, aliases=("arsenic", "as_flag")),
         Column("fluoride_flag", parsing.parse_quality_flag, aliases=("fluoride", "f_flag")),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..feedback import Feedback, Steps
+from ..registry.access import takes_target
 from ..registry.store import Registry
 from .model import Lithologs, aquifer_flags, aquifer_summary, read_lithologs, write_csv
 
@@ -33,6 +34,7 @@ RULES: dict[str, tuple[str, str]] = {
     "far_from_source": ("warning", "the borehole is far from the water source it is linked to"),
     "unknown_source": ("warning", "the linked source_id is not in the registry"),
     "no_lithology": ("warning", "the borehole has no lithology intervals"),
+    "aquifer_inferred": ("info", "the sheet has no aquifer column: aquifers were inferred from permeable lithology"),
 }
 COLUMNS = ["borehole_id", "rule", "severity", "message"]
 #: Depths closer than this are equal (field logs are to the decimetre at best).
@@ -206,7 +208,8 @@ def write_findings(path: str | os.PathLike, findings: list[Finding], columns: li
     write_csv(path, [f.as_dict() for f in findings], columns or COLUMNS)
 
 
-def validate_registry(registry: Registry, out: str | os.PathLike | None = None, store: bool = False,
+@takes_target()
+def validate_registry(registry: Registry | str | os.PathLike, out: str | os.PathLike | None = None, store: bool = False,
                       max_source_distance_m: float = DEFAULT_MAX_SOURCE_DISTANCE_M,
                       feedback: Feedback | None = None) -> list[Finding]:
     """Validate every borehole in the registry; write the findings CSV; with *store*, refresh the

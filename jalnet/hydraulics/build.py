@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..gcpause import paused_gc
 from ..pandas_text import python_strings
-from ..registry import Registry, open_registry
+from ..registry import Registry, borrow
 from . import demand as demand_mod
 from .build_demand import demand
 from .build_devices import pumps, valves
@@ -215,9 +215,7 @@ def scheme_ids(reg: Registry) -> list[str]:
 
 def open_target(registry: Registry | str | os.PathLike) -> tuple[Registry, bool]:
     """A Registry and whether we opened it (and so must close it)."""
-    if isinstance(registry, Registry):
-        return registry, False
-    return open_registry(registry, readonly=True), True
+    return borrow(registry, readonly=True)
 
 
 def build_model(registry: Registry | str | os.PathLike, scheme: str, dem: str | os.PathLike | None = None,

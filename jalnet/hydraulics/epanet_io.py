@@ -27,7 +27,7 @@ from shapely.geometry import LineString, Point
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..registry import Registry, open_registry
+from ..registry import Registry, borrow
 from ..registry.schema import DOMAINS, LAYERS
 from .build import BuildParams, BuildReport, _epanet_message, build_model
 from .dem import transform_xy
@@ -98,14 +98,14 @@ def import_inp(path: str | os.PathLike, registry: Registry | str | os.PathLike, 
             f"{path}: {len(missing)} node(s) have no coordinates in [COORDINATES] ({', '.join(missing[:5])}"
             f"{'…' if len(missing) > 5 else ''}); the registry puts every asset on the map: place them in EPANET first"
         )
-    reg = registry if isinstance(registry, Registry) else open_registry(registry)
+    reg, owned = borrow(registry)
     try:
         steps.next("converting to registry layers")
         frames = _Converter(wn, scheme, src_crs, reg.crs, id_prefix, source_type, tank_type, path).frames()
         steps.next("writing to the registry")
         report = _write(reg, scheme, frames, replace, path, id_prefix)
     finally:
-        if not isinstance(registry, Registry):
+        if owned:
             reg.close()
     steps.done()
     return report

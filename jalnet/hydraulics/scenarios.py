@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError, JalnetError
 from ..feedback import Feedback, check_canceled
 from ..pandas_text import python_strings
-from ..registry import Registry, open_registry
+from ..registry import Registry, borrow
 from ..registry.schema import DOMAINS
 from .build import BuildParams, BuildReport, SchemeData, build_from_data, load_schemes, open_target
 from .extras import dumps, key, loads
@@ -127,7 +127,7 @@ def save_scenario(registry: Registry | str | os.PathLike, scheme: str, name: str
     scenario.check()
     if not name or "/" in name:
         raise InputError(f"scenario name '{name}': give a name without '/'")
-    reg = registry if isinstance(registry, Registry) else open_registry(registry)
+    reg, owned = borrow(registry)
     try:
         row = {"scenario_key": key(scheme, name), "scheme_id": scheme, "name": name, "kind": kind,
                "parameters": dumps(scenario.parameters), "description": description or None}
@@ -139,14 +139,14 @@ def save_scenario(registry: Registry | str | os.PathLike, scheme: str, name: str
                 b.update("hyd_scenarios", int(existing.index[0]), {k: v for k, v in row.items()})
         return b.id if b.n_changes else None
     finally:
-        if not isinstance(registry, Registry):
+        if owned:
             reg.close()
 
 
 def store_standard(registry: Registry | str | os.PathLike, scheme: str, names: list[str] | None = None
                    ) -> str | None:
     """Store the standard scenarios (or some of them) for a scheme, so engineers can edit them."""
-    reg = registry if isinstance(registry, Registry) else open_registry(registry)
+    reg, owned = borrow(registry)
     try:
         stored = stored_scenarios(reg, [scheme])[scheme]
         rows = []
@@ -164,12 +164,12 @@ def store_standard(registry: Registry | str | os.PathLike, scheme: str, names: l
             b.insert("hyd_scenarios", rows)
         return b.id
     finally:
-        if not isinstance(registry, Registry):
+        if owned:
             reg.close()
 
 
 def delete_scenario(registry: Registry | str | os.PathLike, scheme: str, name: str) -> str:
-    reg = registry if isinstance(registry, Registry) else open_registry(registry)
+    reg, owned = borrow(registry)
     try:
         existing = reg.read("hyd_scenarios", where={"scenario_key": key(scheme, name)})
         if existing.empty:
@@ -178,7 +178,7 @@ def delete_scenario(registry: Registry | str | os.PathLike, scheme: str, name: s
             b.delete("hyd_scenarios", existing.index.tolist())
         return b.id
     finally:
-        if not isinstance(registry, Registry):
+        if owned:
             reg.close()
 
 

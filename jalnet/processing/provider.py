@@ -25,7 +25,7 @@ ALGORITHMS: tuple[str, ...] = (
     "undo_batch:UndoBatch",
     "copy_registry:CopyRegistry",
     "import_tracks:ImportTracks",
-    "snap_network:SnapNetwork", "validate_network:ValidateNetwork",
+    "snap_network:SnapNetwork", "validate_network:ValidateNetwork", "data_health:DataHealth",
     "hydraulics_build:HydraulicsBuild", "hydraulics_import_inp:HydraulicsImportInp", "hydraulics_export_inp:HydraulicsExportInp", "hydraulics_run:HydraulicsRun",  # noqa: E501
     "design_pipes:DesignPipes",
     "assess_flood:AssessFlood",

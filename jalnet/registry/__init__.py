@@ -21,6 +21,9 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "Registry": "store",
+    "borrow": "access",
+    "takes_target": "access",
+    "using_registry": "access",
     "content_digest": "store",
     "copy_registry": "store",
     "create_registry": "store",

@@ -175,6 +175,16 @@ DOMAINS: dict[str, dict[str, str]] = {
         "D-W": "Darcy-Weisbach",
         "C-M": "Chezy-Manning",
     },
+    "network_layout": {
+        "branched": "Branched (tree): every tap fed along one path; loops are drawing faults",
+        "looped": "Looped (grid) distribution",
+        "mixed": "Looped mains with branched distribution",
+    },
+    "health_status": {
+        "new": "Found in this run and not in the previous one",
+        "open": "Found in this run and in the previous one",
+        "fixed": "Found in the previous run, gone in this one",
+    },
     "fhtc_status": {
         "functional": "Functional",
         "non_functional": "Non-functional",
@@ -327,6 +337,8 @@ _LAYERS: tuple[Layer, ...] = (
             Field("supply_hours", "REAL", "Hours of supply per day (24 = continuous)", min=0, max=24),
             Field("commissioned", "DATE", "Date of commissioning"),
             Field("agency", "TEXT", "Implementing agency / contractor"),
+            Field("layout", "TEXT", "Network layout the department designs the scheme to", domain="network_layout",
+                  since=3),
         ),
         "Piped water supply schemes; every asset refers to one by scheme_id.",
         group="Administrative",
@@ -493,6 +505,7 @@ _LAYERS: tuple[Layer, ...] = (
             Field("connected", "DATE", "Date of connection"),
             Field("status", "TEXT", "Tap status", domain="fhtc_status"),
             Field("pipe_id", "TEXT", "Pipe the connection is taken from"),
+            Field("household_id", "TEXT", "Household the tap serves (survey / IMIS household ID)", since=3),
         ),
         "Functional household tap connections (JJM FHTC).",
         group="Consumers",
@@ -867,7 +880,54 @@ _ATTACHMENT_LAYERS: tuple[Layer, ...] = (
     ),
 )
 
-_ENGINE_LAYERS: tuple[Layer, ...] = _TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS + _ATTACHMENT_LAYERS
+#: Data-health runs: each run's findings over all modules, so the next run shows what is new and fixed.
+_HEALTH_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        "health_runs",
+        "Data-health runs",
+        None,
+        "run_id",
+        (
+            Field("run_id", "TEXT", "Run ID", required=True, unique=True, since=3),
+            Field("started", "DATETIME", "When the run started (UTC)", required=True, since=3),
+            Field("scope", "TEXT", "Scheme checked, or empty for the whole registry", since=3),
+            Field("findings", "INTEGER", "Findings reported (accepted exceptions left out)", since=3),
+            Field("new", "INTEGER", "Findings not in the previous run of the same scope", since=3),
+            Field("fixed", "INTEGER", "Findings of the previous run gone in this one", since=3),
+            Field("score", "REAL", "Mean health score of the schemes checked (0-100)", min=0, max=100, since=3),
+            Field("modules", "TEXT", "Modules checked, and those skipped with the reason (JSON)", since=3),
+        ),
+        "One row per 'jalnet health' run.",
+        since=3,
+        group="Validation",
+    ),
+    Layer(
+        "health_findings",
+        "Data-health findings",
+        None,
+        "finding_key",
+        (
+            Field("finding_key", "TEXT", "run_id/fingerprint", required=True, unique=True, since=3),
+            Field("run_id", "TEXT", "Run (health_runs.run_id)", required=True, since=3),
+            Field("fingerprint", "TEXT", "Stable identity of the finding (rule + asset ids)", required=True, since=3),
+            Field("rule", "TEXT", "Rule code", required=True, since=3),
+            Field("module", "TEXT", "network, registry, geology, hydraulics or gatishakti", since=3),
+            Field("severity", "TEXT", "error, warning or info", since=3),
+            Field("layer", "TEXT", "Layer of the asset", since=3),
+            Field("asset_id", "TEXT", "Asset ID(s)", since=3),
+            Field("scheme_id", "TEXT", "Scheme", since=3),
+            Field("first_seen", "DATETIME", "Start of the first run that found it", since=3),
+            Field("status", "TEXT", "new, open or fixed in this run", domain="health_status", since=3),
+            Field("message", "TEXT", "What is wrong", since=3),
+        ),
+        "Findings of each data-health run (fixed ones included), for the trend between runs.",
+        since=3,
+        group="Validation",
+    ),
+)
+
+_ENGINE_LAYERS: tuple[Layer, ...] = (_TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS + _ATTACHMENT_LAYERS
+                                  + _HEALTH_LAYERS)
 
 #: Layers by name, in load order (referenced tables first).
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _ENGINE_LAYERS + _INTERNAL}

@@ -217,7 +217,9 @@ class Registry:
         list[int], dict[str, pd.Series], np.ndarray
     ]:
         names = lyr.field_names
-        sel = ['"fid"'] + [q(n) for n in names]
+        # a registry of an older schema opened read-only lacks the newer fields: read them as empty
+        present = [n for n in names if lyr.field(n).since <= self.schema_version]
+        sel = ['"fid"'] + [q(n) for n in present]
         if lyr.geometry:
             sel.append(self._b.geom_select())
         rows = self._b.execute(
@@ -225,7 +227,10 @@ class Registry:
         ).fetchall()
         cols = list(zip(*rows)) if rows else [[] for _ in sel]
         fids = [int(f) for f in cols[0]]
-        columns = {n: _from_db(lyr.field(n).type, cols[i + 1]) for i, n in enumerate(names)}
+        columns = {n: _from_db(lyr.field(n).type, cols[i + 1]) for i, n in enumerate(present)}
+        if len(present) < len(names):
+            columns = {n: columns[n] if n in columns else _from_db(lyr.field(n).type, [None] * len(fids))
+                       for n in names}
         geoms = self._b.geoms_from_db(cols[-1]) if lyr.geometry else np.array([], dtype=object)
         return fids, columns, geoms
 

@@ -178,7 +178,7 @@ def junctions_off_pipes(ctx: Context) -> None:
                 ctx.scheme_of("junctions")[off])
 
 
-@check("NET-024")
+@check("NET-024", "NET-026")
 def node_references(ctx: Context) -> None:
     pipes = ctx.data.pipes
     u = ctx.usable_idx
@@ -192,7 +192,10 @@ def node_references(ctx: Context) -> None:
         at = ctx.nodes.at[layer]
         where_is.update(zip(ids.tolist(), at.tolist()))
         position.update(zip(ids.tolist(), np.asarray(frame.geometry.values, dtype=object)))
+    reversed_ = _drawn_reversed(ctx, where_is)
     for column, nodes, end in (("from_node", ctx.nodes.start, "start"), ("to_node", ctx.nodes.end, "end")):
+        if not ctx.wants("NET-024"):
+            break
         refs = pipes[column].to_numpy()[u]
         given = np.array([isinstance(r, str) and r != "" for r in refs])
         if not given.any():
@@ -200,7 +203,7 @@ def node_references(ctx: Context) -> None:
         pos = u[given]
         refs = refs[given]
         found = np.array([where_is.get(r, -2) for r in refs])
-        wrong = found != nodes[pos]
+        wrong = (found != nodes[pos]) & ~reversed_[pos]
         if not wrong.any():
             continue
         pos, refs = pos[wrong], refs[wrong]
@@ -214,6 +217,25 @@ def node_references(ctx: Context) -> None:
                 messages.append(f"{column} of {pid} is {ref}, which is {shapely.distance(asset, pt):.1f} m from its {end}")
         ctx.out.add("NET-024", point, messages, "pipes", [(p, r) for p, r in zip(ctx.pipe_ids[pos], refs)],
                     ctx.pipe_scheme[pos], end)
+
+
+def _drawn_reversed(ctx: Context, where_is: dict[str, int]) -> np.ndarray:
+    """Per pipe: from_node stands at its end and to_node at its start (reported as NET-026)."""
+    pipes, u = ctx.data.pipes, ctx.usable_idx
+    out = np.zeros(len(pipes), dtype=bool)
+    start, end = ctx.nodes.start[u], ctx.nodes.end[u]
+    at_from = np.array([where_is.get(r, -2) if isinstance(r, str) else -2 for r in pipes["from_node"].to_numpy()[u]])
+    at_to = np.array([where_is.get(r, -2) if isinstance(r, str) else -2 for r in pipes["to_node"].to_numpy()[u]])
+    out[u] = (at_from == end) & (at_to == start) & (start != end)
+    if ctx.wants("NET-026") and out.any():
+        pos = np.flatnonzero(out)
+        ids = ctx.pipe_ids[pos]
+        ctx.out.add("NET-026", ctx.geoms[pos], [f"{p} is drawn from {t} to {f}, but its from_node is {f} and its to_node "
+                                                f"{t}; reverse the line or swap the node fields"
+                                                for p, f, t in zip(ids, pipes["from_node"].to_numpy()[pos],
+                                                                   pipes["to_node"].to_numpy()[pos])],
+                    "pipes", [(p,) for p in ids], ctx.pipe_scheme[pos])
+    return out
 
 
 def two_pipe_nodes(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

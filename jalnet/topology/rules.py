@@ -92,11 +92,20 @@ _RULES: tuple[Rule, ...] = (
          "A pipe's from_node/to_node names an asset that is not at that end of the pipe.", ("asset_tolerance_m",)),
     Rule("NET-025", "Pseudo-node", "info", "Topology",
          "Node joining exactly two pipes with the same attributes and no fitting or asset: they could be one pipe."),
+    Rule("NET-026", "Drawn against its from/to nodes", "warning", "Topology",
+         "The pipe's from_node stands at its last vertex and its to_node at its first: the line is drawn the other "
+         "way round (reverse the line, or swap from_node and to_node).", ("asset_tolerance_m",)),
     # -- connectivity ---------------------------------------------------------------------
     Rule("NET-030", "Disconnected part", "error", "Connectivity",
          "Pipes of a scheme not connected to the scheme's main network."),
     Rule("NET-031", "No source or tank", "error", "Connectivity",
          "A scheme's network reaches no source or tank, so no water can reach it."),
+    Rule("NET-032", "Tank no source can fill", "error", "Connectivity",
+         "A tank (ESR/OHT, GSR, sump, MBR) of a scheme with sources that stands at no pipe end, or on a part of the "
+         "network that reaches none of them: nothing can fill it.", ("asset_tolerance_m",)),
+    Rule("NET-033", "Loop in a branched scheme", "warning", "Connectivity",
+         "The scheme is recorded as branched (schemes.layout) but its pipes close a loop: a pipe drawn twice along "
+         "another route, a link that is really closed, or a scheme that is not branched."),
     # -- attributes -----------------------------------------------------------------------
     Rule("NET-040", "Missing diameter", "error", "Attributes", "Pipe without a diameter; hydraulics cannot run."),
     Rule("NET-041", "Missing material", "warning", "Attributes", "Pipe without a material."),

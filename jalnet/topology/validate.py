@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -12,23 +11,17 @@ import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..registry import Registry, open_registry
-from . import checks_geometry, checks_network, checks_topology  # noqa: F401 - they register the checks
+from ..registry import Registry
+from ..registry.access import using_registry
+from . import checks_geometry, checks_network, checks_supply, checks_topology  # noqa: F401 - they register the checks
 from .context import Context
 from .exceptions import accepted_fingerprints
 from .findings import ValidationResult
 from .network import NetworkData
 from .rules import CHECKS, resolve_params, select_rules
 
-
-@contextmanager
-def registry_access(registry: Registry | str | os.PathLike, readonly: bool) -> Iterator[Registry]:
-    """Use an open Registry as is, or open a target (path or URL) for the duration."""
-    if isinstance(registry, Registry):
-        yield registry
-        return
-    with open_registry(registry, readonly=readonly) as reg:
-        yield reg
+#: The registry helper under the name the network modules (and the findings panel) use.
+registry_access = using_registry
 
 
 def validate(registry: Registry | str | os.PathLike, scheme: str | None = None, rules: Iterable[str] | None = None,

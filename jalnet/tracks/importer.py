@@ -23,7 +23,7 @@ import shapely
 
 from ..errors import Canceled, InputError
 from ..feedback import Feedback, Steps, check_canceled
-from ..registry import Registry, open_registry
+from ..registry import Registry, using_registry
 from .clean import clean_track
 from .geo import check_coords
 from .mapping import FieldMapping, pipe_values, point_values
@@ -68,9 +68,7 @@ def import_tracks(registry: Registry | str | os.PathLike, paths: Sequence[str | 
     files = [str(paths)] if isinstance(paths, (str, os.PathLike)) else [str(p) for p in paths]
     if not files:
         raise InputError("no files given; name GPX, KML/KMZ, CSV or GeoJSON files to import")
-    if isinstance(registry, Registry):
-        return _import(registry, files, fmap, opts, feedback)
-    with open_registry(registry, readonly=opts.dry_run) as reg:
+    with using_registry(registry, readonly=opts.dry_run) as reg:
         return _import(reg, files, fmap, opts, feedback)
 
 

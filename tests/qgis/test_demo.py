@@ -39,8 +39,10 @@ def test_demo_writes_registry_summary_and_project(demo) -> None:
         assert set(reg.read("staged_points")["state"]) == {"added"}
         assert reg.count("boreholes") == 5
     html = demo.summary.read_text(encoding="utf-8")
-    for heading in ("Schemes", "Pipes by material and diameter", "Change log"):
+    for heading in ("Schemes", "Pipes by material and diameter", "Change log", "Data health"):
         assert f"<h2>{heading}</h2>" in html
+    health = (demo.out_dir / "health.html").read_text(encoding="utf-8")
+    assert "<svg" in health and "4010457" in health
 
 
 def test_demo_project_opens_with_valid_styled_layers(demo, tmp_path, monkeypatch) -> None:
@@ -55,6 +57,8 @@ def test_demo_project_opens_with_valid_styled_layers(demo, tmp_path, monkeypatch
     assert len(pipes) == 1 and pipes[0].featureCount() > 41
     assert pipes[0].renderer().type() == "categorizedSymbol"
     assert project.crs().authid() == "EPSG:32646"
+    health = [lyr for lyr in layers if lyr.name() == "Schemes by data-health score"]
+    assert len(health) == 1 and health[0].featureCount() == 1 and health[0].renderer().type() == "graduatedSymbol"
     assert len(names) >= 20
     design = [lyr for lyr in layers if lyr.name().startswith("design_pipes")]
     assert len(design) == 1 and design[0].featureCount() > 41

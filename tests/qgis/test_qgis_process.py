@@ -207,6 +207,13 @@ def test_fieldsync(env, work) -> None:
     assert out["CONFLICTS"] == 0 and out["BATCH_ID"] == ""  # nothing was changed in the field
 
 
+def test_datahealth(env, work) -> None:
+    health, html = work["dir"] / "health.gpkg", work["dir"] / "health_dashboard.html"
+    out = qgis_process(env, "datahealth", REGISTRY=work["reg"], OUTPUT=health, REPORT=html)
+    assert layer_count(health, "scheme_health") >= 1 and "<html" in html.read_text(encoding="utf-8").lower()
+    assert out["ERRORS"] + out["WARNINGS"] + out["NOTES"] >= 0 and out["NEW"] >= 0
+
+
 def test_undobatch(env, work) -> None:
     before = layer_count(work["reg"], "boreholes")
     out = qgis_process(env, "undobatch", REGISTRY=work["reg"], BATCH=work["geology_batch"])

@@ -119,3 +119,20 @@ def test_plugin_action_opens_and_unload_removes_the_panel(recording_iface) -> No
         QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)  # the toolbar really goes, for later tests
         QCoreApplication.processEvents()
     assert dock in recording_iface.calls["dock_remove"] and plugin.findings_dock is None
+
+
+def test_the_health_file_opens_in_the_panel_and_an_accepted_finding_leaves_the_next_run(dock, tmp_path: Path) -> None:
+    from jalnet.health import check_health, run_health
+
+    layers = variant()
+    layers["pipes"].append({**pipe(layers, "P2"), "pipe_id": "P9"})  # entered twice: network and Gati Shakti
+    registry = make_registry(str(tmp_path / "h.gpkg"), layers)
+    out = tmp_path / "health.gpkg"
+    run_health(registry, out)
+    assert dock.open_file(str(out)) and dock.registry.text() == registry
+    assert {"NET-010", "GS-duplicate_feature"} <= {str(f.get("rule")) for f in dock.shown}
+    dock.rule.setCurrentText("NET-010")
+    dock.select(0)
+    assert dock.accept_current()
+    again = check_health(registry, store=False)
+    assert again.accepted == 1 and "NET-010" not in set(again.findings["rule"])

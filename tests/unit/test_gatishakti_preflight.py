@@ -183,3 +183,16 @@ def test_scheme_filter(registry: Path) -> None:
     assert check.ok and check.layers[0].count == 41
     with pytest.raises(InputError, match="scheme 'X' is not in registry"):
         check_export(registry, scheme="X")
+
+
+def test_pipe_entered_twice_is_refused(registry: Path, tmp_path: Path) -> None:
+    with open_registry(registry) as reg:
+        pipes = reg.read("pipes")
+        twin = pipes.iloc[[2]].copy()
+        twin["pipe_id"] = "P-TWIN"
+        twin["geometry"] = [shapely.reverse(twin.geometry.iloc[0])]  # drawn the other way round
+        with reg.batch("test", "a pipe entered twice") as b:
+            b.insert("pipes", twin)
+    found = _refuses(registry, tmp_path, "duplicate_feature", layers=["jjm_pipeline"])
+    assert [f.feature for f in found] == ["P-TWIN"]
+    assert str(pipes["pipe_id"].iloc[2]) in found[0].message and "entered twice" in found[0].message

@@ -159,6 +159,54 @@ def net_025() -> tuple[Layers, Layers, set[str]]:
     return bad, ok, {"P2", "P8"}
 
 
+def net_026() -> tuple[Layers, Layers, set[str]]:
+    bad = variant()
+    pipe(bad, "P1")["geometry"] = LineString([(100, 0), (50, 0), (0, 0)])  # drawn J2 -> J1, recorded J1 -> J2
+    ok = variant()
+    pipe(ok, "P1").update(geometry=LineString([(100, 0), (50, 0), (0, 0)]), from_node="J2", to_node="J1")
+    return bad, ok, {"P1"}
+
+
+def test_reversed_pipe_is_not_also_a_wrong_reference() -> None:
+    bad, _, _ = net_026()
+    assert run(bad, "NET-024").empty
+
+
+def _with_source(layers: Layers) -> Layers:
+    layers["sources"] = [{"source_id": "SRC1", "scheme_id": "S1", "source_type": "borewell", "geometry": Point(0, 0)}]
+    return layers
+
+
+def net_032() -> tuple[Layers, Layers, set[str]]:
+    bad = _with_source(variant())  # a ground tank 1.5 km away on a pipe of its own: nothing fills it
+    bad["tanks"].append({"tank_id": "GSR2", "scheme_id": "S1", "tank_type": "GSR", "geometry": Point(1500, 0)})
+    bad["pipes"].append({**pipe(bad, "P2"), "pipe_id": "P9", "from_node": "GSR2", "to_node": None,
+                         "geometry": LineString([(1500, 0), (1500, 80)])})
+    ok = _with_source(variant())
+    ok["tanks"].append({"tank_id": "GSR2", "scheme_id": "S1", "tank_type": "GSR", "geometry": Point(200, 0)})
+    return bad, ok, {"GSR2"}
+
+
+def test_tank_at_no_pipe_is_unfillable_but_a_scheme_without_sources_is_left_to_the_registry_rules() -> None:
+    layers = _with_source(variant())
+    layers["tanks"].append({"tank_id": "GSR3", "scheme_id": "S1", "tank_type": "GSR", "geometry": Point(900, 900)})
+    found = run(layers, "NET-032")
+    assert list(found["asset_ids"]) == ["GSR3"] and "stands at no pipe end" in found["message"].iloc[0]
+    layers.pop("sources")
+    assert run(layers, "NET-032").empty
+
+
+def net_033() -> tuple[Layers, Layers, set[str]]:
+    bad = variant()
+    bad["schemes"][0]["layout"] = "branched"
+    bad["pipes"].append({**pipe(bad, "P2"), "pipe_id": "P9", "from_node": "J3", "to_node": "J4",
+                         "geometry": LineString([(200, 0), (100, 100)])})  # closes P2-P3 into a loop
+    bad["junctions"][2]["node_type"] = "junction"
+    ok = copy.deepcopy(bad)
+    ok["schemes"][0]["layout"] = "looped"
+    return bad, ok, {"P2", "P3", "P9"}
+
+
 def net_030() -> tuple[Layers, Layers, set[str]]:
     bad = variant()
     bad["pipes"].append({**pipe(bad, "P2"), "pipe_id": "P9", "geometry": LineString([(0, 120), (200, 120)])})
@@ -340,7 +388,7 @@ def test_accepted_findings_are_left_out() -> None:
 
 
 def test_rule_selection_and_parameters_are_checked() -> None:
-    assert select_rules(["net-012", "Connectivity"]) == ["NET-012", "NET-030", "NET-031"]
+    assert select_rules(["net-012", "Connectivity"]) == ["NET-012", "NET-030", "NET-031", "NET-032", "NET-033"]
     with pytest.raises(InputError, match="unknown rule"):
         select_rules(["NET-999"])
     with pytest.raises(InputError, match="unknown validation parameter"):

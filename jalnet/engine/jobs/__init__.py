@@ -41,6 +41,7 @@ JOBS: dict[str, str] = {
     "designpipes": "design:design",
     "fieldpackage": "field:package",
     "fieldsync": "field:sync",
+    "datahealth": "health:health",
     "sleep": "registry:sleep",
 }
 
