@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -112,3 +113,24 @@ def test_installed_engine_validates_the_sample_network(installed) -> None:
     result = json.loads(done.stdout)
     assert result["counts"] == {"error": 0, "warning": 0, "info": 0}  # the sample scheme is clean
     assert len(result["by_rule"]) >= 25 and errors.is_file()
+
+
+def test_qgis_process_runs_validatenetwork_with_the_installed_engine(installed) -> None:
+    """The user's last step: a JalNet algorithm from QGIS, with the engine the plugin installed (no JALNET_ENGINE)."""
+    env, tmp = {**installed["env"], "QGIS_CUSTOM_CONFIG_PATH": str(installed["tmp"])}, installed["tmp"]
+    assert "JALNET_ENGINE" not in env and shutil.which("jalnet", path=env["PATH"]) is None  # only the installed one
+    registry, findings = tmp / "qp_registry.gpkg", tmp / "qp_findings.gpkg"
+    sample = installed["plugins"] / "jalnet" / "data" / "sample_scheme.gpkg"
+    for args in (["registry", "create", str(registry), "--crs", "EPSG:32646"],
+                 ["registry", "load", str(registry), str(sample)]):
+        done = run_engine(installed["engine_after"], args, env)
+        assert done.returncode == 0, done.stderr
+    qgis_process = "/usr/bin/qgis_process.bin"  # Debian's qgis_process wrapper script is broken
+    done = subprocess.run([qgis_process, "plugins", "enable", "jalnet"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    done = subprocess.run([qgis_process, "--json", "run", "jalnet:validatenetwork", "--", f"REGISTRY={registry}",
+                           f"OUTPUT={findings}"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    results = json.loads(done.stdout[done.stdout.index("{"):])["results"]
+    assert results["ERRORS"] == 0 and findings.is_file()

@@ -23,18 +23,28 @@ pytestmark = pytest.mark.skipif(not (DATA_DIR / "contractor" / "truth.gpkg").exi
                                 reason="sample data not generated (python scripts/make_sample_data.py)")
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample registry as the demo builds it: scheme layers, contractor pipes snapped in, lithologs."""
-    from jalnet.geology import import_lithologs
+def contractor_registry(path: Path, points: bool) -> Path:
+    """The sample scheme with the contractor's walks snapped in (and their tap and valve points, if *points*)."""
     from jalnet.topology import snap
     from jalnet.tracks import expand_paths, import_tracks
 
-    path = tmp_path_factory.mktemp("health") / "clean.gpkg"
     with create_registry(path, crs=sample_crs()) as reg:
         load_layers(reg, sample_path("sample_scheme.gpkg"))
     report = import_tracks(str(path), expand_paths([sample_path("contractor")], skip=("truth.gpkg",)))
+    if not points:
+        with open_registry(path) as reg, reg.batch("test", "contractor pipes only") as b:
+            b.delete("staged_points", [int(i) for i in reg.read("staged_points").index])
     snap(str(path), batch=report.batch_id, tolerance=15.0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample registry with the contractor's pipes snapped in (not their taps: those lack household ids)
+    and the lithologs."""
+    from jalnet.geology import import_lithologs
+
+    path = contractor_registry(tmp_path_factory.mktemp("health") / "clean.gpkg", points=False)
     folder = sample_path("lithology")
     with open_registry(path) as reg:
         import_lithologs(reg, folder / "boreholes.csv", folder / "intervals.csv", folder / "construction.csv")
@@ -44,6 +54,19 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def copy(clean: Path, tmp_path: Path) -> Path:
     return Path(shutil.copy(clean, tmp_path / "registry.gpkg"))
+
+
+def test_contractor_taps_without_household_id_are_named(tmp_path: Path) -> None:
+    """Taps a contractor captured as points become assets without a household ID: health names each one."""
+    path = contractor_registry(tmp_path / "points.gpkg", points=True)
+    with open_registry(path, readonly=True) as reg:
+        taps = reg.read("fhtc")
+        added = reg.read("staged_points")
+    new = set(added["message"].str.extract(r"added as tap connection (\S+)")[0].dropna())
+    assert len(new) >= 10 and new <= set(taps["fhtc_id"])
+    found = check_health(path, store=False).findings
+    named = set(found.loc[found["rule"] == "REG-001", "asset_ids"])
+    assert named == new  # each promoted tap, and no tap of the sample scheme (they have household ids)
 
 
 def test_clean_sample_has_no_finding_in_any_module(clean: Path, tmp_path: Path) -> None:

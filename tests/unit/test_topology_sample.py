@@ -125,6 +125,7 @@ def test_contractor_taps_and_valves_become_assets(looped) -> None:
         fhtc = reg.read("fhtc").set_index("fhtc_id")
         valves = reg.read("valves").set_index("valve_id")
         pipes = reg.read("pipes").set_index("pipe_id")
+        junctions = reg.read("junctions").set_index("node_id")
     assert len(points) == 18 and set(points["state"]) == {"added"}
     assert snapped.point_counts == {"points_added": 18, "points_conflated": 0, "points_rejected": 0}
     for row in points.itertuples():
@@ -134,6 +135,8 @@ def test_contractor_taps_and_valves_become_assets(looped) -> None:
         asset = frame.loc[found.group(2)]
         pipe = pipes.loc[asset["pipe_id"]]
         assert pipe.geometry.distance(asset.geometry) < (40.0 if row.kind == "fhtc" else 0.01)
-        if row.kind == "valve" and "split there" in row.message:  # the valve is the node between two parts
-            assert (pipes["to_node"] == found.group(2)).sum() == 1 and (pipes["from_node"] == found.group(2)).sum() == 1
+        if row.kind == "valve" and "split there" in row.message:  # split at a new junction under the valve
+            node = pipes.loc[asset["pipe_id"], "to_node"]
+            assert junctions.loc[node].geometry.distance(asset.geometry) < 0.01
+            assert (pipes["to_node"] == node).sum() == 1 and (pipes["from_node"] == node).sum() == 1
     assert len(fhtc) == 430 + 16 and len(valves) == 17 + 2
