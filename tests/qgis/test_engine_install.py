@@ -65,7 +65,8 @@ def installed(tmp_path_factory, jalnet_wheel) -> dict:
         zf.extractall(plugins)
     wheel = jalnet_wheel
     done = subprocess.run(
-        [QGIS_PYTHON, "-s", str(Path(__file__).with_name("engine_install_headless.py")), str(tmp), str(plugins),
+        [QGIS_PYTHON, "-s", str(Path(__file__).with_name("engine_install_headless.py")), str(plugins.parents[1]),
+         str(plugins),
          os.pathsep.join([str(wheel.parent), str(WHEELHOUSE)])],
         env=env, capture_output=True, text=True, timeout=900, cwd=tmp)
     assert done.returncode == 0, done.stderr[-3000:]
