@@ -10,7 +10,10 @@ import functools
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
+
+from .errors import InputError
 
 #: pyogrio ``dataset_options`` for every GeoPackage a tool creates.
 GPKG_DATASET_OPTIONS: dict[str, str] = {"VERSION": "1.2"}
@@ -58,3 +61,14 @@ def arrow_write() -> bool:
     except ImportError:
         return False
     return bool(HAS_ARROW_WRITE_API)
+
+
+def gpkg_output(path: str | os.PathLike, what: str) -> Path:
+    """The GeoPackage a tool is about to write, refused in one line before any work: a name not
+    ending in .gpkg (*what* names the file in the message), or a folder that does not exist."""
+    out = Path(path)
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(f"{what} {out} must end with .gpkg")
+    if not out.parent.exists():
+        raise InputError(f"folder {out.parent} does not exist; create it first")
+    return out

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from ..errors import InputError
-from ..outputs import staged_write, write_gpkg_layer
+from ..outputs import gpkg_output, staged_write, write_gpkg_layer
 from ..topology.findings import LINE_LAYER, POINT_LAYER, _is_registry, _multi, style_qml
 
 if TYPE_CHECKING:
@@ -24,11 +24,7 @@ SCHEME_LAYER = "scheme_health"
 
 def write_health(result: HealthResult, path: str | os.PathLike) -> Path:
     """Write (replace) the health GeoPackage; refuses to overwrite a registry."""
-    out = Path(path)
-    if out.suffix.lower() != ".gpkg":
-        raise InputError(f"health file {out} must end with .gpkg")
-    if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    out = gpkg_output(path, "health file")
     if out.exists() and _is_registry(out):
         raise InputError(f"{out} is a JalNet registry; write the health layers to another file")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.gpkg")

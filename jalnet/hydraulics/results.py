@@ -26,7 +26,7 @@ from shapely.geometry import MultiLineString, Point
 
 from ..errors import InputError
 from ..gcpause import paused_gc
-from ..outputs import staged_write, write_gpkg_layer
+from ..outputs import gpkg_output, staged_write, write_gpkg_layer
 from ..pandas_text import python_strings
 from .build import BuildReport
 from .norms import RULES, Norms
@@ -464,11 +464,7 @@ def combine(results: list[ScenarioResult], failures: list[dict[str, Any]]) -> di
 
 def write_results(layers: dict[str, pd.DataFrame], path: str | os.PathLike) -> str:
     """Write the layers to a GeoPackage in one go (a temporary file renamed at the end)."""
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise InputError(f"results file {path} must end with .gpkg")
-    if not path.parent.exists():
-        raise InputError(f"folder {path.parent} does not exist; create it first")
+    path = gpkg_output(path, "results file")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:

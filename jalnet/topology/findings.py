@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from ..errors import InputError
-from ..outputs import staged_write, write_gpkg_layer
+from ..outputs import gpkg_output, staged_write, write_gpkg_layer
 from .rules import RULES, SEVERITIES
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -139,11 +139,7 @@ class ValidationResult:
 
 
 def write_findings(result: ValidationResult, path: str | os.PathLike) -> Path:
-    out = Path(path)
-    if out.suffix.lower() != ".gpkg":
-        raise InputError(f"error layer file {out} must end with .gpkg")
-    if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    out = gpkg_output(path, "error layer file")
     if out.exists():
         if _is_registry(out):
             raise InputError(f"{out} is a JalNet registry; write the error layers to another file")

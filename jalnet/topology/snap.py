@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..outputs import write_gpkg_layer
+from ..outputs import gpkg_output, write_gpkg_layer
 from ..registry import Registry
 from ..registry.store import Batch
 from ..registry.values import plain
@@ -81,11 +81,7 @@ class SnapResult:
 
     def write(self, path: str | os.PathLike) -> Path:
         """The proposed changes as a GeoPackage: ``snap_lines`` (candidates, new pipes) and ``snap_points``."""
-        out = Path(path)
-        if out.suffix.lower() != ".gpkg":
-            raise InputError(f"{out} must end with .gpkg")
-        if not out.parent.exists():
-            raise InputError(f"folder {out.parent} does not exist; create it first")
+        out = gpkg_output(path, "snap changes file")
         out.unlink(missing_ok=True)
         changes = self.changes
         lines = changes.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
