@@ -4,8 +4,10 @@ Every capture feature is compared with the package's baseline (:mod:`.baseline`)
 
 * new pipe walks are cleaned like contractor tracks and staged (``staged_pipes``), then
   snapped into the network, in the same batch;
-* new taps and valves become assets, each with a staged point (state ``added``) that
-  records where it came from;
+* new taps and valves are staged (``staged_points``, with their field ID) and promoted
+  like contractor points once the walks are in: a tap is linked to the nearest
+  distribution pipe, a valve placed on its pipe (split there at a new junction), a
+  repeat of an existing asset conflated with it; each staged point says what it became;
 * an edited packaged tap or valve updates the asset, unless the registry changed that
   asset after packaging (a conflict: reported by ID, not applied);
 * photos become rows of ``attachments`` linked to their asset.
@@ -36,7 +38,9 @@ from ..feedback import Feedback, Steps
 from ..registry import Registry, open_registry
 from ..registry.schema import layer
 from ..registry.store import Batch
-from ..topology.snap import snap_in_batch
+from ..topology.network import positional
+from ..topology.snap import promote_in_batch, snap_in_batch
+from ..topology.snap_tolerance import fit_tolerance
 from ..tracks.clean import clean_track
 from .baseline import fingerprint, plain_value
 from .layout import CAPTURE_LAYERS, GPKG_NAME, MANIFEST_NAME, CaptureLayer
@@ -44,6 +48,7 @@ from .package import FORMAT, package_fields, read_capture
 
 TOOL = "field sync"
 _POINT_KIND = {"fhtc": "fhtc", "valves": "valve"}
+_LAYER_OF = {v: k for k, v in _POINT_KIND.items()}
 
 
 @dataclass
@@ -95,7 +100,7 @@ class _Plan:
 
     pipes: list[dict[str, Any]] = field(default_factory=list)  # staged_pipes rows with geometry
     points: list[dict[str, Any]] = field(default_factory=list)  # staged_points rows with geometry
-    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # registry layer -> rows with geometry
+    carry: list[dict[str, Any]] = field(default_factory=list)  # per point: form values the new asset takes
     updates: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # layer -> (fid, values)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     scheme_id: str = ""
@@ -147,6 +152,8 @@ def _sync(reg: Registry, folder: Path, manifest: dict[str, Any], dry_run: bool, 
         _compare(reg, cl, frame, baseline, folder, source, seen, plan, report)
     if dry_run:
         report.count("pipes_to_snap", len(plan.pipes))
+        for p in plan.points:
+            report.count(f"{_LAYER_OF[p['kind']]}_added")
         steps.done()
         return report
     steps.next("writing to the registry")
@@ -240,22 +247,21 @@ def _new(reg: Registry, cl: CaptureLayer, cid: str, values: dict[str, Any], geom
     key = values.get(target.key)
     if not key:
         key = f"FLD-{cid[:8]}"
+    kind = _POINT_KIND[target.name]
     if not reg.read(target.name, where={target.key: key}).empty or any(
-            r.get(target.key) == key for r in plan.inserts.get(target.name, [])):
+            p["kind"] == kind and p["asset_id"] == key for p in plan.points):
         report.conflicts.append(Conflict(target.name, str(key), cid, f"{target.key} {key} is already in the registry"))
         return
-    row = {n: values.get(n) for n in cl.fields}
-    row[target.key] = key
-    plan.inserts.setdefault(target.name, []).append({**row, "geometry": geom})
+    form = {n: values.get(n) for n in cl.fields if n != target.key and values.get(n) is not None}
     extra = {k: values.get(k) for k in ("accuracy_m", "captured_on", "photo") if values.get(k) is not None}
     plan.points.append({
-        "source_file": source, "source_ref": cid, "kind": _POINT_KIND[target.name], "asset_id": key,
+        "source_file": source, "source_ref": cid, "kind": kind, "asset_id": key,
         "scheme_id": values.get("scheme_id"), "description": values.get("note"),
-        "attributes": json.dumps(extra, sort_keys=True) if extra else None,
-        "observed": _iso(values.get("captured_on")), "state": "added",
-        "message": f"captured in the field; added to {target.name} as {key}", "geometry": geom,
+        "attributes": json.dumps({**form, **extra}, sort_keys=True, default=str) if form or extra else None,
+        "observed": _iso(values.get("captured_on")), "state": "staged",
+        "message": "captured in the field", "geometry": geom,
     })  # fmt: skip
-    report.count(f"{target.name}_added")
+    plan.carry.append(form)
     _photo(cl, cid, values, str(key), folder, source, seen, plan, report)
 
 
@@ -329,8 +335,6 @@ def _photo(cl: CaptureLayer, cid: str, values: dict[str, Any], asset_id: str, fo
 
 def _write(b: Batch, plan: _Plan, tolerance: float | None, report: SyncReport) -> None:
     crs = b.reg.crs
-    for name, rows in plan.inserts.items():
-        b.insert(name, gpd.GeoDataFrame(rows, geometry="geometry", crs=crs))
     for name, rows in plan.updates.items():
         frame = gpd.GeoDataFrame([v for _, v in rows], index=pd.Index([f for f, _ in rows], name="fid"),
                                  geometry="geometry", crs=crs)
@@ -339,6 +343,7 @@ def _write(b: Batch, plan: _Plan, tolerance: float | None, report: SyncReport) -
         b.insert("staged_points", gpd.GeoDataFrame(
             [{"candidate_id": f"{b.id}-P{k:04d}", "import_batch": b.id, **p} for k, p in enumerate(plan.points, 1)],
             geometry="geometry", crs=crs))
+    staged = pd.DataFrame()
     if plan.pipes:
         rows = [{"candidate_id": f"{b.id}-L{k:04d}", "import_batch": b.id, **p} for k, p in enumerate(plan.pipes, 1)]
         b.insert("staged_pipes", gpd.GeoDataFrame(rows, geometry="geometry", crs=crs))
@@ -351,8 +356,28 @@ def _write(b: Batch, plan: _Plan, tolerance: float | None, report: SyncReport) -
             if value and key in ("added", "conflated", "rejected", "new_junctions", "split_pipes"):
                 report.count(f"pipes_{key}" if key in ("added", "conflated", "rejected") else key, value)
         _link_pipe_photos(plan, candidate_of, snapped.candidates)
+    if plan.points:
+        _promote(b, plan, fit_tolerance(staged, tolerance).error, report)
     if plan.attachments:
         b.insert("attachments", pd.DataFrame(plan.attachments))
+
+
+def _promote(b: Batch, plan: _Plan, error: float, report: SyncReport) -> None:
+    """The staged taps and valves promoted against the network with the walks in; photos follow."""
+    points = positional(b.reg.read("staged_points", where={"import_batch": b.id, "state": "staged"}))
+    number = {f"{b.id}-P{k:04d}": k - 1 for k in range(1, len(plan.points) + 1)}
+    order = [number[c] for c in points["candidate_id"]]
+    promoted, _ = promote_in_batch(b, points, error, {pos: plan.carry[n] for pos, n in enumerate(order)})
+    asset_of: dict[tuple[str, str], tuple[str, str]] = {}
+    for pos, n in enumerate(order):
+        point, state = plan.points[n], promoted.staged[pos]["state"]
+        name = _LAYER_OF[point["kind"]]
+        report.count(f"{name}_{state}")
+        asset_of[(name, point["asset_id"])] = (name, promoted.assets[pos]) if pos in promoted.assets else \
+            ("staged_points", str(points["candidate_id"].iloc[pos]))
+    for att in plan.attachments:
+        if (att["layer"], att["asset_id"]) in asset_of:
+            att["layer"], att["asset_id"] = asset_of[(att["layer"], att["asset_id"])]
 
 
 def _link_pipe_photos(plan: _Plan, candidate_of: dict[str, str], candidates: pd.DataFrame) -> None:

@@ -129,13 +129,34 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
         with reg.batch("network snap", what) as b:
             _apply(b, plan, data, staged)
             if len(points):  # against the network with the new pipes, in the same batch
-                after = NetworkData.from_registry(reg)
-                point_plan = plan_points(after, points, fit.error)
-                _apply_points(b, point_plan, after, points)
-                result.points = _point_rows(point_plan, points, data.crs)
+                result.points = promote_in_batch(b, points, fit.error)[1]
         result.batch_id = b.id if b.n_changes else None
     steps.done()
     return result
+
+
+_KEYS = {"valves": "valve_id", "fhtc": "fhtc_id"}
+
+
+def promote_in_batch(b: Batch, points: gpd.GeoDataFrame, error: float,
+                     carry: dict[int, dict[str, Any]] | None = None) -> tuple[PointPlan, gpd.GeoDataFrame]:
+    """Promote staged *points* (staged_points rows, positional) inside an open batch.
+
+    Planned against the network re-read in the batch, so the pipes it already wrote are
+    tapped and split. *carry* (position -> values) gives a new asset values the point's
+    source knows better than the promotion's defaults (a field form's valve type, status);
+    ``None`` values and the asset's pipe are left to the promotion. Returns the plan (its
+    ``assets`` name what each point became) and the points' states and reasons."""
+    data = NetworkData.from_registry(b.reg)
+    plan = plan_points(data, points, error)
+    for pos, values in (carry or {}).items():
+        if plan.staged.get(pos, {}).get("state") != "added":
+            continue
+        name = "valves" if points["kind"].iloc[pos] == "valve" else "fhtc"
+        row = next(r for r in plan.inserts[name] if r[_KEYS[name]] == plan.assets[pos])
+        row.update({k: v for k, v in values.items() if v is not None and k not in ("pipe_id", "geometry")})
+    _apply_points(b, plan, data, points)
+    return plan, _point_rows(plan, points, data.crs)
 
 
 def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame) -> None:

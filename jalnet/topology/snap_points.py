@@ -47,6 +47,7 @@ class PointPlan:
     updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"fhtc": {}, "valves": {}, "pipes": {}})
     new_pipes: list[dict[str, Any]] = field(default_factory=list)
     staged: dict[int, dict[str, Any]] = field(default_factory=dict)  # position in staged_points -> state, message
+    assets: dict[int, str] = field(default_factory=dict)  # position -> ID of the asset it added or repeats
 
     @property
     def counts(self) -> dict[str, int]:
@@ -121,6 +122,7 @@ def _valves(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: n
                 {"pipe_id": str(pipes["pipe_id"].iloc[pos])}
             if update:
                 plan.updates["valves"][hit] = update
+            plan.assets[int(k)] = str(existing["valve_id"].iloc[hit])
             plan.staged[int(k)] = {"state": "conflated", "message": f"repeats valve {existing['valve_id'].iloc[hit]} "
                                    f"({how}); not added" + (f"; its pipe set to {update['pipe_id']}" if update else "")}
             continue
@@ -142,6 +144,7 @@ def _valves(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: n
             "valve_id": valve_id, "scheme_id": pipes["scheme_id"].iloc[pos], "valve_type": _valve_type(row),
             "diameter_mm": _number(pipes["diameter_mm"].iloc[pos]), "pipe_id": str(pipes["pipe_id"].iloc[pos]),
             "status": "in_service", "geometry": at})
+        plan.assets[int(k)] = valve_id
         plan.staged[int(k)] = {"state": "added", "message": f"added as valve {valve_id} on "
                                f"{pipes['pipe_id'].iloc[pos]} ({float(dist[0]):.1f} m), {where}"}
     _split(plan, data, marks, lines)
@@ -223,6 +226,7 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
             update = {"pipe_id": pipe_id} if pipe_id and not isinstance(had, str) else {}
             if update:
                 plan.updates["fhtc"].setdefault(hit, {}).update(update)
+            plan.assets[int(k)] = str(existing["fhtc_id"].iloc[hit])
             plan.staged[int(k)] = {"state": "conflated", "message": f"repeats tap connection "
                                    f"{existing['fhtc_id'].iloc[hit]} ({how}); not added"
                                    + (f"; taken from {pipe_id}" if update else "")}
@@ -234,6 +238,7 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
         fhtc_id = asset_id or ids[n]
         plan.inserts["fhtc"].append({"fhtc_id": fhtc_id, "scheme_id": scheme[idx[0]], "pipe_id": pipe_id,
                                      "status": "functional", "household_head": household, "geometry": geom})
+        plan.assets[int(k)] = fhtc_id
         plan.staged[int(k)] = {"state": "added", "message": f"added as tap connection {fhtc_id} taken from "
                                f"{pipe_id} ({float(dist[0]):.1f} m)"}
 

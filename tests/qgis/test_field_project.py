@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import shapely
 from qgis.core import (
     QgsFieldConstraints,
     QgsGeometry,
@@ -86,11 +87,17 @@ def test_edits_made_in_qgis_come_back_with_one_sync(packaged):
     taps: QgsVectorLayer = layers["Taps (FHTC)"]
     valves: QgsVectorLayer = layers["Valves"]
     first = reg.read("valves").iloc[0]
+    # beside a distribution pipe, away from the taps already on it: promotion takes it from that pipe
+    pipes, existing = reg.read("pipes"), reg.read("fhtc")
+    dist = pipes[pipes["pipe_function"].isna() | (pipes["pipe_function"] == "distribution")]
+    spot = next(p for p in (shapely.Point(g.interpolate(0.5, normalized=True).x + 8.0,
+                                          g.interpolate(0.5, normalized=True).y) for g in dist.geometry)
+                if existing.distance(p).min() > 15)
     (out / "DCIM" / "new_tap.jpg").write_bytes(PHOTO_BYTES)
     with edit(taps):
         # a new tap as QField's form makes it: default values evaluated, the photo path relative
         feature = QgsVectorLayerUtils.createFeature(
-            taps, QgsGeometry.fromPointXY(QgsPointXY(first.geometry.x + 20, first.geometry.y + 5)),
+            taps, QgsGeometry.fromPointXY(QgsPointXY(spot.x, spot.y)),
             {taps.fields().indexOf("photo"): "DCIM/new_tap.jpg", taps.fields().indexOf("persons"): 4})
         assert taps.addFeature(feature)
     with edit(valves):
@@ -104,7 +111,8 @@ def test_edits_made_in_qgis_come_back_with_one_sync(packaged):
     assert not report.conflicts
     new = reg.read("fhtc").iloc[-1]
     assert new["scheme_id"] == SCHEME and new["fhtc_id"].startswith("FLD-T-") and new["status"] == "functional"
-    assert new["persons"] == 4
+    assert new["persons"] == 4 and new["pipe_id"] in set(pipes["pipe_id"])
+    assert pipes.distance(spot)[pipes["pipe_id"] == new["pipe_id"]].iloc[0] <= 8.01
     att = reg.read("attachments")
     assert list(att["asset_id"]) == [new["fhtc_id"]] and att["size_bytes"].iloc[0] == len(PHOTO_BYTES)
     moved = reg.read("valves", where={"valve_id": first["valve_id"]}).geometry.iloc[0]

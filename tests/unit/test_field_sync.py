@@ -178,3 +178,60 @@ def test_sync_on_real_networks(network, tmp_path):
         assert sync_package(reg, out).batch_id is None and content_digest(reg) == after
         reg.undo(report.batch_id)
         assert content_digest(reg, include_log=False) == before
+
+
+def test_new_field_valve_and_tap_are_promoted_like_staged_points(registry_target, tmp_path):
+    """A valve put mid-pipe splits the pipe at a new junction; a tap is taken from the nearest distribution pipe."""
+    with sample_registry(registry_target) as reg:
+        _, out = _package(reg, tmp_path)
+        pipes = reg.read("pipes")
+        dist = pipes[pipes["pipe_function"].isna() | (pipes["pipe_function"] == "distribution")]
+        pipe = dist.loc[dist.geometry.length.idxmax()]
+        line = pipe.geometry
+        on = line.interpolate(0.5, normalized=True)
+        tangent = np.asarray(line.interpolate(0.5 * line.length + 1).coords[0]) - np.asarray(on.coords[0])
+        normal = np.array([-tangent[1], tangent[0]]) / np.hypot(*tangent)
+        valve_at = shapely.Point(np.asarray(on.coords[0]) + 1.5 * normal)
+        others = pipes[pipes["pipe_id"] != pipe["pipe_id"]].geometry
+        tap_at = next(p for p in (shapely.Point(np.asarray(line.interpolate(f, normalized=True).coords[0])
+                                                + 12.0 * normal) for f in (0.3, 0.7, 0.2, 0.8, 0.25))
+                      if others.distance(p).min() > 20 and reg.read("fhtc").distance(p).min() > 10)
+        (out / "DCIM" / "valve.jpg").write_bytes(PHOTO_BYTES)
+        with sqlite3.connect(out / "field_data.gpkg") as conn:
+            register_functions(conn)
+            conn.execute("INSERT INTO capture_valves (geom, capture_uuid, valve_id, scheme_id, valve_type, "
+                         "normal_status, photo) VALUES (?, 'valve-1', 'FLD-V-1', ?, 'scour', 'closed', "
+                         "'DCIM/valve.jpg')", (encode([valve_at], reg.epsg)[0], SCHEME))
+            conn.execute("INSERT INTO capture_taps (geom, capture_uuid, fhtc_id, scheme_id, persons) "
+                         "VALUES (?, 'tap-1', 'FLD-T-1', ?, 6)", (encode([tap_at], reg.epsg)[0], SCHEME))
+        before = content_digest(reg, include_log=False)
+        n_pipes, n_junctions = reg.count("pipes"), reg.count("junctions")
+        report = sync_package(reg, out)
+        assert report.counts.get("valves_added") == 1 and report.counts.get("fhtc_added") == 1, report.counts
+
+        valve = reg.read("valves", where={"valve_id": "FLD-V-1"}).iloc[0]
+        assert valve["pipe_id"] == pipe["pipe_id"] and valve["valve_type"] == "scour"
+        assert valve["normal_status"] == "closed" and valve.geometry.distance(on) < 0.01
+        assert reg.count("pipes") == n_pipes + 1 and reg.count("junctions") == n_junctions + 1
+        first = reg.read("pipes", where={"pipe_id": pipe["pipe_id"]}).iloc[0]
+        node = reg.read("junctions", where={"node_id": first["to_node"]})
+        assert len(node) == 1 and node.geometry.iloc[0].distance(valve.geometry) < 0.01
+        rest = reg.read("pipes", where={"from_node": first["to_node"]})
+        assert len(rest) == 1 and rest["to_node"].iloc[0] == pipe["to_node"]
+        assert abs(first.geometry.length + rest.geometry.iloc[0].length - line.length) < 0.01
+
+        tap = reg.read("fhtc", where={"fhtc_id": "FLD-T-1"}).iloc[0]
+        nearest = dist.loc[dist.distance(tap_at).idxmin(), "pipe_id"]
+        assert tap["pipe_id"] in (nearest, rest["pipe_id"].iloc[0]) and tap["persons"] == 6
+        points = reg.read("staged_points", where={"import_batch": report.batch_id}).set_index("asset_id")
+        assert set(points["state"]) == {"added"} and set(points["kind"]) == {"valve", "fhtc"}
+        assert points.loc["FLD-T-1", "message"].startswith(f"added as tap connection FLD-T-1 taken from {tap['pipe_id']}")
+        assert "split there" in points.loc["FLD-V-1", "message"]
+        assert all("\n" not in m for m in points["message"])
+        att = reg.read("attachments")
+        assert list(zip(att["layer"], att["asset_id"])) == [("valves", "FLD-V-1")]
+
+        after = content_digest(reg)
+        assert sync_package(reg, out).batch_id is None and content_digest(reg) == after
+        reg.undo(report.batch_id)
+        assert content_digest(reg, include_log=False) == before
