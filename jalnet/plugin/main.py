@@ -20,7 +20,6 @@ from qgis.PyQt.QtWidgets import QAction, QFileDialog, QPushButton, QToolBar
 
 from .. import __version__
 from ..dependencies import Missing, check_dependencies, missing_modules
-from ..processing.base import REGISTRY_MODULES
 from . import logging as log
 
 MENU = "&JalNet"
@@ -64,8 +63,6 @@ class JalnetPlugin:
     def initGui(self) -> None:  # noqa: N802 (QGIS's name)
         self._log_handler = log.install_handler()
         self.initProcessing()
-        registry_ok = not (set(REGISTRY_MODULES) & missing_modules(self.missing))
-
         self.toolbar = self.iface.addToolBar("JalNet")
         self.toolbar.setObjectName("JalNetToolbar")
         self.toolbar.setToolTip("JalNet tools")
@@ -85,10 +82,6 @@ class JalnetPlugin:
         self._add_action("field_sync", "Sync field package…", icon("toolbox"),
                          lambda: self.run_field_tool("jalnet:fieldsync"), toolbar=False)
         self._add_action("engine", "JalNet engine…", icon("engine"), self.show_engine, toolbar=False)
-        for key in ("panel", "create", "open"):
-            self.actions[key].setEnabled(registry_ok)
-            if not registry_ok:
-                self.actions[key].setToolTip("Needs the JalNet engine: see Plugins > JalNet > JalNet engine…")
         self._report_dependencies()
         log.info(f"JalNet {__version__} loaded")
 
@@ -151,6 +144,7 @@ class JalnetPlugin:
         from .engine import current_engine
 
         engine = current_engine()
+        self._enable_registry_actions(engine is not None)
         if engine:
             log.info(f"JalNet engine: {' '.join(engine)}")
             return
@@ -173,6 +167,16 @@ class JalnetPlugin:
         dialog = EngineDialog(self.iface.mainWindow())
         self.engine_dialog = dialog
         dialog.exec_()
+        from .engine import current_engine
+
+        self._enable_registry_actions(current_engine() is not None)  # an engine just installed or set
+
+    def _enable_registry_actions(self, engine_found: bool) -> None:
+        """The registry actions run in the engine: enabled when there is one, whatever QGIS's Python lacks."""
+        for key in ("panel", "create", "open"):
+            self.actions[key].setEnabled(engine_found)
+            self.actions[key].setToolTip("" if engine_found else
+                                         "Needs the JalNet engine: see Plugins > JalNet > JalNet engine…")
 
     # -- actions ---------------------------------------------------------------------------
     def ensure_dock(self):

@@ -112,9 +112,24 @@ def test_missing_package_in_qgis_python_skips_tools_without_pip_advice(plugin_fa
     assert provider is not None
     # QGIS's Python lacking the engine's libraries hides no algorithm: they run in the engine process
     assert len(provider.algorithms()) == len(ALGORITHMS) and provider.skipped == []
-    assert not plugin.actions["create"].isEnabled()
-    assert not plugin.actions["panel"].isEnabled()
     assert plugin.actions["toolbox"].isEnabled()
+
+
+def test_registry_actions_follow_the_engine_not_qgis_python(plugin_factory, recording_iface, monkeypatch) -> None:
+    """QGIS's Python without geopandas (the usual Windows QGIS) still has the registry tools once an engine is found."""
+    geopandas = next(d for d in DEPENDENCIES if d.module == "geopandas")
+    monkeypatch.setattr("jalnet.plugin.main.check_dependencies",
+                        lambda **kw: [Missing(geopandas, None, "ModuleNotFoundError: No module named 'geopandas'")])
+    monkeypatch.setattr("jalnet.plugin.engine.current_engine", lambda: ["/opt/engine/bin/jalnet"])
+    plugin = plugin_factory()
+    assert all(plugin.actions[key].isEnabled() for key in ("panel", "create", "open"))
+    plugin.unload()
+    flush_deletes()
+    monkeypatch.setattr("jalnet.plugin.engine.current_engine", lambda: None)  # no engine: offered, tools off
+    plugin = plugin_factory()
+    assert not any(plugin.actions[key].isEnabled() for key in ("panel", "create", "open"))
+    assert "JalNet engine" in plugin.actions["open"].toolTip()
+    assert any("not installed yet" in m for m in recording_iface.messageBar().get_messages(Qgis.Warning))
 
 
 def test_missing_optional_package_is_only_logged(plugin_factory, recording_iface, monkeypatch) -> None:
