@@ -21,7 +21,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, raster_file
+from .base import JalnetAlgorithm, RegistryParameter, raster_file
 
 METHODS = ("connectivity", "hydraulic")
 class AssessFlood(JalnetAlgorithm):
@@ -49,7 +49,6 @@ class AssessFlood(JalnetAlgorithm):
     GROUP = "Flood"
     GROUP_ID = "flood"
     TAGS = ("flood", "inundation", "depth", "severity", "disaster", "impact", "households", "asdma", "bhuvan")
-    REQUIRES = (*REGISTRY_MODULES, "rasterio", "networkx")
     HELP = (
         "Overlays a flood on the registry's assets: which sources, pumps, treatment units, tanks, valves, tap "
         "connections and pipes the flood hit, how badly, and which households lose water.\n\n"

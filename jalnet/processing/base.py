@@ -36,8 +36,6 @@ from ..engineclient import client
 from ..plugin.engine_calls import configure as configure_engine
 
 ICON_PATH = Path(__file__).resolve().parent.parent / "icon.png"
-#: Packages the registry engine imports (in the engine's environment, not QGIS's).
-REGISTRY_MODULES: tuple[str, ...] = ("numpy", "pandas", "shapely", "pyproj", "geopandas", "pyogrio")
 
 
 def is_postgres_url(value: str) -> bool:
@@ -89,8 +87,6 @@ class JalnetAlgorithm(QgsProcessingAlgorithm):
     HELP = ""
     #: Extra search words for the toolbox ("jalnet" is always added, so the toolbox can filter on it).
     TAGS: tuple[str, ...] = ("registry", "asset", "water supply", "jal jeevan")
-    #: Python modules the engine behind this algorithm imports, in the engine's environment.
-    REQUIRES: tuple[str, ...] = REGISTRY_MODULES
     #: The engine job (see :mod:`jalnet.engine.jobs`); the algorithm's NAME when empty.
     JOB = ""
 

@@ -18,7 +18,7 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
+from .hydraulics_build import add_model_parameters, model_inputs
 
 
 class DesignPipes(JalnetAlgorithm):
@@ -37,7 +37,6 @@ class DesignPipes(JalnetAlgorithm):
     GROUP = "Hydraulics"
     GROUP_ID = "hydraulics"
     TAGS = ("hydraulics", "design", "pipe sizing", "least cost", "optimisation", "jaltantra", "boq", "cpheeo", "epanet")
-    REQUIRES = (*HYDRAULICS_MODULES, "scipy")
     HELP = (
         "Chooses the pipe diameters of a scheme at least capital cost, to CPHEEO norms: every node keeps the minimum "
         "residual head at the design peak (the scheme's demand grown to the design population, times the peak "

@@ -18,7 +18,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter, raster_file
+from .base import JalnetAlgorithm, RegistryParameter, raster_file
 from .geology_striplog import id_list
 
 
@@ -39,7 +39,6 @@ class GeologySection(JalnetAlgorithm):
     GROUP = "Geology"
     GROUP_ID = "geology"
     TAGS = ("geology", "borehole", "section", "cross-section", "fence diagram", "aquifer", "correlation", "dem")
-    REQUIRES = (*REGISTRY_MODULES, "matplotlib", "rasterio")
     HELP = (
         "Draws a geological cross-section along a line: the boreholes within the corridor are projected onto "
         "the line and drawn as lithology columns from their collar elevation, the ground comes from the DEM "

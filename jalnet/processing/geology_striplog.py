@@ -13,7 +13,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
+from .base import JalnetAlgorithm, RegistryParameter
 
 FORMATS = (("png", "svg"), ("png",), ("svg",))
 
@@ -36,7 +36,6 @@ class GeologyStripLog(JalnetAlgorithm):
     GROUP = "Geology"
     GROUP_ID = "geology"
     TAGS = ("geology", "borehole", "litholog", "strip log", "well log", "construction", "casing", "screen")
-    REQUIRES = (*REGISTRY_MODULES, "matplotlib")
     HELP = (
         "Draws the strip log of each borehole: depth (m below ground) and elevation (m above MSL), the lithology "
         "column in standard colours and patterns (IS 1498 soil classes, rock types) with the aquifer intervals "

@@ -14,9 +14,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .base import REGISTRY_MODULES, JalnetAlgorithm, RegistryParameter
+from .base import JalnetAlgorithm, RegistryParameter
 
-HYDRAULICS_MODULES = (*REGISTRY_MODULES, "wntr", "rasterio")
 PARAMS_HELP = (
     "Model parameters, 'KEY=VALUE' separated by ';', e.g. 'lpcd=70; supply_hours=8; "
     "supply_windows=06:00-10:00,17:00-21:00; persons_per_household=5; roughness_table=/path/c.csv'. Empty: the "
@@ -52,7 +51,6 @@ class HydraulicsBuild(JalnetAlgorithm):
     GROUP = "Hydraulics"
     GROUP_ID = "hydraulics"
     TAGS = ("hydraulics", "epanet", "wntr", "model", "pressure", "water supply", "jal jeevan")
-    REQUIRES = HYDRAULICS_MODULES
     HELP = (
         "Builds the hydraulic model (WNTR/EPANET) of one scheme from the registry and reports what went into it; "
         "optionally writes it as an EPANET .inp file.\n\n"

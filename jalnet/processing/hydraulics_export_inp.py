@@ -15,7 +15,7 @@ from qgis.core import (
 
 from .base import JalnetAlgorithm, RegistryParameter
 from .create_registry import crs_for_engine
-from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
+from .hydraulics_build import add_model_parameters, model_inputs
 
 UNITS = ("model's own", "LPS", "LPM", "MLD", "CMH", "CMD", "GPM", "CFS", "MGD", "IMGD", "AFD")
 
@@ -34,7 +34,6 @@ class HydraulicsExportInp(JalnetAlgorithm):
     GROUP = "Hydraulics"
     GROUP_ID = "hydraulics"
     TAGS = ("hydraulics", "epanet", "inp", "export", "wntr", "water supply")
-    REQUIRES = HYDRAULICS_MODULES
     HELP = (
         "Writes a scheme of the registry as an EPANET .inp file, for EPANET or any tool that reads it.\n\n"
         "The model is built from the registry layers and hydraulic tables (as 'Build hydraulic model' does): an "

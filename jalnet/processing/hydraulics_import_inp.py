@@ -17,7 +17,6 @@ from qgis.core import (
 
 from .base import JalnetAlgorithm, RegistryParameter
 from .create_registry import crs_for_engine
-from .hydraulics_build import HYDRAULICS_MODULES
 
 
 class HydraulicsImportInp(JalnetAlgorithm):
@@ -33,7 +32,6 @@ class HydraulicsImportInp(JalnetAlgorithm):
     GROUP = "Hydraulics"
     GROUP_ID = "hydraulics"
     TAGS = ("hydraulics", "epanet", "inp", "import", "wntr", "water supply")
-    REQUIRES = HYDRAULICS_MODULES
     HELP = (
         "Imports an EPANET model into the registry as one scheme, in one batch that can be undone.\n\n"
         "Junctions, reservoirs (as sources with their head), tanks, pipes (vertices become the geometry), pumps and "

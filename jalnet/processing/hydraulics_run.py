@@ -17,7 +17,7 @@ from qgis.core import (
 )
 
 from .base import JalnetAlgorithm, RegistryParameter
-from .hydraulics_build import HYDRAULICS_MODULES, add_model_parameters, model_inputs
+from .hydraulics_build import add_model_parameters, model_inputs
 
 ENGINES = ("serial", "dask")
 #: Results of more runs than this are written but not all loaded into the project.
@@ -46,7 +46,6 @@ class HydraulicsRun(JalnetAlgorithm):
     GROUP = "Hydraulics"
     GROUP_ID = "hydraulics"
     TAGS = ("hydraulics", "epanet", "wntr", "scenario", "pressure", "criticality", "chlorine", "water age", "dask")
-    REQUIRES = HYDRAULICS_MODULES
     HELP = (
         "Runs hydraulic scenarios of one scheme, several, or every scheme of the registry, and writes the results "
         "to one GeoPackage: pressure, head and demand at nodes; flow, velocity and head loss per pipe (peak hour, "
