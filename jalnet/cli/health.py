@@ -11,8 +11,8 @@ from .common import add_fail_on, add_registry, feedback, findings_exit, print_js
 def add_parser(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser(
         "health", help="data health of the whole registry: all modules' checks, a score per scheme, the trend",
-        description="Runs the network, registry, geology and PM Gati Shakti checks in one pass (hydraulic service "
-        "norms need stored results and are reported as skipped), scores each scheme and rolls the scores up by "
+        description="Runs the network, registry, geology and PM Gati Shakti checks and the hydraulic service norms "
+        "(from each scheme's last stored hydraulic run) in one pass, scores each scheme and rolls the scores up by "
         "division and district, keeps the run in the registry and compares it with the previous one (new, fixed, "
         "still open). Findings accepted as exceptions are left out.")
     add_registry(c)
@@ -40,7 +40,7 @@ def _health(args: argparse.Namespace) -> int:
               + (f"; {result.accepted} accepted exceptions left out" if result.accepted else ""))
         for module, why in result.modules.items():
             if why != "checked":
-                print(f"skipped {module}: {why}")
+                print(f"{module}: {why}" if why.startswith("checked") else f"skipped {module}: {why}")
         print(table(schemes.head(20).astype(object).where(schemes.notna(), None).to_dict("records"),
                     list(schemes.columns)))
         for path in (args.out, args.report):

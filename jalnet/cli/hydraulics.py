@@ -71,6 +71,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="for several schemes: dask (default; a local cluster or --scheduler) or serial")
     c.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     c.add_argument("--workers", type=int, help="local Dask workers (default: one per CPU core)")
+    c.add_argument("--no-store", action="store_true",
+                   help="do not keep the runs in the registry (by default each run is stored for 'jalnet health')")
     c.set_defaults(func=_run)
 
     c = cmds.add_parser("scenario", help="list, store or delete a scheme's scenarios")
@@ -170,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
     engine = args.engine or ("serial" if len(args.scheme) == 1 else "dask")
     report = run_all(args.registry, schemes=args.scheme or None, scenarios=scenarios, out=args.out, dem=args.dem,
                      params=parse_params(args.param), norms=args.norms, engine=engine, address=args.scheduler,
-                     workers=args.workers, feedback=fb, start=args.start)
+                     workers=args.workers, feedback=fb, start=args.start, store=not args.no_store)
     rows = [dict(r) for r in report.summaries]
     columns = ["scheme_id", "scenario", "households", "households_inadequate", "demand_peak_lps", "peak_at",
                "pressure_min_m", "pressure_max_m", "velocity_max_ms", "errors", "warnings"]
@@ -187,6 +189,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"failed: scheme {f['scheme_id']} {f['scenario']}: {f['error']}")
     print(f"{report.scenarios_run} scenario run(s) of {report.schemes} scheme(s) in {report.seconds:.1f} s "
           f"({report.engine}, {report.workers} worker(s)); {len(report.failures)} failure(s); results in {report.out}")
+    if report.run_ids:
+        print(f"kept in the registry as run(s) {report.run_ids[0]}"
+              + (f" to {report.run_ids[-1]}" if len(report.run_ids) > 1 else ""))
     return 0 if report.scenarios_run else 2
 
 

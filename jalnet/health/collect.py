@@ -1,8 +1,9 @@
 """Each module's checks as rows of one findings table (rule, module, severity, asset, scheme, geometry).
 
 The registry is read once: the network frames serve the network rules, the registry rules
-and the geometry of the Gati Shakti faults. A module that cannot run here (hydraulics
-results are not stored in the registry) is reported as skipped with the reason.
+and the geometry of the Gati Shakti faults. Hydraulic service norms are read from the
+last stored run of each scheme; schemes without one are named in the module's note
+(the whole module is skipped, with the reason, when no scheme has one).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..registry.schema import LAYERS
 from ..topology.findings import fingerprint
 from ..topology.network import NetworkData
 from ..topology.validate import validate_network
+from .hydraulic_rules import hydraulic_findings
 from .registry_rules import registry_findings
 
 MODULES: tuple[str, ...] = ("network", "registry", "geology", "hydraulics", "gatishakti")
@@ -31,7 +33,7 @@ _ROW = ("rule", "module", "severity", "title", "message", "layer", "asset_ids", 
 @dataclass
 class Collected:
     frames: list[gpd.GeoDataFrame] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # module -> why it did not run
+    skipped: dict[str, str] = field(default_factory=dict)  # module -> why it did not (fully) run
     pipes_km: pd.DataFrame = field(default_factory=pd.DataFrame)  # scheme_id, pipes, km
     data: NetworkData | None = None  # the network layers as read (for the scheme outlines)
 
@@ -49,8 +51,11 @@ def collect(reg: Any, scheme: str | None, feedback: Feedback | None = None) -> C
     layers = {**data.layers, **extra}
     out.frames.append(_frame(registry_findings(layers), reg.crs))
     out.frames.append(_geology(reg, scheme, extra["boreholes"]))
-    out.skipped["hydraulics"] = ("hydraulic results are not stored in the registry ('jalnet hydraulics run' writes "
-                                 "them to a results GeoPackage): service norms were not checked")
+    with_pipes = sorted({str(s) for s in data.pipes["scheme_id"].dropna()})
+    hyd = hydraulic_findings(reg, with_pipes, data.layers)
+    out.frames.append(_frame(hyd.rows, reg.crs))
+    if hyd.note != "checked":
+        out.skipped["hydraulics"] = hyd.note
     dup = net.loc[net["rule"] == "NET-010", "asset_ids"]
     out.frames.append(_gatishakti(reg, scheme, data, [tuple(str(ids).split(", ")[:2]) for ids in dup]))
     return out

@@ -88,7 +88,8 @@ def _tiles(result: HealthResult) -> str:
 
 
 def _modules(result: HealthResult) -> str:
-    rows = [{"module": m, "checked": "yes" if why == "checked" else "no", "note": "" if why == "checked" else why,
+    rows = [{"module": m, "checked": "yes" if why == "checked" else "partly" if why.startswith("checked") else "no",
+             "note": "" if why == "checked" else why,
              "findings": int((result.findings["module"] == m).sum())} for m, why in result.modules.items()]
     return table_html(rows, ["module", "checked", "findings", "note"])
 

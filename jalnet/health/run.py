@@ -2,9 +2,9 @@
 
 One engine call behind the CLI (``jalnet health``), the Processing algorithm and the
 panel: it reads the registry once, runs the network, registry, geology and Gati Shakti
-checks (hydraulics is reported as skipped: results are not stored in the registry),
-leaves out the findings accepted as exceptions, scores each scheme (see
-:mod:`jalnet.health.score`) and stores the run so the next one shows the trend.
+checks and the hydraulic service norms on each scheme's last stored run, leaves out
+the findings accepted as exceptions, scores each scheme (see :mod:`jalnet.health.score`)
+and stores the run so the next one shows the trend.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from .build import load_schemes, scheme_ids
 from .norms import Norms
 from .results import ScenarioResult, layers_of, merge_layers, write_results
 from .scenarios import _names, resolve, run_scheme, stored_scenarios
+from .stored import engine_text, now, store_runs
 
 ENGINES = ("dask", "serial")
 
@@ -44,6 +45,8 @@ class RunAllReport:
     summaries: list[dict[str, Any]] = field(default_factory=list)
     #: the runs themselves, with their layers (only with keep_results)
     results: list[ScenarioResult] = field(default_factory=list)
+    #: IDs of the runs stored in the registry (hyd_runs), in the order of summaries
+    run_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,11 +108,14 @@ def run_all(registry: str | os.PathLike, schemes: list[str] | None = None, scena
             out: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
             params: dict[str, Any] | None = None, norms: Norms | dict[str, Any] | str | None = None,
             engine: str = "dask", address: str | None = None, workers: int | None = None, chunk: int | None = None,
-            feedback: Feedback | None = None, start: Any = None, keep_results: bool = False) -> RunAllReport:
+            feedback: Feedback | None = None, start: Any = None, keep_results: bool = False,
+            store: bool = True) -> RunAllReport:
     """Run scenarios of every scheme (or *schemes*); write *out*; failures are collected in the report.
 
     The report lists every run's comparison line; with *keep_results* it also holds the runs' layers
     as :class:`ScenarioResult` objects (for a few schemes: a state's would not fit in memory twice).
+    With *store* each run is kept in the registry (see :mod:`jalnet.hydraulics.stored`); the report
+    gives their IDs in ``run_ids``.
     """
     if engine not in ENGINES:
         raise InputError(f"engine {engine}: use dask or serial")
@@ -131,7 +137,7 @@ def run_all(registry: str | os.PathLike, schemes: list[str] | None = None, scena
     size = chunk or max(1, min(50, math.ceil(len(chosen) / (n_workers * 4))))
     pieces = _chunks(chosen, size)
     args = (scenarios, dem_path, params, norms_dict, start_text, keep_results)
-    began = time.perf_counter()
+    began, started = time.perf_counter(), now()
     outputs: list[ChunkOutput] = []
     if engine == "serial":
         n_workers = 1
@@ -145,8 +151,13 @@ def run_all(registry: str | os.PathLike, schemes: list[str] | None = None, scena
     failures = [f for o in outputs for f in o.failures]
     report = RunAllReport(len(chosen), len(summaries), failures, time.perf_counter() - began, engine, n_workers,
                           summaries=summaries, results=[r for o in outputs for r in o.results])
+    layers = merge_layers([o.layers for o in outputs], summaries, failures)
     if out is not None and (summaries or failures):
-        report.out = write_results(merge_layers([o.layers for o in outputs], summaries, failures), out)
+        report.out = write_results(layers, out)
+    if store and summaries:
+        settings = {"model": params or {}, "dem": dem_path, "norms": norms_dict, "start": start_text}
+        with open_registry(target) as reg:
+            report.run_ids = store_runs(reg, layers, summaries, started, engine_text(engine, n_workers), settings)
     return report
 
 

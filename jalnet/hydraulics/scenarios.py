@@ -21,6 +21,7 @@ from ..errors import InputError, JalnetError
 from ..feedback import Feedback, check_canceled
 from ..pandas_text import python_strings
 from ..registry import Registry, borrow
+from ..registry.access import using_registry
 from ..registry.schema import DOMAINS
 from .build import BuildParams, BuildReport, SchemeData, build_from_data, load_schemes, open_target
 from .extras import dumps, key, loads
@@ -452,8 +453,15 @@ def _run_scheme(data: SchemeData, scenarios: list[Scenario], dem: str | None, pa
 def run_scenario(registry: Registry | str | os.PathLike, scheme: str, scenario: str | list[str] | None = None,
                  out: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
                  params: dict[str, Any] | None = None, norms: Norms | dict[str, Any] | str | None = None,
-                 feedback: Feedback | None = None, start: Any = None) -> list[ScenarioResult]:
-    """Run one scenario (a name), several (a list) or all of a scheme (None), optionally writing *out*."""
+                 feedback: Feedback | None = None, start: Any = None, store: bool = True) -> list[ScenarioResult]:
+    """Run one scenario (a name), several (a list) or all of a scheme (None), optionally writing *out*.
+
+    With *store* the runs are kept in the registry (:mod:`jalnet.hydraulics.stored`); each result's
+    summary then has its ``run_id``.
+    """
+    from .stored import engine_text, now, store_runs
+
+    started = now()
     reg, close = open_target(registry)
     try:
         data = load_schemes(reg, [scheme])[scheme]
@@ -463,10 +471,20 @@ def run_scenario(registry: Registry | str | os.PathLike, scheme: str, scenario: 
             reg.close()
     names = _names(scenario, stored)
     chosen = [resolve(scheme, n, stored) for n in names]
-    results, _ = run_scheme(data, chosen, str(dem) if dem else None, params, Norms.from_any(norms), feedback,
+    norms_used = Norms.from_any(norms)
+    results, _ = run_scheme(data, chosen, str(dem) if dem else None, params, norms_used, feedback,
                             pd.Timestamp(start) if start is not None else None)
+    layers = combine(results, [])
     if out is not None:
-        write_results(combine(results, []), out)
+        write_results(layers, out)
+    if store and results:
+        settings = {"model": params or {}, "dem": str(dem) if dem else None, "norms": norms_used.as_dict(),
+                    "start": str(pd.Timestamp(start)) if start is not None else None}
+        with using_registry(registry) as target:
+            ids = store_runs(target, layers, [r.summary for r in results], started, engine_text("serial", 1),
+                             settings)
+        for result, run_id in zip(results, ids):
+            result.summary["run_id"] = run_id
     return results
 
 

@@ -39,6 +39,7 @@ class HydraulicsRun(JalnetAlgorithm):
     SCHEDULER = "SCHEDULER"
     WORKERS = "WORKERS"
     LOAD = "LOAD"
+    STORE = "STORE"
     OUTPUT = "OUTPUT"
 
     NAME = "hydraulicsrun"
@@ -62,7 +63,9 @@ class HydraulicsRun(JalnetAlgorithm):
         "Engine: serial runs here; dask runs the schemes in parallel on a local cluster, or on a cluster whose "
         "scheduler address is given (its workers must reach the registry). A scheme that fails is listed in the "
         "'failures' table and the others go on.\n\n"
-        f"The styled result layers of up to {MAX_LOADED_RUNS} runs are loaded into the project."
+        f"The styled result layers of up to {MAX_LOADED_RUNS} runs are loaded into the project.\n\n"
+        "Each run is kept in the registry (hyd_runs, with the lowest pressure per junction and the highest velocity "
+        "per pipe), so 'Data health of the registry' checks the service norms on each scheme's last run."
     )
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802
@@ -82,9 +85,12 @@ class HydraulicsRun(JalnetAlgorithm):
                                                        QgsProcessingParameterNumber.Integer, 0, minValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.LOAD, self.tr("Load the styled results"),
                                                         defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(self.STORE, self.tr("Keep the runs in the registry"),
+                                                        defaultValue=True))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("Results GeoPackage"),
                                                                 fileFilter=self.tr("GeoPackage (*.gpkg)")))
         self.addOutput(QgsProcessingOutputNumber("RUNS", self.tr("Scenario runs")))
+        self.addOutput(QgsProcessingOutputNumber("STORED", self.tr("Runs kept in the registry")))
         self.addOutput(QgsProcessingOutputNumber("FAILURES", self.tr("Failed scheme runs")))
         self.addOutput(QgsProcessingOutputNumber("HOUSEHOLDS_INADEQUATE",
                                                  self.tr("Households without adequate pressure (all runs)")))
@@ -100,4 +106,5 @@ class HydraulicsRun(JalnetAlgorithm):
                 **model_inputs(self, parameters, context),
                 "norms": self.parameterAsFile(parameters, self.NORMS, context) or None,
                 "address": self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
-                "load": self.parameterAsBoolean(parameters, self.LOAD, context)}
+                "load": self.parameterAsBoolean(parameters, self.LOAD, context),
+                "store": self.parameterAsBoolean(parameters, self.STORE, context)}

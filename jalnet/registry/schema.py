@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 #: Version of the schema this code writes. Bump it when a layer or field is added and
 #: give the new layer/field ``since=<new version>``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # ---------------------------------------------------------------------------------------
 # Coded-value domains. Codes are what is stored; descriptions are what a user reads.
@@ -926,8 +926,71 @@ _HEALTH_LAYERS: tuple[Layer, ...] = (
     ),
 )
 
+#: Hydraulic runs kept in the registry (schema v4): what ran, when, by whom, and per junction and
+#: pipe the values the service norms are checked on, so data health can read the last run back.
+_HYDRAULIC_RUN_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        "hyd_runs",
+        "Hydraulic runs",
+        None,
+        "run_id",
+        (
+            Field("run_id", "TEXT", "Run ID: HYD- and the run's row number in the registry", required=True,
+                  unique=True, since=4),
+            Field("scheme_id", "TEXT", "Scheme that was run", required=True, since=4),
+            Field("scenario", "TEXT", "Scenario name", required=True, since=4),
+            Field("kind", "TEXT", "What the scenario simulates", domain="hyd_scenario_kind", since=4),
+            Field("started", "DATETIME", "When the run was made (UTC)", required=True, since=4),
+            Field("engine", "TEXT", "Simulator and how it ran (WNTR, EPANET, serial or Dask)", since=4),
+            Field("settings", "TEXT", "Scenario parameters, model parameters, DEM, norms and start (JSON)", since=4),
+            Field("run_by", "TEXT", "User who made the run", since=4),
+            Field("junctions", "INTEGER", "Junctions with a result", min=0, since=4),
+            Field("pressure_min_m", "REAL", "Lowest pressure at a junction while it draws water (m)", since=4),
+            Field("velocity_max_ms", "REAL", "Highest velocity in a pipe (m/s)", since=4),
+        ),
+        "One row per scenario of a scheme run by 'jalnet hydraulics run', the hydraulics panel or Processing.",
+        since=4,
+        group="Hydraulics",
+    ),
+    Layer(
+        "hyd_run_nodes",
+        "Hydraulic run: junctions",
+        None,
+        "result_key",
+        (
+            Field("result_key", "TEXT", "run_id/node_id", required=True, unique=True, since=4),
+            Field("run_id", "TEXT", "Run (hyd_runs.run_id)", required=True, since=4),
+            Field("asset_id", "TEXT", "Junction (junctions.node_id)", required=True, since=4),
+            Field("pressure_min_m", "REAL", "Lowest pressure while the junction draws water (m; empty: cut off)",
+                  since=4),
+            Field("pressure_peak_m", "REAL", "Pressure at the peak hour (m)", since=4),
+            Field("cut_off", "BOOLEAN", "Cut off from every source at some time of the run", since=4),
+        ),
+        "Per junction of a stored hydraulic run: the pressures the service norms are checked on.",
+        since=4,
+        group="Hydraulics",
+    ),
+    Layer(
+        "hyd_run_links",
+        "Hydraulic run: pipes",
+        None,
+        "result_key",
+        (
+            Field("result_key", "TEXT", "run_id/pipe_id", required=True, unique=True, since=4),
+            Field("run_id", "TEXT", "Run (hyd_runs.run_id)", required=True, since=4),
+            Field("asset_id", "TEXT", "Pipe (pipes.pipe_id)", required=True, since=4),
+            Field("velocity_max_ms", "REAL", "Highest velocity during the run (m/s)", since=4),
+            Field("velocity_peak_ms", "REAL", "Velocity at the peak hour (m/s)", since=4),
+            Field("open_peak", "BOOLEAN", "Open at the peak hour", since=4),
+        ),
+        "Per pipe of a stored hydraulic run: the velocities the service norms are checked on.",
+        since=4,
+        group="Hydraulics",
+    ),
+)
+
 _ENGINE_LAYERS: tuple[Layer, ...] = (_TRACKS_LAYERS + _HYDRAULICS_LAYERS + _GEOLOGY_LAYERS + _ATTACHMENT_LAYERS
-                                  + _HEALTH_LAYERS)
+                                  + _HEALTH_LAYERS + _HYDRAULIC_RUN_LAYERS)
 
 #: Layers by name, in load order (referenced tables first).
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _ENGINE_LAYERS + _INTERNAL}

@@ -416,7 +416,7 @@ class Batch:
                 raise InputError(f"{layer}: keep_fid needs a 'fid' column")
             fids = [int(f) for f in frame["fid"]]
         else:
-            start = int(self._b.scalar(f"SELECT max(fid) FROM {self._b.table(lyr.name)}") or 0) + 1
+            start = self.next_fid(lyr.name)
             fids = list(range(start, start + len(frame)))
         self._write_rows(lyr, fids, values, geoms)
         attrs = _records(lyr, values, len(fids))
@@ -424,6 +424,16 @@ class Batch:
         for k, fid in enumerate(fids):
             self._record("insert", lyr, fid, attrs[k][lyr.key], None, attrs[k], None, wkbs[k])
         return fids
+
+    def next_fid(self, layer: str) -> int:
+        """The fid the next row of *layer* gets in this transaction: IDs numbered by the registry, not by the caller."""
+        lyr = schema.layer(layer)
+        return int(self._b.scalar(f"SELECT max(fid) FROM {self._b.table(lyr.name)}") or 0) + 1
+
+    @property
+    def user(self) -> str:
+        """Who writes the batch (as the change log records it)."""
+        return _username()
 
     def update(self, layer: str, fid: int, values: dict[str, Any] | None = None, geometry: Any = None) -> None:
         """Change some attributes and/or the geometry of one feature."""

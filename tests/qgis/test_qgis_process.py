@@ -137,8 +137,10 @@ def test_hydraulicsimportinp(env, work) -> None:
 
 def test_hydraulicsrun(env, work) -> None:
     res = work["dir"] / "hydraulics.gpkg"
+    before = layer_count(work["reg"], "hyd_runs")
     out = qgis_process(env, "hydraulicsrun", REGISTRY=work["reg"], SCENARIOS="peak_hour", OUTPUT=res)
     assert out["RUNS"] == 1 and out["FAILURES"] == 0
+    assert out["STORED"] == 1 and layer_count(work["reg"], "hyd_runs") == before + 1
     assert any(layer_count(res, name) > 0 for name, _ in pyogrio.list_layers(res))
 
 

@@ -76,7 +76,7 @@ def test_clean_sample_has_no_finding_in_any_module(clean: Path, tmp_path: Path) 
     result = check_health(path, store=False)
     assert result.findings.empty, result.findings[["rule", "asset_ids", "message"]].to_string()
     assert result.schemes["score"].tolist() == [100.0]
-    assert result.modules["hydraulics"].startswith("hydraulic results are not stored")
+    assert result.modules["hydraulics"].startswith("no scheme has a stored hydraulic run")
     assert all(result.modules[m] == "checked" for m in ("network", "registry", "geology", "gatishakti"))
 
 
@@ -339,3 +339,125 @@ def test_cli_exit_codes_and_json(copy: Path, tmp_path: Path, capsys: pytest.Capt
     got = json.loads(capsys.readouterr().out)
     assert got["counts"]["error"] >= 1 and got["run_id"] and got["schemes"][0]["score"] < 100
     assert main(["health", "--registry", str(tmp_path / "none.gpkg")]) == 2
+
+
+# -- hydraulic service norms from the last stored run ------------------------------------------------------------
+SCHEME = "4010457"
+DEM = str(sample_path("dem.tif"))  # for the contractor's new junctions, which have no elevation
+
+
+def _hyd(found):
+    return found[found["module"] == "hydraulics"]
+
+
+def raised_junction(reg: Registry) -> tuple[str, str]:
+    """A junction surveyed 14 m too high: its pressure falls below the 7 m norm."""
+    junctions = reg.read("junctions", {"node_id": "J-0005"})
+    with reg.batch("test", "junction elevation") as b:
+        b.update("junctions", int(junctions.index[0]), {"elevation_m": float(junctions["elevation_m"].iloc[0]) + 14})
+    return "HYD-001", "J-0005"
+
+
+def narrow_main(reg: Registry) -> tuple[str, str]:
+    """A 200 mm gravity main entered as 32 mm: the peak flow runs through it above 3 m/s."""
+    pipes = reg.read("pipes", {"pipe_id": "P-0002"})
+    with reg.batch("test", "pipe diameter") as b:
+        b.update("pipes", int(pipes.index[0]), {"diameter_mm": 32.0})
+    return "HYD-003", "P-0002"
+
+
+def test_hydraulic_runs_are_stored_with_their_settings(copy: Path) -> None:
+    from jalnet.hydraulics import run_scenario
+
+    assert _hyd(check_health(copy, store=False).findings).empty
+    (result,) = run_scenario(copy, SCHEME, "peak_hour", dem=DEM, params={"lpcd": 55})
+    with open_registry(copy, readonly=True) as reg:
+        runs = reg.read("hyd_runs")
+        nodes = reg.read("hyd_run_nodes", {"run_id": result.summary["run_id"]})
+        links = reg.read("hyd_run_links", {"run_id": result.summary["run_id"]})
+        junctions, pipes = reg.read("junctions"), reg.read("pipes")
+        batch = reg.batches().iloc[-1]
+    run = runs.iloc[-1]
+    assert run["run_id"] == result.summary["run_id"] == f"HYD-{runs.index[-1]}"
+    assert (run["scheme_id"], run["scenario"], run["kind"]) == (SCHEME, "peak_hour", "peak_hour")
+    assert run["engine"].startswith("WNTR") and run["run_by"] == batch["username"] and run["started"] is not None
+    assert '"lpcd": 55' in run["settings"] and '"min_pressure_m": 7.0' in run["settings"]
+    assert batch["tool"] == "hydraulics run"
+    assert set(nodes["asset_id"]) <= set(junctions["node_id"]) and len(nodes) == run["junctions"]
+    assert set(links["asset_id"]) == set(pipes["pipe_id"])
+    assert nodes["pressure_min_m"].min() == pytest.approx(run["pressure_min_m"], abs=1e-3)
+    assert links["velocity_max_ms"].max() == pytest.approx(run["velocity_max_ms"], abs=1e-3)
+
+
+def test_clean_run_gives_no_hydraulic_finding(copy: Path) -> None:
+    from jalnet.cli import main
+
+    assert main(["hydraulics", "run", "--registry", str(copy), "--scheme", SCHEME, "--scenario", "peak_hour",
+                 "--out", str(copy.with_name("results.gpkg")), "--dem", DEM]) == 0
+    result = check_health(copy, store=False)
+    assert result.modules["hydraulics"] == "checked"
+    assert _hyd(result.findings).empty, result.findings[["rule", "asset_ids", "message"]].to_string()
+
+
+@pytest.mark.parametrize("inject", [raised_junction, narrow_main], ids=["low pressure", "high velocity"])
+def test_injected_service_fault_is_found_from_the_last_run(copy: Path, inject: Callable) -> None:
+    from jalnet.hydraulics import run_all, run_scenario
+
+    run_scenario(copy, SCHEME, "peak_hour", dem=DEM)
+    with open_registry(copy) as reg:
+        rule, asset = inject(reg)
+    assert _hyd(check_health(copy, store=False).findings).empty  # the stored run is from before the fault
+    report = run_all(str(copy), schemes=[SCHEME], scenarios=["peak_hour", "design_year"], engine="serial",
+                     dem=DEM)
+    found = _hyd(check_health(copy, store=False).findings)
+    hits = found[found["rule"] == rule]
+    assert asset in set(hits["asset_ids"]), found[["rule", "asset_ids", "message"]].to_string()
+    hit = hits[hits["asset_ids"] == asset].iloc[0]
+    assert hit["scheme_id"] == SCHEME and hit["geometry"] is not None and report.run_ids[0] in hit["message"]
+    assert "peak_hour" in hit["message"]  # design_year ran later but is a what-if, not today's service
+    if rule == "HYD-001":
+        assert set(found["asset_ids"]) == {asset}  # only the raised junction
+
+
+def test_scheme_without_a_stored_run_is_named(tmp_path: Path) -> None:
+    from jalnet.hydraulics import run_scenario
+
+    path = tmp_path / "two.gpkg"
+    with create_registry(path, crs=sample_crs()) as reg:
+        load_layers(reg, sample_path("sample_scheme.gpkg"))
+        pipes = reg.read("pipes")
+        other = pipes.iloc[:2].copy()
+        other["pipe_id"], other["scheme_id"] = ["Q-1", "Q-2"], "4010999"
+        other["geometry"] = other.geometry.translate(5000, 0)
+        with reg.batch("test", "second scheme") as b:
+            b.insert("schemes", [{"scheme_id": "4010999", "name": "Second"}])
+            b.insert("pipes", other)
+    run_scenario(path, SCHEME, "peak_hour")
+    why = check_health(path, store=False).modules["hydraulics"]
+    assert why.startswith("checked 1 scheme(s)") and "4010999" in why and SCHEME not in why
+
+
+def test_a_v3_registry_is_upgraded_to_hold_runs(copy: Path) -> None:
+    import sqlite3
+
+    from jalnet.hydraulics import run_scenario
+
+    con = sqlite3.connect(copy)  # the registry as schema v3 wrote it: without the run tables
+    for table in ("hyd_runs", "hyd_run_nodes", "hyd_run_links"):
+        con.execute(f'DROP TABLE "{table}"')
+        for meta in ("gpkg_contents", "gpkg_data_columns", "gpkg_extensions"):
+            con.execute(f"DELETE FROM {meta} WHERE table_name = ?", (table,))
+        con.execute("DELETE FROM gpkg_data_column_constraints WHERE constraint_name LIKE ?", (f"{table}_%",))
+    con.execute("UPDATE jalnet_meta SET value = '3' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with open_registry(copy, readonly=True) as reg:
+        assert reg.schema_version == 3
+        pipes = reg.count("pipes")
+    why = check_health(copy, store=False).modules["hydraulics"]
+    assert why.startswith("the registry is schema v3")
+    (result,) = run_scenario(copy, SCHEME, "peak_hour", dem=DEM)
+    with open_registry(copy, readonly=True) as reg:
+        assert reg.schema_version == 4 and reg.count("pipes") == pipes
+        assert reg.read("hyd_runs")["run_id"].tolist() == [result.summary["run_id"]]
+    assert check_health(copy, store=False).modules["hydraulics"] == "checked"

@@ -68,10 +68,10 @@ def export_inp_file(registry: str, scheme: str | None, output: str, units: str |
 
 def run(registry: str, schemes: list[str] | None, scenarios: list[str] | None, output: str, dem: str | None,
         params: str, norms: str | None, engine: str, address: str | None, workers: int | None, load: bool,
-        feedback: Feedback) -> dict[str, Any]:
+        feedback: Feedback, store: bool = True) -> dict[str, Any]:
     report = run_all(registry, schemes=schemes, scenarios=scenarios, out=output, dem=dem,
                      params=parse_params(params or ""), norms=norms, engine=engine, address=address,
-                     workers=workers, feedback=feedback)
+                     workers=workers, feedback=feedback, store=store)
     for f in report.failures:
         feedback.warning(f"scheme {f['scheme_id']} {f['scenario']}: {f['error']}")
     if not report.summaries:
@@ -84,8 +84,11 @@ def run(registry: str, schemes: list[str] | None, scenarios: list[str] | None, o
                       f"adequate pressure, {s['errors']} error(s), {s['warnings']} warning(s)")
     layers = [spec for s in report.summaries[:MAX_LOADED_RUNS]
               for spec in result_layers(output, s["scheme_id"], s["scenario"], s["kind"])] if load else []
+    if report.run_ids:
+        feedback.info(f"kept in the registry as run(s) {', '.join(report.run_ids[:10])}"
+                      + (f" and {len(report.run_ids) - 10} more" if len(report.run_ids) > 10 else ""))
     return {"outputs": {"OUTPUT": output, "RUNS": len(report.summaries), "FAILURES": len(report.failures),
-                        "HOUSEHOLDS_INADEQUATE": inadequate},
+                        "HOUSEHOLDS_INADEQUATE": inadequate, "STORED": len(report.run_ids)},
             "load": layers,
             "summary": f"{len(report.summaries)} run(s), {inadequate} household(s) without adequate pressure"}
 
@@ -100,8 +103,8 @@ def scenarios(registry: str, feedback: Feedback, scheme: str | None = None) -> d
 
 
 def scenario(registry: str, scheme: str, scenario: str, output: str, dem: str | None,
-             feedback: Feedback) -> dict[str, Any]:
-    """Run one scenario of one scheme (the panel's Run): its summary and its styled result layers."""
-    (result,) = run_scenario(registry, scheme, scenario, out=output, dem=dem, feedback=feedback)
+             feedback: Feedback, store: bool = True) -> dict[str, Any]:
+    """Run one scenario of one scheme (the panel's Run), kept in the registry: its summary and styled layers."""
+    (result,) = run_scenario(registry, scheme, scenario, out=output, dem=dem, feedback=feedback, store=store)
     return {"kind": result.kind, "summary": result.summary,
             "load": result_layers(output, scheme, scenario, result.kind)}
