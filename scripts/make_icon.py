@@ -54,6 +54,10 @@ GLYPHS = {
                 'stroke-linecap="round"/>',
     "hydraulics": f'<path d="M5.5 16a6.5 6.5 0 1 1 13 0" {_W}/><path d="M12 16l3.5-4.5" {_W}/>'
                   '<circle cx="12" cy="16" r="1.6" fill="#ffffff"/>',
+    "health": '<rect x="5" y="12" width="3.6" height="7" rx="0.6" fill="#ef5350" stroke="#ffffff" stroke-width="0.8"/>'
+              '<rect x="10.2" y="9" width="3.6" height="10" rx="0.6" fill="#ffca28" stroke="#ffffff" '
+              'stroke-width="0.8"/><rect x="15.4" y="5" width="3.6" height="14" rx="0.6" fill="#66bb6a" '
+              'stroke="#ffffff" stroke-width="0.8"/>',
     "engine": f'<rect x="7" y="7" width="10" height="10" rx="1.5" {_W}/><path d="M10 4v3M14 4v3M10 17v3M14 17v3'
               f'M4 10h3M4 14h3M17 10h3M17 14h3" {_W}/><path d="M12 9.5c.9 1.4 2 2.2 2 3.5a2 2 0 0 1-4 0c0-1.3 '
               '1.1-2.1 2-3.5Z" fill="#ffffff"/>',

@@ -272,21 +272,9 @@ class FindingsDock(QDockWidget):
     # -- map -------------------------------------------------------------------------------
     def zoom_to(self, f: Finding | None) -> QgsRectangle | None:
         """Centre the map on the finding (a little room around it) and flash it; returns the new extent."""
-        if f is None or f.geometry is None or f.geometry.isNull() or f.geometry.isEmpty():
+        if f is None:
             return None
-        canvas = self.iface.mapCanvas()
-        geometry = QgsGeometry(f.geometry)
-        dest = canvas.mapSettings().destinationCrs()
-        if dest.isValid() and f.layer.crs().isValid() and dest != f.layer.crs():
-            geometry.transform(QgsCoordinateTransform(f.layer.crs(), dest, QgsProject.instance()))
-        box = geometry.boundingBox()
-        grow = max(MIN_EXTENT - box.width(), MIN_EXTENT - box.height(), 0) / 2 + 0.1 * max(box.width(), box.height())
-        box = QgsRectangle(box.xMinimum() - grow, box.yMinimum() - grow, box.xMaximum() + grow, box.yMaximum() + grow)
-        canvas.setExtent(box)
-        canvas.refresh()
-        if hasattr(canvas, "flashGeometries"):
-            canvas.flashGeometries([geometry], dest)
-        return box
+        return zoom_to_geometry(self.iface.mapCanvas(), f.geometry, f.layer.crs())
 
     # -- fixing and accepting --------------------------------------------------------------
     def _set(self, f: Finding, values: dict[str, Any]) -> bool:
@@ -324,7 +312,7 @@ class FindingsDock(QDockWidget):
 
         try:
             exception_id = call("network.accept", {"registry": target, "fingerprint": str(f.get("fingerprint")),
-                                                   "note": note, "finding": _plain(f.values)})["exception_id"]
+                                                   "note": note, "finding": plain(f.values)})["exception_id"]
         except JalnetError as err:
             self._message(str(err), Qgis.Critical)
             return False
@@ -348,7 +336,25 @@ class FindingsDock(QDockWidget):
         self.iface.messageBar().pushMessage("JalNet", text, level, 6)
 
 
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
+def zoom_to_geometry(canvas: Any, geometry: QgsGeometry | None, crs: Any) -> QgsRectangle | None:
+    """Centre *canvas* on *geometry* (in *crs*) with a little room around it and flash it; returns the extent."""
+    if geometry is None or geometry.isNull() or geometry.isEmpty():
+        return None
+    geometry = QgsGeometry(geometry)
+    dest = canvas.mapSettings().destinationCrs()
+    if dest.isValid() and crs.isValid() and dest != crs:
+        geometry.transform(QgsCoordinateTransform(crs, dest, QgsProject.instance()))
+    box = geometry.boundingBox()
+    grow = max(MIN_EXTENT - box.width(), MIN_EXTENT - box.height(), 0) / 2 + 0.1 * max(box.width(), box.height())
+    box = QgsRectangle(box.xMinimum() - grow, box.yMinimum() - grow, box.xMaximum() + grow, box.yMaximum() + grow)
+    canvas.setExtent(box)
+    canvas.refresh()
+    if hasattr(canvas, "flashGeometries"):
+        canvas.flashGeometries([geometry], dest)
+    return box
+
+
+def plain(values: dict[str, Any]) -> dict[str, Any]:
     """A finding's attributes as JSON values (QGIS gives NULL as a QVariant)."""
     return {k: (None if v is None or (hasattr(v, "isNull") and v.isNull()) else v) for k, v in values.items()}
 

@@ -77,6 +77,7 @@ class JalnetPlugin:
                          checkable=True)
         self._add_action("hydraulics", "Hydraulics panel", icon("hydraulics"),
                          self.toggle_hydraulics, checkable=True)
+        self._add_action("health", "Data health panel", icon("health"), self.toggle_health, checkable=True)
         self._add_action("field_package", "Field package for QField…", icon("toolbox"),
                          lambda: self.run_field_tool("jalnet:fieldpackage"), toolbar=False)
         self._add_action("field_sync", "Sync field package…", icon("toolbox"),
@@ -124,6 +125,10 @@ class JalnetPlugin:
             from .hydraulics_dock import remove as remove_hydraulics
 
             remove_hydraulics(self)
+        if getattr(self, "health_dock", None) is not None:
+            from .health_dock import remove as remove_health
+
+            remove_health(self)
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
@@ -213,6 +218,11 @@ class JalnetPlugin:
 
     def toggle_hydraulics(self, checked: bool | None = None) -> None:
         from .hydraulics_dock import toggle
+
+        toggle(self, checked)
+
+    def toggle_health(self, checked: bool | None = None) -> None:
+        from .health_dock import toggle
 
         toggle(self, checked)
 
