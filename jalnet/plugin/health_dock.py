@@ -137,6 +137,7 @@ class HealthDock(QDockWidget):
         split = QSplitter(Qt.Vertical, body)
         split.addWidget(self.schemes)
         split.addWidget(lower)
+        split.setSizes([150, 350])
         layout = QVBoxLayout(body)
         layout.addLayout(form)
         layout.addLayout(buttons)
@@ -310,6 +311,8 @@ class HealthDock(QDockWidget):
                 value = "fixed" if key == "trend" and which == "fixed" else f.get(key)
                 self.findings.setItem(r, c, QTableWidgetItem("" if value is None else str(value)))
         self.findings.blockSignals(False)
+        self.findings.resizeColumnsToContents()
+        self.findings.horizontalHeader().setSectionResizeMode(4, QHeaderView.Stretch)
         self.detail.setText("")
         self._update_buttons()
 
