@@ -112,7 +112,7 @@ def part(name: str, workdir: Path, repeat: int, workers: int = 1) -> dict:
         report = run_all(str(workdir / "state.gpkg"), scenarios="peak_hour", out=workdir / f"state_{workers}.gpkg",
                          engine="dask", workers=workers, keep_results=False)
         out.update(seconds=report.seconds, runs=report.scenarios_run, failures=len(report.failures),
-                   workers=report.workers)
+                   workers=report.workers, store_seconds=report.store_seconds)
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -233,6 +233,8 @@ def main() -> int:
     for r in (one, two):
         print(f"  {r['workers']:<8} {r['seconds']:8.1f} {1000 * r['seconds'] / args.schemes:10.1f} {r['runs']:6d} "
               f"{r['failures']:8d} {r['peak_mb']:8.0f}")
+    print(f"  keeping the runs in the registry (hyd_runs and per-junction and per-pipe values, one batch; not in "
+          f"the seconds above): {one['store_seconds']:.1f} s")
     print(f"  speed-up with 2 workers: {speedup:.2f}x (parallel efficiency {100 * speedup / 2:.0f}%; "
           f"{os.cpu_count()} CPU cores on this machine)")
     print(f"  this machine's ceiling: a pure-Python CPU task runs {ceiling:.2f}x faster on 2 processes than on 1, "

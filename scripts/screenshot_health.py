@@ -1,11 +1,13 @@
 """The data-health screenshot in docs/screenshots: the demo project in QGIS, a run from the Data health panel.
 
     make demo
-    JALNET_ENGINE=$PWD/.venv/bin/jalnet xvfb-run -a -s "-screen 0 1600x1000x24" \\
-        qgis --nologo --code scripts/screenshot_health.py
+    mkdir -p /tmp/qgis-profiles/profiles/default/QGIS
+    printf '[PythonPlugins]\\njalnet=true\\n' > /tmp/qgis-profiles/profiles/default/QGIS/QGIS3.ini
+    QGIS_PLUGINPATH=$PWD JALNET_ENGINE=$PWD/.venv/bin/jalnet xvfb-run -a -s "-screen 0 1600x1000x24" \\
+        qgis --nologo --profiles-path /tmp/qgis-profiles --code scripts/screenshot_health.py
 
-The JalNet plugin must be installed and enabled in the QGIS profile (a link to jalnet/ will
-do; ``--profiles-path`` picks a profile folder of its own). The panel runs the check in the
+The plugin is taken from this checkout (``QGIS_PLUGINPATH``) and enabled in a profile folder
+of its own (``--profiles-path``). The panel runs the check in the
 JalNet engine (``JALNET_ENGINE``), keeps the run in the demo registry, lists the schemes
 worst first and shows the findings of the worst one. Writes docs/screenshots/health.png
 and quits QGIS.

@@ -308,11 +308,8 @@ class FindingsDock(QDockWidget):
         note = self.ask_note(f)
         if not note:
             return False
-        from .engine_calls import call
-
         try:
-            exception_id = call("network.accept", {"registry": target, "fingerprint": str(f.get("fingerprint")),
-                                                   "note": note, "finding": plain(f.values)})["exception_id"]
+            exception_id = accept_exception(target, f.values, note)
         except JalnetError as err:
             self._message(str(err), Qgis.Critical)
             return False
@@ -328,12 +325,25 @@ class FindingsDock(QDockWidget):
         self.select(min(row, len(self.shown) - 1))
 
     def _ask_note(self, f: Finding) -> str | None:
-        text, ok = QInputDialog.getText(self, "Accept finding as an exception",
-                                        f"{f.get('rule')}: {f.get('message')}\n\nWhy is this right?")
-        return text.strip() if ok and text.strip() else None
+        return ask_exception_note(self, f.values)
 
     def _message(self, text: str, level: int) -> None:
         self.iface.messageBar().pushMessage("JalNet", text, level, 6)
+
+
+def ask_exception_note(parent: QWidget, values: dict[str, Any]) -> str | None:
+    """Why a finding is right, asked of the user; None when cancelled or left empty."""
+    text, ok = QInputDialog.getText(parent, "Accept finding as an exception",
+                                    f"{values.get('rule')}: {values.get('message')}\n\nWhy is this right?")
+    return text.strip() if ok and text.strip() else None
+
+
+def accept_exception(target: str, values: dict[str, Any], note: str) -> str:
+    """Store the finding (its attributes *values*) as an exception in the registry, in the engine; its ID."""
+    from .engine_calls import call
+
+    return call("network.accept", {"registry": target, "fingerprint": str(values.get("fingerprint")), "note": note,
+                                   "finding": plain(values)})["exception_id"]
 
 
 def zoom_to_geometry(canvas: Any, geometry: QgsGeometry | None, crs: Any) -> QgsRectangle | None:

@@ -26,7 +26,6 @@ from qgis.PyQt.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -41,8 +40,8 @@ from qgis.PyQt.QtWidgets import (
 from ..errors import JalnetError
 from . import logging as log
 from .docks import remove_dock, toggle_dock
-from .engine_calls import EngineTask, call
-from .findings_dock import plain, zoom_to_geometry
+from .engine_calls import EngineTask
+from .findings_dock import accept_exception, ask_exception_note, zoom_to_geometry
 from .health_file import FINDING_LAYERS, SCHEME_LAYER, HealthFile, HealthFinding
 from .layers import apply_style
 
@@ -374,8 +373,7 @@ class HealthDock(QDockWidget):
         if not note:
             return False
         try:
-            exception_id = call("network.accept", {"registry": target, "fingerprint": str(f.get("fingerprint")),
-                                                   "note": note, "finding": plain(f.values)})["exception_id"]
+            exception_id = accept_exception(target, f.values, note)
         except JalnetError as err:
             self._say(str(err), Qgis.Critical)
             return False
@@ -390,9 +388,7 @@ class HealthDock(QDockWidget):
         return True
 
     def _ask_note(self, f: HealthFinding) -> str | None:
-        text, ok = QInputDialog.getText(self, "Accept finding as an exception",
-                                        f"{f.get('rule')}: {f.get('message')}\n\nWhy is this right?")
-        return text.strip() if ok and text.strip() else None
+        return ask_exception_note(self, f.values)
 
     def _say(self, text: str, level: int = Qgis.Info, bar: bool = True) -> None:
         self.summary.setText(text)

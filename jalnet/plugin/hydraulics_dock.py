@@ -176,6 +176,8 @@ class HydraulicsDock(QDockWidget):
         text = (f"{task.scheme} {task.scenario}: pressure {_num(s.get('pressure_min_m'))} to "
                 f"{_num(s.get('pressure_max_m'))} m; {households}; {s.get('errors')} error(s), "
                 f"{s.get('warnings')} warning(s)")
+        if s.get("run_id"):
+            text += f"; kept in the registry as run {s['run_id']}"
         self._say(text)
         push_result(self.iface, text, report=write_run_report(task.out, text, task.messages))
         self.finished.emit(True)

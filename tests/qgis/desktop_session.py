@@ -2,7 +2,8 @@
 
 Opens the demo project, runs one engine action from each JalNet panel as a user would
 (registry panel: open the registry; findings panel: accept a finding of a validation run
-from the toolbox; hydraulics panel: run the peak hour; strip-log panel: draw a borehole),
+from the toolbox; hydraulics panel: run the peak hour; data-health panel: check the registry;
+strip-log panel: draw a borehole),
 records what happened and which engine libraries QGIS's Python holds, then quits QGIS
 the normal way. Reads JALNET_DESKTOP_DEMO (the demo folder) and writes
 JALNET_DESKTOP_RESULT (JSON).
@@ -95,6 +96,22 @@ def after_hydraulics(hyd, ok: bool) -> None:
     bar = iface.messageBar()
     state["report_button"] = any(item.findChild(QPushButton, "jalnet_open_report") is not None
                                  for item in bar.items())
+
+    # Data health panel: the whole registry checked in the engine, the peak hour just run included
+    from jalnet.plugin.health_dock import toggle as health
+
+    dock = health(plugins["jalnet"], True)
+    dock.out.setFilePath(str(DEMO / "desktop_health.gpkg"))
+    _keep.append(guarded(lambda ok: after_health(dock, ok)))
+    dock.finished.connect(_keep[-1])
+    dock.run()
+
+
+def after_health(dock, ok: bool) -> None:
+    state["steps"]["health"] = ok
+    state["health_schemes"] = dock.schemes.rowCount()
+    state["health_summary"] = dock.summary.text()
+    state["health_modules"] = dict(dock.health.run) if dock.health is not None else {}
     finish()
 
 

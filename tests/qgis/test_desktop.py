@@ -59,10 +59,12 @@ def test_each_panel_action_ran_through_the_engine(session) -> None:
     assert state["errors"] == [], "\n".join(state["errors"])
     steps = state["steps"]
     assert steps == {"project": True, "registry": True, "striplog": True, "findings_open": True,
-                     "findings_accept": True, "hydraulics": True}, steps
+                     "findings_accept": True, "hydraulics": True, "health": True}, steps
     assert state["registry_layers"] > 0 and state["findings"] > 0 and state["scenarios"] > 1
     assert "pressure" in state["hydraulics_status"] and state["hydraulics_layers"] > 0
     assert state["report_button"]  # the message bar offers the run's report
+    assert state["health_schemes"] >= 1 and "still open" in state["health_summary"]
+    assert state["health_modules"]["module_hydraulics"] == "checked"  # the panel's peak-hour run was kept
 
 
 def test_qgis_quits_normally_without_the_engine_stack(session) -> None:

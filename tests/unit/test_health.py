@@ -461,3 +461,20 @@ def test_a_v3_registry_is_upgraded_to_hold_runs(copy: Path) -> None:
         assert reg.schema_version == 4 and reg.count("pipes") == pipes
         assert reg.read("hyd_runs")["run_id"].tolist() == [result.summary["run_id"]]
     assert check_health(copy, store=False).modules["hydraulics"] == "checked"
+
+
+def test_runs_stored_in_postgis_are_read_back(pg_target: str) -> None:
+    from jalnet.hydraulics import run_all
+
+    with create_registry(pg_target, crs=sample_crs()) as reg:
+        load_layers(reg, sample_path("sample_scheme.gpkg"))
+        junctions = reg.read("junctions", {"node_id": "J-0005"})
+        with reg.batch("test", "junction elevation") as b:
+            b.update("junctions", int(junctions.index[0]), {"elevation_m": float(junctions["elevation_m"].iloc[0]) + 14})
+    report = run_all(pg_target, schemes=[SCHEME], scenarios=["peak_hour"], engine="serial")
+    with open_registry(pg_target, readonly=True) as reg:
+        runs, nodes = reg.read("hyd_runs"), reg.read("hyd_run_nodes")
+    assert runs["run_id"].tolist() == report.run_ids == [f"HYD-{runs.index[0]}"]
+    assert not nodes["cut_off"].astype(bool).any() and len(nodes) == runs["junctions"].iloc[0]
+    found = _hyd(check_health(pg_target, store=False).findings)
+    assert found[["rule", "asset_ids"]].values.tolist() == [["HYD-001", "J-0005"]]
