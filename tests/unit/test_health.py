@@ -392,8 +392,14 @@ def test_hydraulic_runs_are_stored_with_their_settings(copy: Path) -> None:
 def test_clean_run_gives_no_hydraulic_finding(copy: Path) -> None:
     from jalnet.cli import main
 
-    assert main(["hydraulics", "run", "--registry", str(copy), "--scheme", SCHEME, "--scenario", "peak_hour",
-                 "--out", str(copy.with_name("results.gpkg")), "--dem", DEM]) == 0
+    args = ["hydraulics", "run", "--registry", str(copy), "--scheme", SCHEME, "--scenario", "peak_hour",
+            "--out", str(copy.with_name("results.gpkg")), "--dem", DEM]
+    assert main([*args, "--no-store"]) == 0
+    with open_registry(copy, readonly=True) as reg:
+        assert reg.count("hyd_runs") == 0
+    assert main(args) == 0
+    with open_registry(copy, readonly=True) as reg:
+        assert reg.count("hyd_runs") == 1
     result = check_health(copy, store=False)
     assert result.modules["hydraulics"] == "checked"
     assert _hyd(result.findings).empty, result.findings[["rule", "asset_ids", "message"]].to_string()
