@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from .ids import next_ids
-from .lines import cut_many, project, set_end, split_at, with_ends
+from .lines import cut_many, project, set_end, with_ends
 from .snap_model import End, empty
 
 
@@ -81,6 +81,13 @@ class BuildPhase:
         """
         tees: dict[int, list[tuple[float, End]]] = {}
         placing: set[int] = set()
+        moved: dict[int, list[End]] = {}  # ends moved onto their node, the lines not yet redrawn
+
+        def line(k: int) -> LineString:
+            """Candidate *k*'s line with the ends placed so far (redrawn only when read)."""
+            for e in moved.pop(k, []):
+                lines[k] = set_end(lines[k], e.xy, e.at_start, self.node_tol)
+            return lines[k]
 
         def place(e: End) -> None:
             if e.kind != "tee":
@@ -89,8 +96,9 @@ class BuildPhase:
                 e.kind, e.note = "cap", f"{e.label} free: end cap"
                 e.node = self.book.at(e.xy, self._scheme_of(e), capped=True)
                 return
-            along, xy = project(lines[e.pipe], e.xy)
-            host_len = lines[e.pipe].length
+            host = line(e.pipe)
+            along, xy = project(host, e.xy)
+            host_len = host.length
             if along < self.min_part or host_len - along < self.min_part:
                 host_end = ends_of[(False, e.pipe)][along < self.min_part]
                 if host_end.kind == "tee" and id(host_end) not in placing:
@@ -109,37 +117,67 @@ class BuildPhase:
                 e.xy = xy
                 e.kind = "tee placed"
                 tees.setdefault(e.pipe, []).append((along, e))
-            lines[e.owner] = set_end(lines[e.owner], e.xy, e.at_start, self.node_tol)
+            moved.setdefault(e.owner, []).append(e)
 
         for e in self.ends:
             if e.kind == "tee" and not e.existing and e.owner in lines:
                 place(e)
+        self._redraw_ends(lines, moved)
         return tees
 
+    def _redraw_ends(self, lines: dict[int, LineString], moved: dict[int, list[End]]) -> None:
+        """The moved ends of the lines not read since, all at once."""
+        if not moved:
+            return
+        keys = list(moved)
+        start, end = np.full((len(keys), 2), np.nan), np.full((len(keys), 2), np.nan)
+        for i, k in enumerate(keys):
+            for e in moved[k]:
+                (start if e.at_start else end)[i] = e.xy
+        for k, geom in zip(keys, with_ends(np.array([lines[k] for k in keys], dtype=object), start, end,
+                                           self.node_tol)):
+            lines[k] = geom
+
     def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:
+        """The new pipes: each candidate line, cut where other candidates' ends rest on it (all cuts at once)."""
+        keys = list(lines)
+        geoms = np.array([lines[k] for k in keys], dtype=object)
+        total = shapely.length(geoms)
+        marks = {k: sorted(tees[k], key=lambda m: m[0]) for k in keys if k in tees}
+        cut = [i for i, k in enumerate(keys) if k in marks]
+        owner, begin, stop = [], [], []
+        for i in cut:
+            bounds = [0.0, *(m[0] for m in marks[keys[i]]), float(total[i])]
+            owner += [i] * (len(bounds) - 1)
+            begin += bounds[:-1]
+            stop += bounds[1:]
+        all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
+        cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
-        for k, line in lines.items():
-            marks = sorted(tees.get(k, []), key=lambda m: m[0])
-            distances = [m[0] for m in marks]
-            parts = split_at(line, distances) if distances else [line]
-            start_node = ends_of[(False, k)][True].node
-            end_node = ends_of[(False, k)][False].node
-            inner = [m[1].node for m in marks]
-            bounds = [start_node, *inner, end_node]
+        attached, scheme = self.book.attached, self.book.scheme
+        for i, k in enumerate(keys):
+            line = geoms[i]
+            inner = [m[1].node for m in marks.get(k, [])]
+            if inner:
+                parts = [next(cut_parts) for _ in range(len(inner) + 1)]
+                lengths = [next(cut_lengths) for _ in parts]
+            else:
+                parts, lengths = [line], [float(total[i])]
+            bounds = [ends_of[(False, k)][True].node, *inner, ends_of[(False, k)][False].node]
             reported = self.values[k].get("length_m")
             rows = []
-            for part, a, b in zip(parts, bounds[:-1], bounds[1:]):
+            for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
                 values = dict(self.values[k])
                 if reported is None:  # the contractor gave none: the length as drawn
-                    values["length_m"] = round(part.length, 1)
+                    values["length_m"] = round(part_len, 1)
                 elif len(parts) > 1:
-                    values["length_m"] = round(reported * part.length / line.length, 1)
+                    values["length_m"] = round(reported * part_len / float(total[i]), 1)
                 if values["scheme_id"] is None:
-                    values["scheme_id"] = self.book.scheme[a] or self.book.scheme[b]
+                    values["scheme_id"] = scheme[a] or scheme[b]
                 rows.append({**values, "geometry": part, "_from": a, "_to": b, "_candidate": k})
                 for node in (a, b):
-                    self.book.attached[node] += 1
-                    self.book.scheme[node] = self.book.scheme[node] or values["scheme_id"]
+                    attached[node] += 1
+                    scheme[node] = scheme[node] or values["scheme_id"]
             pieces[k] = rows
         return pieces
 

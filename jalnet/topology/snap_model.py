@@ -40,7 +40,7 @@ WANDER_ERRORS = 1.5
 PIECE_GAP_MAX = 250.0
 
 
-@dataclass
+@dataclass(slots=True)
 class End:
     """One pipe end to snap: of a candidate (``cand``) or, when allowed, of an existing pipe."""
 
@@ -77,6 +77,7 @@ class NodeBook:
         self.capped: list[bool] = []  # made for a free end
         self._by_junction: dict[int, int] = {}
         self._grid: dict[tuple[int, int], list[int]] = {}
+        self._indexed = 0  # nodes [0, _indexed) are in the grid
 
     def _cell(self, xy: tuple[float, float]) -> tuple[int, int]:
         size = max(self.tol, 1e-6) * 2
@@ -91,9 +92,13 @@ class NodeBook:
         self.capped.append(capped)
         if junction >= 0:
             self._by_junction[junction] = key
-        cx, cy = self._cell(xy)
-        self._grid.setdefault((cx, cy), []).append(key)
         return key
+
+    def _index(self) -> None:
+        """Nodes added since the last look-up go into the grid (added in bulk, indexed when asked)."""
+        for key in range(self._indexed, len(self.xy)):
+            self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
+        self._indexed = len(self.xy)
 
     def of_junction(self, row: int) -> int:
         if row not in self._by_junction:
@@ -104,6 +109,7 @@ class NodeBook:
 
     def at(self, xy: tuple[float, float], scheme: str | None, capped: bool = False) -> int:
         """The node at *xy* (within the tolerance), made if there is none."""
+        self._index()
         cx, cy = self._cell(xy)
         best, best_d = -1, self.tol
         for dx in (-1, 0, 1):
@@ -119,6 +125,50 @@ class NodeBook:
             if len(hits):
                 return self.of_junction(int(self._tree_pos[hits[0]]))
         return self._add(xy, -1, scheme, capped)
+
+
+    def at_many(self, xy: np.ndarray, schemes: list[str | None], capped: bool = False) -> np.ndarray:
+        """:meth:`at` for many points in order, the same nodes made in the same order, without a look-up each.
+
+        A point with no other point of the batch within two tolerances cannot meet a node the
+        batch makes, so its answer comes from one bulk query of the nodes there were before;
+        the rare crowded ones are placed one by one.
+        """
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        n = len(xy)
+        keys = np.full(n, -1, dtype=np.int64)
+        if not n:
+            return keys
+        pts = shapely.points(xy)
+        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=2 * self.tol)
+        busy = np.zeros(n, dtype=bool)
+        busy[a[a != b]] = True
+        if self.xy:
+            src, dst = shapely.STRtree(shapely.points(np.array(self.xy))).query_nearest(
+                pts, max_distance=self.tol, all_matches=False)
+            keys[src] = dst
+        junction = np.full(n, -1, dtype=np.int64)
+        if self._tree is not None:
+            ask = np.flatnonzero(keys < 0)
+            src, dst = self._tree.query(pts[ask], predicate="dwithin", distance=self.tol)
+            first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
+            junction[ask[src[first]]] = self._tree_pos[dst[first]]
+        if not busy.any() and not (junction >= 0).any():  # the usual case: all new or found, in bulk
+            new = np.flatnonzero(keys < 0)
+            keys[new] = np.arange(len(self.xy), len(self.xy) + len(new))
+            self.xy += [(float(x), float(y)) for x, y in xy[new]]
+            self.junction += [-1] * len(new)
+            self.scheme += [schemes[i] for i in new]
+            self.attached += [0] * len(new)
+            self.capped += [capped] * len(new)
+            return keys
+        for i in range(n):
+            if busy[i]:
+                keys[i] = self.at((float(xy[i, 0]), float(xy[i, 1])), schemes[i], capped)
+            elif keys[i] < 0:
+                keys[i] = self.of_junction(int(junction[i])) if junction[i] >= 0 else \
+                    self._add((float(xy[i, 0]), float(xy[i, 1])), -1, schemes[i], capped)
+        return keys
 
 
 @dataclass
@@ -153,6 +203,11 @@ def reach(ends: list[End], xy: np.ndarray) -> np.ndarray:
     """
     exy = np.array([e.xy for e in ends], dtype=float).reshape(-1, 2)
     head = np.array([e.heading for e in ends], dtype=float).reshape(-1, 2)
+    return reach_xy(exy, head, xy)
+
+
+def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """:func:`reach` on arrays: ends' points and headings (n, 2), the points reached (n, 2)."""
     d = np.asarray(xy, dtype=float).reshape(-1, 2) - exy
     along = d[:, 0] * head[:, 0] + d[:, 1] * head[:, 1]
     side = np.abs(d[:, 0] * head[:, 1] - d[:, 1] * head[:, 0])

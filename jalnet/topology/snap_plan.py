@@ -27,6 +27,9 @@ snapped too. Everything spatial runs on shapely's STRtree over arrays.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -35,7 +38,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from ..feedback import Steps
-from .attributes import pipe_values
+from .attributes import CARRIED, pipe_values
 from .conflate import SHARE, chain_share, pair_share
 from .lines import cut_many
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
@@ -60,6 +63,9 @@ from .snap_model import (
     layer_key,
 )
 
+#: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
+ATTRIBUTE_INPUTS = (*CARRIED, "scheme_id", "geom_source")
+
 __all__ = ["BARE_NODE", "PRIORITY", "End", "NodeBook", "Plan", "plan_snap"]
 
 
@@ -78,10 +84,24 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     planner.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # numbering of the whole
     planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
     planner.wander_m = WANDER_ERRORS * error if error else 0.0
-    plan = planner.run(steps)
+    with _no_cycle_collection():
+        plan = planner.run(steps)
     if cut:
         to_whole(plan, cut[1])
     return plan
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The plan makes a few objects per staged end (no reference cycles): Python's cycle collector,
+    set off by every so many allocations, would otherwise walk the whole heap again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Planner(EndsPhase, BuildPhase):
@@ -139,11 +159,17 @@ class _Planner(EndsPhase, BuildPhase):
 
     # -- 1. attributes and refusals ---------------------------------------------------------
     def _attributes(self) -> None:
-        names = [c for c in self.staged.columns if c != self.staged.geometry.name]
+        """Pipe values per candidate; a batch repeats a few attribute sets, so each is worked out once."""
+        names = [c for c in ATTRIBUTE_INPUTS if c in self.staged.columns]
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
-        for k, row in enumerate(zip(*columns)):
-            values, notes = pipe_values(dict(zip(names, row)), self.schemes)
-            self.values.append(values)
+        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+        rows = zip(*columns) if columns else [()] * len(self.staged)
+        for k, row in enumerate(rows):
+            key = tuple(None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in row)
+            if key not in seen:
+                seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
+            values, notes = seen[key]
+            self.values.append(dict(values))
             self.notes[k] += notes
 
     def _refuse_bad_geometry(self) -> None:
