@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
@@ -205,30 +206,45 @@ class BuildPhase:
         part_rank = np.concatenate([np.arange(len(pos)), np.flatnonzero(tail) + 0.5])
         sequence = np.argsort(part_rank, kind="stable")
         parts = cut_many(lines, part_owner[sequence], part_begin[sequence], part_end[sequence])
-        fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
-        columns = {f: self._column(f) for f in fields}
+        split = pos[head]
+        rows = self._rows_of(split)
+        part_len = shapely.length(parts).tolist()
         cursor = 0
-        for a, b in zip(np.flatnonzero(head), np.flatnonzero(tail)):
-            p = int(pos[a])
-            mine = parts[cursor : cursor + (b - a) + 2]
-            cursor += (b - a) + 2
+        for row, p, a, b in zip(rows, split.tolist(), np.flatnonzero(head), np.flatnonzero(tail)):
+            n_parts = (b - a) + 2
+            mine, lens = parts[cursor : cursor + n_parts], part_len[cursor : cursor + n_parts]
+            cursor += n_parts
             line_len = float(length[a])
-            row = {f: (None if empty(col[p]) else col[p]) for f, col in columns.items()}
             bounds = [row["from_node"], *node[a : b + 1].tolist(), row["to_node"]]
             reported = row["length_m"]
             update = self.plan.pipe_updates.setdefault(p, {})
             update["geometry"], update["to_node"] = mine[0], bounds[1]
             if reported is not None:
-                update["length_m"] = round(float(reported) * mine[0].length / line_len, 1)
-            for part, a_node, b_node in zip(mine[1:], bounds[1:-1], bounds[2:]):
+                update["length_m"] = round(float(reported) * lens[0] / line_len, 1)
+            for part, part_m, a_node, b_node in zip(mine[1:], lens[1:], bounds[1:-1], bounds[2:]):
                 values = dict(row)
                 if reported is not None:
-                    values["length_m"] = round(float(reported) * part.length / line_len, 1)
+                    values["length_m"] = round(float(reported) * part_m / line_len, 1)
                 values.update({"from_node": a_node, "to_node": b_node, "geometry": part, "_split_of": p})
                 self.plan.new_pipes.append(values)
             for node_key in bounds[1:-1]:
                 self.book.attached[node_key] += 2
                 self.plan.splits.append({"pipe_id": self.pipe_ids[p], "node": node_key, "xy": self.book.xy[node_key]})
+
+    def _rows_of(self, positions: np.ndarray) -> list[dict[str, Any]]:
+        """The attributes of existing pipes (geometry and id aside), empty values as None, column by column."""
+        fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
+        columns = []
+        for f in fields:
+            values = self._column(f)[positions]
+            if values.dtype.kind == "f":
+                gone = np.isnan(values)
+            elif values.dtype.kind == "O":
+                gone = pd.isna(values) | pd.Series(values, dtype=object).isin([""]).to_numpy()
+            else:
+                gone = np.zeros(len(values), dtype=bool)
+            columns.append([None if g else v for v, g in zip(values, gone.tolist())])
+        return [dict(zip(fields, row)) for row in zip(*columns)] if fields else [{} for _ in positions]
 
     def _move_existing_ends(self, ends_of: dict) -> None:
         for (existing, pos), pair in ends_of.items():

@@ -198,8 +198,8 @@ class EndsPhase:
             return
         points = shapely.get_coordinates(shapely.line_interpolate_point(
             self.geoms[[g[0] for g in groups]], np.array([g[1] for g in groups])))
-        for (pos, along, ends), (x, y) in zip(groups, points):
-            node = self.book.at((float(x), float(y)), self.pipe_scheme[pos])
+        nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
+        for (_pos, along, ends), node in zip(groups, nodes.tolist()):
             for end in ends:
                 end.along, end.xy, end.node = along, self.book.xy[node], node
 

@@ -201,15 +201,22 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(live) or not len(self.usable):
             return
         lines = self.cand_geom[live]
-        src, dst = self.tree.query(lines, predicate="dwithin", distance=self.tol)
+        box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
+        src, dst = self.tree.query(shapely.box(*box.T))  # boxes only: no distance worked out yet
         if not len(src):
             return
         targets = self.geoms[self.usable]
         # cheap first: a pipe much longer than the walk cannot be covered by it
-        fits = shapely.length(targets[dst]) <= shapely.length(lines[src]) / SHARE + 2 * self.tol
+        fits = shapely.length(targets[dst]) <= shapely.length(lines)[src] / SHARE + 2 * self.tol
         src, dst = src[fits], dst[fits]
-        # a pipe the walk covers has both its ends near the walk (two point-line distances, no sampling)
+        # a pipe the walk covers has both its ends near the walk: in its box first (numpy), then
+        # two point-line distances (no sampling)
         first, last = end_coords(targets[dst])
+        inside = np.ones(len(src), dtype=bool)
+        for xy in (first, last):
+            inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
+                (xy[:, 1] <= box[src, 3])
+        src, dst, first, last = src[inside], dst[inside], first[inside], last[inside]
         ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
             (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
         src, dst = src[ends_near], dst[ends_near]
