@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End, empty
+from .snap_model import End
 
 
 class BuildPhase:
@@ -323,44 +323,42 @@ class BuildPhase:
                     self.plan.asset_updates.setdefault(layer, {})[int(pos)] = {"pipe_id": best}
 
     def _node_types(self) -> None:
-        diameters: dict[int, list[float]] = {}
-        for row in self.plan.new_pipes:
-            for ref in ("from_node", "to_node"):
-                key = self._key_of(row[ref])
-                if key is not None and not empty(row.get("diameter_mm")):
-                    diameters.setdefault(key, []).append(float(row["diameter_mm"]))
-        for key in range(len(self.book.xy)):
-            if self.book.attached[key] == 0 and not self.book.capped[key]:
-                continue
-            row = self.book.junction[key]
-            existing_degree = 0
-            if row >= 0:
-                node = self.nodes.at["junctions"][row]
-                existing_degree = int(self.nodes.degree[node]) if node >= 0 else 0
-            degree = existing_degree + self.book.attached[key]
-            dias = set(diameters.get(key, []))
-            if row >= 0:
-                current = self.data["junctions"]["node_type"].iloc[row]
-                if current == "end_cap" and degree > 1:
-                    new_type = "reducer" if degree == 2 and self._two_sizes(key, row, dias) else "junction"
-                    self.plan.junction_updates[row] = {"node_type": new_type}
-                continue
-            if self.book.capped[key] and degree <= 1:
-                node_type = "end_cap"
-            else:
-                node_type = "reducer" if degree == 2 and len(dias) == 2 else "junction"
-            self.plan.new_junctions.append({"node_id": self.node_id[key], "scheme_id": self.book.scheme[key],
-                                            "node_type": node_type, "xy": self.book.xy[key]})
+        """New nodes typed from what meets there (end cap, reducer between two sizes, junction), in numpy."""
+        book = self.book
+        keys = self._node_keys()
+        n = len(book.xy)
+        ends = np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)] for row in self.plan.new_pipes],
+                        dtype=np.int64).reshape(-1, 2)
+        dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
+                            errors="coerce").to_numpy(dtype=float)
+        pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
+        pairs = np.unique(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])], axis=0)  # distinct sizes per node
+        sizes = np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
+        attached, capped = np.array(book.attached, dtype=np.int64), np.array(book.capped, dtype=bool)
+        junction = np.array(book.junction, dtype=np.int64)
+        used = (attached > 0) | capped
+        for key in np.flatnonzero(used & (junction >= 0)).tolist():  # existing junctions: few
+            row = int(junction[key])
+            node = self.nodes.at["junctions"][row]
+            degree = (int(self.nodes.degree[node]) if node >= 0 else 0) + int(attached[key])
+            if self.data["junctions"]["node_type"].iloc[row] == "end_cap" and degree > 1:
+                dias = set(pairs[pairs[:, 0] == key, 1].tolist())
+                new_type = "reducer" if degree == 2 and self._two_sizes(key, row, dias) else "junction"
+                self.plan.junction_updates[row] = {"node_type": new_type}
+        new = np.flatnonzero(used & (junction < 0))
+        kind = np.where(capped[new] & (attached[new] <= 1), "end_cap",
+                        np.where((attached[new] == 2) & (sizes[new] == 2), "reducer", "junction"))
+        self.plan.new_junctions += [{"node_id": self.node_id[key], "scheme_id": book.scheme[key], "node_type": t,
+                                     "xy": book.xy[key]} for key, t in zip(new.tolist(), kind.tolist())]
 
     def _two_sizes(self, key: int, row: int, dias: set[float]) -> bool:
         node = self.nodes.at["junctions"][row]
         old = self._column("diameter_mm").astype(float)[self._end_index.rows(node) % len(self.pipe_ids)]
         return len(dias | {float(d) for d in old if not math.isnan(d)}) == 2
 
-    def _key_of(self, node_id: Any) -> int | None:
-        if not hasattr(self, "_keys"):
-            self._keys = {v: k for k, v in self.node_id.items()}
-        return self._keys.get(node_id)
+    def _node_keys(self) -> dict[str, int]:
+        """Node id -> NodeBook key."""
+        return {v: k for k, v in self.node_id.items()}
 
     def _candidate_rows(self) -> None:
         fids = self.staged["fid"].to_numpy()
