@@ -44,10 +44,9 @@ class BuildPhase:
             return {}
         lines = self.cand_geom[live]
         length = shapely.length(lines)
-        targets = {}
-        for at_start in (True, False):
-            ends = [ends_of[(False, int(k))][at_start] for k in live]
-            targets[at_start] = np.array([(np.nan, np.nan) if e.kind == "tee" else e.xy for e in ends], dtype=float)
+        own = self._own_ends(live, ends_of)
+        targets = {at_start: np.array([(np.nan, np.nan) if e.kind == "tee" else e.xy for e in own[at_start]],
+                                      dtype=float).reshape(-1, 2) for at_start in (True, False)}
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -66,13 +65,21 @@ class BuildPhase:
         lasts = shapely.get_point(final, -1)
         bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
         out: dict[int, LineString] = {}
-        for k, geom, refuse in zip(live, final, bad):
+        for k, geom, refuse, first, last in zip(live.tolist(), final, bad.tolist(), own[True], own[False]):
             if refuse:
-                self._reject(int(k), "both ends snap to the same place")
+                self._reject(k, "both ends snap to the same place")
                 continue
-            out[int(k)] = geom
-            self.notes[k] += [ends_of[(False, int(k))][True].note, ends_of[(False, int(k))][False].note]
+            out[k] = geom
+            self.notes[k] += [first.note, last.note]
         return out
+
+    def _own_ends(self, live: np.ndarray, ends_of: dict) -> dict[bool, list[End]]:
+        """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
+        n = len(live)
+        if len(self.ends) >= 2 * n and np.array_equal(self.end_owner[::2], live):
+            return {True: self.ends[0 : 2 * n : 2], False: self.ends[1 : 2 * n : 2]}
+        keys = live.tolist()
+        return {at_start: [ends_of[(False, k)][at_start] for k in keys] for at_start in (True, False)}
 
     def _tee_splits(self, lines: dict[int, LineString], ends_of: dict) -> dict[int, list[tuple[float, End]]]:
         """Ends resting on another candidate: a node on it (split there), or its end when that is closer than a sliver.
@@ -165,20 +172,24 @@ class BuildPhase:
             else:
                 parts, lengths = [line], [float(total[i])]
             bounds = [ends_of[(False, k)][True].node, *inner, ends_of[(False, k)][False].node]
-            reported = self.values[k].get("length_m")
+            base = self.values[k]
+            reported = base.get("length_m")
             rows = []
             for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
-                values = dict(self.values[k])
+                row = {**base, "geometry": part, "_from": a, "_to": b, "_candidate": k}
                 if reported is None:  # the contractor gave none: the length as drawn
-                    values["length_m"] = round(part_len, 1)
+                    row["length_m"] = round(part_len, 1)
                 elif len(parts) > 1:
-                    values["length_m"] = round(reported * part_len / float(total[i]), 1)
-                if values["scheme_id"] is None:
-                    values["scheme_id"] = scheme[a] or scheme[b]
-                rows.append({**values, "geometry": part, "_from": a, "_to": b, "_candidate": k})
-                for node in (a, b):
-                    attached[node] += 1
-                    scheme[node] = scheme[node] or values["scheme_id"]
+                    row["length_m"] = round(reported * part_len / float(total[i]), 1)
+                if row["scheme_id"] is None:
+                    row["scheme_id"] = scheme[a] or scheme[b]
+                rows.append(row)
+                attached[a] += 1
+                attached[b] += 1
+                if not scheme[a]:
+                    scheme[a] = row["scheme_id"]
+                if not scheme[b]:
+                    scheme[b] = row["scheme_id"]
             pieces[k] = rows
         return pieces
 
@@ -361,10 +372,9 @@ class BuildPhase:
         return {v: k for k, v in self.node_id.items()}
 
     def _candidate_rows(self) -> None:
-        fids = self.staged["fid"].to_numpy()
-        for k in range(len(self.staged)):
-            state = "added" if self.state[k] in ("", "merged") else self.state[k]
-            self.plan.candidates.append({
-                "position": k, "fid": int(fids[k]), "candidate_id": self.cand_ids[k], "state": state,
-                "result_pipe_id": self.result[k] or None, "message": "; ".join(n for n in self.notes[k] if n),
-            })
+        fids = self.staged["fid"].to_numpy().astype(np.int64).tolist()
+        self.plan.candidates += [{
+            "position": k, "fid": fid, "candidate_id": cid, "state": "added" if state in ("", "merged") else state,
+            "result_pipe_id": result or None, "message": "; ".join([n for n in notes if n]),
+        } for k, (fid, cid, state, result, notes) in enumerate(zip(fids, self.cand_ids.tolist(), self.state.tolist(),
+                                                                   self.result, self.notes))]

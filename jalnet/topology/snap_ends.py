@@ -12,7 +12,18 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import project
 from .network import legit_dead_ends, located
-from .snap_model import _KIND, AHEAD_FACTOR, BARE_NODE, HEADING_M, PRIORITY, PRIORITY_M, End, reach, reach_xy
+from .snap_model import (
+    _KIND,
+    AHEAD_FACTOR,
+    BARE_NODE,
+    HEADING_M,
+    PRIORITY,
+    PRIORITY_M,
+    End,
+    close_pairs,
+    reach,
+    reach_xy,
+)
 from .spatial import nearest_other
 
 
@@ -211,11 +222,10 @@ class EndsPhase:
         free = [self.ends[i] for i in idx]
         xy = self.end_xy[idx]
         head, owner = self.end_head[idx], self.end_owner[idx]
-        pts = shapely.points(xy)
         # Free ends close to each other (a walk cut in two, two walks meeting): one new junction.
         # Each must reach the other, reckoned along its heading (both may stop short of the node).
-        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
-        keep = (a < b) & (owner[a] != owner[b])
+        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
+        keep = owner[a] != owner[b]
         a, b = a[keep], b[keep]
         keep = np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
         loose = np.flatnonzero(~keep)
@@ -251,10 +261,12 @@ class EndsPhase:
         for label, group in members.items():
             node, at = int(nodes[label]), (float(centre[label, 0]), float(centre[label, 1]))
             names = [ids[free[i].owner] for i in group]
-            for k, i in enumerate(group):
+            others = names[::-1] if len(names) == 2 else [", ".join(names[:k] + names[k + 1:]) for k in
+                                                           range(len(names))]
+            for i, other in zip(group, others):
                 m = free[i]
                 m.kind, m.node, m.xy = "join", node, at
-                m.note = f"{m.label} joined to {', '.join(names[:k] + names[k + 1:])} (gap closed)"
+                m.note = f"{m.label} joined to {other} (gap closed)"
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""

@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import Point
 
 from .network import located
+from .spatial import box_pairs
 
 #: Snapping priority of point assets (lower first); a bare pipe end comes last.
 PRIORITY: dict[str, int] = {"tanks": 0, "sources": 1, "pumps": 2, "treatment_units": 3, "valves": 4, "junctions": 5}
@@ -140,9 +141,8 @@ class NodeBook:
         if not n:
             return keys
         pts = shapely.points(xy)
-        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=2 * self.tol)
         busy = np.zeros(n, dtype=bool)
-        busy[a[a != b]] = True
+        busy[np.concatenate(close_pairs(xy, 2 * self.tol))] = True
         if self.xy:
             src, dst = shapely.STRtree(shapely.points(np.array(self.xy))).query_nearest(
                 pts, max_distance=self.tol, all_matches=False)
@@ -188,6 +188,17 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not (self.candidates or self.pipe_updates or self.new_pipes or self.junction_updates)
+
+
+def close_pairs(xy: np.ndarray, within: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j, sorted) of points at most *within* apart: grid hashing and numpy, no GEOS call."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    half = within / 2
+    i, j = box_pairs(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half, max(4 * within, 1e-6))
+    keep = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1]) <= within
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    return i[order], j[order]
 
 
 def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -262,7 +262,10 @@ class _Planner(EndsPhase, BuildPhase):
             return
         order = live[np.argsort(self.cand_ids[live], kind="stable")]
         lines = self.cand_geom[order]
-        a, b = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=self.tol)
+        # boxes grown by the tolerance first: a repeat lies within it of the first walk, which the
+        # shares below check, so no distance is worked out for the many pairs that only touch
+        box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
+        a, b = shapely.STRtree(lines).query(shapely.box(*box.T))
         keep = a < b
         a, b = a[keep], b[keep]
         length = shapely.length(lines)
