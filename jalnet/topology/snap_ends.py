@@ -255,12 +255,13 @@ class EndsPhase:
         nodes = np.full(n_groups, -1, dtype=np.int64)
         nodes[groups] = self.book.at_many(centre[groups], [self._scheme_of(free[lead[g]]) for g in groups])
         members: dict[int, list[int]] = {}
-        for i in grouped.tolist():
-            members.setdefault(labels[i], []).append(i)
-        ids = self.cand_ids
+        for i, label in zip(grouped.tolist(), labels[grouped].tolist()):
+            members.setdefault(label, []).append(i)
+        ids, node_of, centre_of = self.cand_ids, nodes.tolist(), centre.tolist()
+        owner_id = dict(zip(self.end_owner.tolist(), ids[self.end_owner].tolist()))
         for label, group in members.items():
-            node, at = int(nodes[label]), (float(centre[label, 0]), float(centre[label, 1]))
-            names = [ids[free[i].owner] for i in group]
+            node, at = node_of[label], tuple(centre_of[label])
+            names = [owner_id[free[i].owner] for i in group]
             others = names[::-1] if len(names) == 2 else [", ".join(names[:k] + names[k + 1:]) for k in
                                                            range(len(names))]
             for i, other in zip(group, others):

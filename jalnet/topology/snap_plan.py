@@ -94,13 +94,16 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """The plan makes a few objects per staged end (no reference cycles): Python's cycle collector,
-    set off by every so many allocations, would otherwise walk the whole heap again and again."""
+    set off by every so many allocations, would otherwise walk the whole heap again and again.
+    Afterwards what lives on is frozen (left out of later collections; freed as usual when no longer
+    used) instead of all being walked by the first young collection."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            gc.freeze()
             gc.enable()
 
 
