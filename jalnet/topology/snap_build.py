@@ -91,10 +91,16 @@ class BuildPhase:
         placing: set[int] = set()
         moved: dict[int, list[End]] = {}  # ends moved onto their node, the lines not yet redrawn
 
+        edited: set[int] = set()
+        # where each end falls on its host as drawn, all at once; worked out again only for a host
+        # whose own ends have moved since
+        first_look = self._tee_projections(lines)
+
         def line(k: int) -> LineString:
             """Candidate *k*'s line with the ends placed so far (redrawn only when read)."""
             for e in moved.pop(k, []):
                 lines[k] = set_end(lines[k], e.xy, e.at_start, self.node_tol)
+                edited.add(k)
             return lines[k]
 
         def place(e: End) -> None:
@@ -105,8 +111,11 @@ class BuildPhase:
                 e.node = self.book.at(e.xy, self._scheme_of(e), capped=True)
                 return
             host = line(e.pipe)
-            along, xy = project(host, e.xy)
-            host_len = host.length
+            if e.pipe in edited or id(e) not in first_look:
+                along, xy = project(host, e.xy)
+                host_len = host.length
+            else:
+                along, xy, host_len = first_look[id(e)]
             if along < self.min_part or host_len - along < self.min_part:
                 host_end = ends_of[(False, e.pipe)][along < self.min_part]
                 if host_end.kind == "tee" and id(host_end) not in placing:
@@ -132,6 +141,17 @@ class BuildPhase:
                 place(e)
         self._redraw_ends(lines, moved)
         return tees
+
+    def _tee_projections(self, lines: dict[int, LineString]) -> dict[int, tuple[float, tuple[float, float], float]]:
+        """Per tee end (by id): distance along its host line, the point there, and the host's length."""
+        tee = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines and e.pipe in lines]
+        if not tee:
+            return {}
+        hosts = np.array([lines[e.pipe] for e in tee], dtype=object)
+        along = shapely.line_locate_point(hosts, shapely.points(np.array([e.xy for e in tee], dtype=float)))
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(hosts, along)).tolist()
+        return {id(e): (a, (p[0], p[1]), total) for e, a, p, total in
+                zip(tee, along.tolist(), xy, shapely.length(hosts).tolist())}
 
     def _redraw_ends(self, lines: dict[int, LineString], moved: dict[int, list[End]]) -> None:
         """The moved ends of the lines not read since, all at once."""

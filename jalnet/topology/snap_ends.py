@@ -235,11 +235,11 @@ class EndsPhase:
         count = np.bincount(labels)
         grouped = np.flatnonzero(count[labels] >= 2)
         if len(grouped):
-            self._close_gaps(free, grouped, labels, count, xy, a[loose[meet]], b[loose[meet]], meet_xy)
+            self._close_gaps(free, owner, grouped, labels, count, xy, a[loose[meet]], b[loose[meet]], meet_xy)
         self._rest_free_ends(free)
 
-    def _close_gaps(self, free: list[End], grouped: np.ndarray, labels: np.ndarray, count: np.ndarray,
-                    xy: np.ndarray, ca: np.ndarray, cb: np.ndarray, cxy: np.ndarray) -> None:
+    def _close_gaps(self, free: list[End], owner: np.ndarray, grouped: np.ndarray, labels: np.ndarray,
+                    count: np.ndarray, xy: np.ndarray, ca: np.ndarray, cb: np.ndarray, cxy: np.ndarray) -> None:
         """Each group of free ends meets at one new node: where two of its walks cross, else their middle."""
         n_groups = len(count)
         centre = np.column_stack([np.bincount(labels, weights=xy[:, 0], minlength=n_groups),
@@ -254,17 +254,15 @@ class EndsPhase:
         np.minimum.at(lead, labels[grouped], grouped)  # the lowest member of each group
         nodes = np.full(n_groups, -1, dtype=np.int64)
         nodes[groups] = self.book.at_many(centre[groups], [self._scheme_of(free[lead[g]]) for g in groups])
-        members: dict[int, list[int]] = {}
-        for i, label in zip(grouped.tolist(), labels[grouped].tolist()):
-            members.setdefault(label, []).append(i)
-        ids, node_of, centre_of = self.cand_ids, nodes.tolist(), centre.tolist()
-        owner_id = dict(zip(self.end_owner.tolist(), ids[self.end_owner].tolist()))
-        for label, group in members.items():
-            node, at = node_of[label], tuple(centre_of[label])
-            names = [owner_id[free[i].owner] for i in group]
-            others = names[::-1] if len(names) == 2 else [", ".join(names[:k] + names[k + 1:]) for k in
-                                                           range(len(names))]
-            for i, other in zip(group, others):
+        order = grouped[np.argsort(labels[grouped], kind="stable")]  # by group, members in end order
+        lab = labels[order]
+        bounds = np.r_[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]), len(order)].tolist()
+        members, names = order.tolist(), self.cand_ids[owner[order]].tolist()
+        node_of, centre_of = nodes[lab].tolist(), centre[lab].tolist()
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            node, at, group = node_of[lo], tuple(centre_of[lo]), names[lo:hi]
+            others = group[::-1] if hi - lo == 2 else [", ".join(group[:k] + group[k + 1:]) for k in range(hi - lo)]
+            for i, other in zip(members[lo:hi], others):
                 m = free[i]
                 m.kind, m.node, m.xy = "join", node, at
                 m.note = f"{m.label} joined to {other} (gap closed)"
