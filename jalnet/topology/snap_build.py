@@ -57,8 +57,10 @@ class BuildPhase:
         tail = length - a_end
         cut_end = (self.node_tol < tail) & (tail <= self.tol) & (tail < length - self.min_part) & (a_end > start)
         stop = np.where(cut_end, a_end, length)
-        final = with_ends(cut_many(lines, np.arange(len(live)), start, stop), targets[True], targets[False],
-                          self.node_tol)
+        cut = np.flatnonzero(cut_start | cut_end)  # only lines that overshoot are cut
+        lines = lines.copy()
+        lines[cut] = cut_many(lines, cut, start[cut], stop[cut])
+        final = with_ends(lines, targets[True], targets[False], self.node_tol)
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
         firsts = shapely.get_point(final, 0)
@@ -183,15 +185,15 @@ class BuildPhase:
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
         attached, scheme = self.book.attached, self.book.scheme
-        for i, k in enumerate(keys):
-            line = geoms[i]
-            inner = [m[1].node for m in marks.get(k, [])]
-            if inner:
+        for k, line, line_len in zip(keys, lines.values(), total.tolist()):
+            own = ends_of[(False, k)]
+            if k in marks:
+                inner = [m[1].node for m in marks[k]]
                 parts = [next(cut_parts) for _ in range(len(inner) + 1)]
                 lengths = [next(cut_lengths) for _ in parts]
+                bounds = [own[True].node, *inner, own[False].node]
             else:
-                parts, lengths = [line], [float(total[i])]
-            bounds = [ends_of[(False, k)][True].node, *inner, ends_of[(False, k)][False].node]
+                parts, lengths, bounds = [line], [line_len], [own[True].node, own[False].node]
             base = self.values[k]
             reported = base.get("length_m")
             rows = []
@@ -200,7 +202,7 @@ class BuildPhase:
                 if reported is None:  # the contractor gave none: the length as drawn
                     row["length_m"] = round(part_len, 1)
                 elif len(parts) > 1:
-                    row["length_m"] = round(reported * part_len / float(total[i]), 1)
+                    row["length_m"] = round(reported * part_len / line_len, 1)
                 if row["scheme_id"] is None:
                     row["scheme_id"] = scheme[a] or scheme[b]
                 rows.append(row)

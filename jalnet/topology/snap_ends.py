@@ -264,8 +264,10 @@ class EndsPhase:
             others = group[::-1] if hi - lo == 2 else [", ".join(group[:k] + group[k + 1:]) for k in range(hi - lo)]
             for i, other in zip(members[lo:hi], others):
                 m = free[i]
-                m.kind, m.node, m.xy = "join", node, at
-                m.note = f"{m.label} joined to {other} (gap closed)"
+                m.kind = "join"
+                m.node = node
+                m.xy = at
+                m.note = ("start" if m.at_start else "end") + f" joined to {other} (gap closed)"
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
@@ -274,7 +276,10 @@ class EndsPhase:
         near, dist = nearest_other([e.xy for e in still], [e.owner for e in still], [e.xy for e in placed],
                                     [e.owner for e in placed], self.tol)
         live = self._live()
-        hosts, _ = nearest_other([e.xy for e in still], [e.owner for e in still], self.cand_geom[live], live, self.tol)
+        hosts = np.full(len(still), -1, dtype=np.int64)
+        ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
+        hosts[ask], _ = nearest_other([still[i].xy for i in ask], [still[i].owner for i in ask], self.cand_geom[live],
+                                      live, self.tol)
         ids = self.cand_ids
         caps = []
         for end, j, d, h in zip(still, near, dist, hosts):
@@ -300,7 +305,11 @@ class EndsPhase:
         if not len(a):
             return none
         lines_a, lines_b = self.cand_geom[owner[a]], self.cand_geom[owner[b]]
-        meet = np.flatnonzero(shapely.intersects(lines_a, lines_b))
+        box_a, box_b = shapely.bounds(lines_a), shapely.bounds(lines_b)
+        boxes_meet = (np.maximum(box_a[:, 0], box_b[:, 0]) <= np.minimum(box_a[:, 2], box_b[:, 2])) & \
+            (np.maximum(box_a[:, 1], box_b[:, 1]) <= np.minimum(box_a[:, 3], box_b[:, 3]))
+        meet = np.flatnonzero(boxes_meet)  # boxes first, then GEOS for the pairs that may cross
+        meet = meet[shapely.intersects(lines_a[meet], lines_b[meet])]
         if not len(meet):
             return none
         pts, pair = shapely.get_coordinates(shapely.intersection(lines_a[meet], lines_b[meet]), return_index=True)

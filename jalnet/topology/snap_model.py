@@ -156,7 +156,7 @@ class NodeBook:
         if not busy.any() and not (junction >= 0).any():  # the usual case: all new or found, in bulk
             new = np.flatnonzero(keys < 0)
             keys[new] = np.arange(len(self.xy), len(self.xy) + len(new))
-            self.xy += [(float(x), float(y)) for x, y in xy[new]]
+            self.xy += list(map(tuple, xy[new].tolist()))
             self.junction += [-1] * len(new)
             self.scheme += [schemes[i] for i in new]
             self.attached += [0] * len(new)
