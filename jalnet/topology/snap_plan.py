@@ -62,6 +62,7 @@ from .snap_model import (
     gap,
     layer_key,
 )
+from .spatial import box_pairs
 
 #: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
 ATTRIBUTE_INPUTS = (*CARRIED, "scheme_id", "geom_source")
@@ -267,10 +268,11 @@ class _Planner(EndsPhase, BuildPhase):
         lines = self.cand_geom[order]
         # boxes grown by the tolerance first: a repeat lies within it of the first walk, which the
         # shares below check, so no distance is worked out for the many pairs that only touch
-        box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
-        a, b = shapely.STRtree(lines).query(shapely.box(*box.T))
-        keep = a < b
-        a, b = a[keep], b[keep]
+        box = shapely.bounds(lines) + np.array([-self.tol / 2, -self.tol / 2, self.tol / 2, self.tol / 2])
+        cell = float(np.median(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])))
+        a, b = box_pairs(*box.T, max(cell, self.tol, 1e-6))  # grid hashing, each pair once (a < b)
+        order = np.lexsort((b, a))
+        a, b = a[order], b[order]
         length = shapely.length(lines)
         similar = np.abs(length[a] - length[b]) <= (1 - SHARE) * np.maximum(length[a], length[b]) + 2 * self.tol
         a, b = a[similar], b[similar]
