@@ -271,8 +271,8 @@ class _Planner(EndsPhase, BuildPhase):
         box = shapely.bounds(lines) + np.array([-self.tol / 2, -self.tol / 2, self.tol / 2, self.tol / 2])
         cell = float(np.median(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])))
         a, b = box_pairs(*box.T, max(cell, self.tol, 1e-6))  # grid hashing, each pair once (a < b)
-        order = np.lexsort((b, a))
-        a, b = a[order], b[order]
+        by_first = np.lexsort((b, a))
+        a, b = a[by_first], b[by_first]
         length = shapely.length(lines)
         similar = np.abs(length[a] - length[b]) <= (1 - SHARE) * np.maximum(length[a], length[b]) + 2 * self.tol
         a, b = a[similar], b[similar]
