@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End
+from .snap_model import End, geom_array
 
 
 class BuildPhase:
@@ -149,7 +149,7 @@ class BuildPhase:
         tee = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines and e.pipe in lines]
         if not tee:
             return {}
-        hosts = np.array([lines[e.pipe] for e in tee], dtype=object)
+        hosts = geom_array(lines[e.pipe] for e in tee)
         along = shapely.line_locate_point(hosts, shapely.points(np.array([e.xy for e in tee], dtype=float)))
         xy = shapely.get_coordinates(shapely.line_interpolate_point(hosts, along)).tolist()
         return {id(e): (a, (p[0], p[1]), total) for e, a, p, total in
@@ -164,14 +164,14 @@ class BuildPhase:
         for i, k in enumerate(keys):
             for e in moved[k]:
                 (start if e.at_start else end)[i] = e.xy
-        for k, geom in zip(keys, with_ends(np.array([lines[k] for k in keys], dtype=object), start, end,
+        for k, geom in zip(keys, with_ends(geom_array(lines[k] for k in keys), start, end,
                                            self.node_tol)):
             lines[k] = geom
 
     def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:
         """The new pipes: each candidate line, cut where other candidates' ends rest on it (all cuts at once)."""
         keys = list(lines)
-        geoms = np.array([lines[k] for k in keys], dtype=object)
+        geoms = geom_array(lines.values())
         total = shapely.length(geoms)
         marks = {k: sorted(tees[k], key=lambda m: m[0]) for k in keys if k in tees}
         cut = [i for i, k in enumerate(keys) if k in marks]
@@ -220,8 +220,7 @@ class BuildPhase:
             return
         marks = [(pos, end) for pos, ends in self.splits.items() for _, end in ends]
         pos = np.array([m[0] for m in marks], dtype=np.int64)
-        lines = np.array([self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos],
-                         dtype=object)
+        lines = geom_array(self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos.tolist())
         along = np.round(shapely.line_locate_point(lines, shapely.points([m[1].xy for m in marks])), 9)
         node = np.array([m[1].node for m in marks], dtype=np.int64)
         order = np.lexsort((along, pos))

@@ -89,42 +89,48 @@ class EndsPhase:
         if not self.ends:
             return
         points, ranks, own_node, refs = self._targets()
-        end_pts = shapely.points([e.xy for e in self.ends])
-        owner_node = np.array([self._own_node(e) for e in self.ends])
+        # the candidates' ends as collected (arrays), then the registry's loose ends when they may move
+        extra = self.ends[len(self.end_owner):]
+        xy = np.vstack([self.end_xy, np.array([e.xy for e in extra], dtype=float).reshape(-1, 2)])
+        head = np.vstack([self.end_head, np.zeros((len(extra), 2))])
+        existing = np.r_[np.zeros(len(self.end_owner), dtype=bool), np.ones(len(extra), dtype=bool)]
+        owner = np.r_[self.end_owner, np.array([e.owner for e in extra], dtype=np.int64)]
+        owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
+                                                                       dtype=np.int64)]
+        end_pts = shapely.points(xy)
         if len(points):
             src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
             src, dst = src[~mine], dst[~mine]
             dist = shapely.distance(end_pts[src], points[dst])
-            reach = self._reach(src, shapely.get_coordinates(points[dst]))
+            reach = reach_xy(xy[src], head[src], shapely.get_coordinates(points[dst]))
             near = reach <= self.tol
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
             src, dst, dist = src[order], dst[order], dist[order]
             first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
-            for i, t, d in zip(src[first], dst[first], dist[first]):
-                self._to_target(self.ends[i], refs[t], points[t], float(d))
-        free = [i for i, e in enumerate(self.ends) if e.kind == "free"]
-        if not free or not len(self.usable):
+            for i, t, d in zip(src[first].tolist(), dst[first].tolist(), dist[first].tolist()):
+                self._to_target(self.ends[i], refs[t], points[t], d)
+        free = np.flatnonzero([e.kind == "free" for e in self.ends])
+        if not len(free) or not len(self.usable):
             return
         src, dst = self.tree.query(end_pts[free], predicate="dwithin", distance=self.tol)
         pipe = self.usable[dst]
-        mine = np.array([self.ends[free[s]].existing and self.ends[free[s]].owner == p for s, p in zip(src, pipe)],
-                        dtype=bool)
+        mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
-        dist = shapely.distance(end_pts[np.asarray(free)[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
+        dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
         order = np.lexsort((dist, src))
         src, pipe, dist = src[order], pipe[order], dist[order]
         first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
         src, pipe, dist = src[first], pipe[first], dist[first]
         if not len(src):
             return
-        along = shapely.line_locate_point(self.geoms[pipe], end_pts[np.asarray(free)[src]])
-        xy = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
+        along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
+        at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
         length = shapely.length(self.geoms[pipe])
-        for s, p, d, a, point, total in zip(src, pipe, dist, along, xy, length):
-            self._to_pipe(self.ends[free[s]], int(p), float(d), float(a), (float(point[0]), float(point[1])),
-                          float(total))
+        for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
+                                            at.tolist(), length.tolist()):
+            self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
 
     def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return reach([self.ends[i] for i in src], xy)

@@ -190,6 +190,18 @@ class Plan:
         return not (self.candidates or self.pipe_updates or self.new_pipes or self.junction_updates)
 
 
+def geom_array(items: Any) -> np.ndarray:
+    """An object array of geometries from a list, without numpy probing each one as a sequence (100x faster)."""
+    items = list(items)
+    try:
+        return np.fromiter(items, dtype=object, count=len(items))
+    except (TypeError, ValueError):  # numpy before 1.23: one by one, still without probing
+        out = np.empty(len(items), dtype=object)
+        for i, item in enumerate(items):
+            out[i] = item
+        return out
+
+
 def close_pairs(xy: np.ndarray, within: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i < j, sorted) of points at most *within* apart: grid hashing and numpy, no GEOS call."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
