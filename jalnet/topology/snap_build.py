@@ -6,6 +6,7 @@ A mixin of :class:`.snap_plan._Planner`, run last.
 from __future__ import annotations
 
 import math
+from collections.abc import ItemsView
 from typing import Any
 
 import numpy as np
@@ -18,12 +19,32 @@ from .lines import cut_many, project, set_end, with_ends
 from .snap_model import End, geom_array
 
 
+class _EndsOf:
+    """(existing, owner) -> {at_start: End}. The candidates' ends lie in pairs (start, end) at the head of
+    the ends list, so they are found by position; only the registry's movable ends go into a dict."""
+
+    def __init__(self, ends: list[End], n_candidate_ends: int, owners: np.ndarray) -> None:
+        self.ends = ends
+        self.slot = dict(zip(owners[::2].tolist(), range(0, n_candidate_ends, 2)))
+        self.existing: dict[tuple[bool, int], dict[bool, End]] = {}
+        for e in ends[n_candidate_ends:]:
+            self.existing.setdefault((e.existing, e.owner), {})[e.at_start] = e
+
+    def __getitem__(self, key: tuple[bool, int]) -> dict[bool, End]:
+        existing, owner = key
+        if existing:
+            return self.existing[key]
+        i = self.slot[owner]
+        return {True: self.ends[i], False: self.ends[i + 1]}
+
+    def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
+        return self.existing.items()
+
+
 class BuildPhase:
     # -- 6. the plan -------------------------------------------------------------------------
     def _build(self) -> None:
-        ends_of: dict[tuple[bool, int], dict[bool, End]] = {}
-        for e in self.ends:
-            ends_of.setdefault((e.existing, e.owner), {})[e.at_start] = e
+        ends_of = _EndsOf(self.ends, len(self.end_owner), self.end_owner)
         self._move_existing_ends(ends_of)
         lines = self._final_candidate_lines(ends_of)
         tees = self._tee_splits(lines, ends_of)
@@ -37,7 +58,7 @@ class BuildPhase:
                 for row, point in zip(rows, shapely.points(np.array([r.pop("xy") for r in rows], dtype=float))):
                     row["geometry"] = point
 
-    def _final_candidate_lines(self, ends_of: dict) -> dict[int, LineString]:
+    def _final_candidate_lines(self, ends_of: _EndsOf) -> dict[int, LineString]:
         """Each candidate cut where it passes nearest its targets (overshoot), then joined to them."""
         live = self._live()
         if not len(live):
@@ -75,7 +96,7 @@ class BuildPhase:
             self.notes[k] += [first.note, last.note]
         return out
 
-    def _own_ends(self, live: np.ndarray, ends_of: dict) -> dict[bool, list[End]]:
+    def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
         """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
         n = len(live)
         if len(self.ends) >= 2 * n and np.array_equal(self.end_owner[::2], live):
@@ -83,7 +104,7 @@ class BuildPhase:
         keys = live.tolist()
         return {at_start: [ends_of[(False, k)][at_start] for k in keys] for at_start in (True, False)}
 
-    def _tee_splits(self, lines: dict[int, LineString], ends_of: dict) -> dict[int, list[tuple[float, End]]]:
+    def _tee_splits(self, lines: dict[int, LineString], ends_of: _EndsOf) -> dict[int, list[tuple[float, End]]]:
         """Ends resting on another candidate: a node on it (split there), or its end when that is closer than a sliver.
 
         An end may rest near the end of a candidate whose own end is a tee still to be
@@ -168,7 +189,7 @@ class BuildPhase:
                                            self.node_tol)):
             lines[k] = geom
 
-    def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:
+    def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: _EndsOf) -> dict[int, list[dict]]:
         """The new pipes: each candidate line, cut where other candidates' ends rest on it (all cuts at once)."""
         keys = list(lines)
         geoms = geom_array(lines.values())
@@ -278,10 +299,8 @@ class BuildPhase:
             columns.append([None if g else v for v, g in zip(values, gone.tolist())])
         return [dict(zip(fields, row)) for row in zip(*columns)] if fields else [{} for _ in positions]
 
-    def _move_existing_ends(self, ends_of: dict) -> None:
-        for (existing, pos), pair in ends_of.items():
-            if not existing:
-                continue
+    def _move_existing_ends(self, ends_of: _EndsOf) -> None:
+        for (_, pos), pair in ends_of.existing_items():
             geom = self.plan.pipe_updates.get(pos, {}).get("geometry", self.geoms[pos])
             for at_start, end in pair.items():
                 if end.kind not in ("node", "pipe"):
