@@ -21,8 +21,10 @@ from .snap_model import (
     PRIORITY_M,
     End,
     close_pairs,
+    owners_of,
     reach,
     reach_xy,
+    xy_of,
 )
 from .spatial import nearest_other
 
@@ -279,13 +281,12 @@ class EndsPhase:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
         still = [e for e in free if e.kind == "free"]
         placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
-        near, dist = nearest_other([e.xy for e in still], [e.owner for e in still], [e.xy for e in placed],
-                                    [e.owner for e in placed], self.tol)
+        still_xy, still_owner = xy_of(still), owners_of(still)
+        near, dist = nearest_other(still_xy, still_owner, xy_of(placed), owners_of(placed), self.tol)
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
-        hosts[ask], _ = nearest_other([still[i].xy for i in ask], [still[i].owner for i in ask], self.cand_geom[live],
-                                      live, self.tol)
+        hosts[ask], _ = nearest_other(still_xy[ask], still_owner[ask], self.cand_geom[live], live, self.tol)
         ids = self.cand_ids
         caps = []
         for end, j, d, h in zip(still, near, dist, hosts):
@@ -298,7 +299,7 @@ class EndsPhase:
                 end.note = f"{end.label} joined to {ids[live[h]]}, split there"
             else:
                 caps.append(end)
-        keys = self.book.at_many(np.array([e.xy for e in caps], dtype=float),
+        keys = self.book.at_many(xy_of(caps),
                                  [self._scheme_of(e) for e in caps], capped=True)
         for end, key in zip(caps, keys.tolist()):
             end.node, end.kind, end.note = key, "cap", f"{end.label} free: end cap"

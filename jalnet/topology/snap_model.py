@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -188,6 +189,15 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not (self.candidates or self.pipe_updates or self.new_pipes or self.junction_updates)
+
+
+def xy_of(ends: list[End]) -> np.ndarray:
+    """The ends' points as an (n, 2) array, read in one pass (numpy's list-of-tuples conversion is slow)."""
+    return np.fromiter(chain.from_iterable(e.xy for e in ends), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+
+
+def owners_of(ends: list[End]) -> np.ndarray:
+    return np.fromiter((e.owner for e in ends), dtype=np.int64, count=len(ends))
 
 
 def geom_array(items: Any) -> np.ndarray:
