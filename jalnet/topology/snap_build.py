@@ -16,7 +16,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End, geom_array
+from .snap_model import End, geom_array, xy_of
 
 
 class _EndsOf:
@@ -66,8 +66,11 @@ class BuildPhase:
         lines = self.cand_geom[live]
         length = shapely.length(lines)
         own = self._own_ends(live, ends_of)
-        targets = {at_start: np.array([(np.nan, np.nan) if e.kind == "tee" else e.xy for e in own[at_start]],
-                                      dtype=float).reshape(-1, 2) for at_start in (True, False)}
+        targets = {}
+        for at_start in (True, False):  # a tee's end is placed later, on its host line
+            targets[at_start] = xy_of(own[at_start])
+            targets[at_start][np.fromiter((e.kind == "tee" for e in own[at_start]), dtype=bool,
+                                          count=len(live))] = np.nan
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -171,7 +174,7 @@ class BuildPhase:
         if not tee:
             return {}
         hosts = geom_array(lines[e.pipe] for e in tee)
-        along = shapely.line_locate_point(hosts, shapely.points(np.array([e.xy for e in tee], dtype=float)))
+        along = shapely.line_locate_point(hosts, shapely.points(xy_of(tee)))
         xy = shapely.get_coordinates(shapely.line_interpolate_point(hosts, along)).tolist()
         return {id(e): (a, (p[0], p[1]), total) for e, a, p, total in
                 zip(tee, along.tolist(), xy, shapely.length(hosts).tolist())}
@@ -242,7 +245,7 @@ class BuildPhase:
         marks = [(pos, end) for pos, ends in self.splits.items() for _, end in ends]
         pos = np.array([m[0] for m in marks], dtype=np.int64)
         lines = geom_array(self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos.tolist())
-        along = np.round(shapely.line_locate_point(lines, shapely.points([m[1].xy for m in marks])), 9)
+        along = np.round(shapely.line_locate_point(lines, shapely.points(xy_of([m[1] for m in marks]))), 9)
         node = np.array([m[1].node for m in marks], dtype=np.int64)
         order = np.lexsort((along, pos))
         pos, along, node, lines = pos[order], along[order], node[order], lines[order]
