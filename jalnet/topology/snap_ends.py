@@ -91,6 +91,8 @@ class EndsPhase:
         if not self.ends:
             return
         points, ranks, own_node, refs = self._targets()
+        if not len(points) and not len(self.usable):  # nothing in the registry to snap to
+            return
         # the candidates' ends as collected (arrays), then the registry's loose ends when they may move
         extra = self.ends[len(self.end_owner):]
         xy = np.vstack([self.end_xy, np.array([e.xy for e in extra], dtype=float).reshape(-1, 2)])
