@@ -22,7 +22,9 @@ network (the registry write is not timed: it is the registry's, per changed feat
 QGIS: ``qgis:checkvalidity`` (GEOS) + ``native:lineintersections`` (pipes against pipes)
 for validation, ``native:snapgeometries`` (end points, prefer nodes, 5 m) for snapping,
 on the same GeoPackage. Each part runs in its own process, so each peak memory
-(ru_maxrss) is its own; a QGIS part that exceeds --qgis-timeout is stopped, reported as
+(ru_maxrss) is its own; the snapping parts also report their CPU seconds (steadier than wall
+time when the machine is shared), and the snap plan the time it spent cutting the registry to the
+batch's surroundings and numbering new ids; a QGIS part that exceeds --qgis-timeout is stopped, reported as
 ">T s", and also run on a 10 % subsample whose time is scaled up (labelled).
 """
 
