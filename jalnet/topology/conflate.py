@@ -86,6 +86,11 @@ def chain_share(lines: np.ndarray, targets: np.ndarray, src: np.ndarray, dst: np
     has[src] = True
     seen = has[owner]
     share = np.bincount(owner[seen], weights=best[seen] <= reach, minlength=len(lines)) / np.maximum(count, 1)
-    for k in np.flatnonzero(has):  # one median per walk with a pair: few, and numpy's partition is fast
-        median[k] = float(np.median(best[first[k]:first[k] + count[k]]))
+    walks = np.flatnonzero(has & (count > 0))  # the median of each walk's distances, all at once
+    if len(walks):
+        mine = np.flatnonzero(has[owner])
+        ranked = mine[np.lexsort((best[mine], owner[mine]))]  # by walk, then distance
+        start = np.searchsorted(owner[ranked], walks)
+        low, high = ranked[start + (count[walks] - 1) // 2], ranked[start + count[walks] // 2]
+        median[walks] = (best[low] + best[high]) / 2
     return share, median, _longest_run(best > reach, owner, len(lines))

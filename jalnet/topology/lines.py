@@ -6,6 +6,10 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
+#: Vertices this close (m) to a cut are dropped for the cut point: the running length over many lines
+#: cut at once is only that exact.
+_AT_CUT = 1e-6
+
 
 def cut(line: LineString, start: float, end: float) -> LineString:
     """The part of *line* between two distances along it (start < end)."""
@@ -53,7 +57,8 @@ def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.nd
     n = len(owner)
     rep = np.repeat(np.arange(n), count[local])
     vertex = first[local][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(count[local]) - count[local], count[local])
-    inside = (cum[vertex] > start[rep]) & (cum[vertex] < end[rep])
+    # a vertex at the cut (within rounding of the running length over many lines) is the cut point itself
+    inside = (cum[vertex] > start[rep] + _AT_CUT) & (cum[vertex] < end[rep] - _AT_CUT)
     start_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], start))
     stop_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], end))
     part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])

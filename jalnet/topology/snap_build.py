@@ -6,23 +6,45 @@ A mixin of :class:`.snap_plan._Planner`, run last.
 from __future__ import annotations
 
 import math
+from collections.abc import ItemsView
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
 from .ids import next_ids
-from .lines import cut_many, project, set_end, split_at, with_ends
-from .snap_model import End, empty
+from .lines import cut_many, project, set_end, with_ends
+from .snap_model import End, geom_array, xy_of
+
+
+class _EndsOf:
+    """(existing, owner) -> {at_start: End}. The candidates' ends lie in pairs (start, end) at the head of
+    the ends list, so they are found by position; only the registry's movable ends go into a dict."""
+
+    def __init__(self, ends: list[End], n_candidate_ends: int, owners: np.ndarray) -> None:
+        self.ends = ends
+        self.slot = dict(zip(owners[::2].tolist(), range(0, n_candidate_ends, 2)))
+        self.existing: dict[tuple[bool, int], dict[bool, End]] = {}
+        for e in ends[n_candidate_ends:]:
+            self.existing.setdefault((e.existing, e.owner), {})[e.at_start] = e
+
+    def __getitem__(self, key: tuple[bool, int]) -> dict[bool, End]:
+        existing, owner = key
+        if existing:
+            return self.existing[key]
+        i = self.slot[owner]
+        return {True: self.ends[i], False: self.ends[i + 1]}
+
+    def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
+        return self.existing.items()
 
 
 class BuildPhase:
     # -- 6. the plan -------------------------------------------------------------------------
     def _build(self) -> None:
-        ends_of: dict[tuple[bool, int], dict[bool, End]] = {}
-        for e in self.ends:
-            ends_of.setdefault((e.existing, e.owner), {})[e.at_start] = e
+        ends_of = _EndsOf(self.ends, len(self.end_owner), self.end_owner)
         self._move_existing_ends(ends_of)
         lines = self._final_candidate_lines(ends_of)
         tees = self._tee_splits(lines, ends_of)
@@ -36,17 +58,19 @@ class BuildPhase:
                 for row, point in zip(rows, shapely.points(np.array([r.pop("xy") for r in rows], dtype=float))):
                     row["geometry"] = point
 
-    def _final_candidate_lines(self, ends_of: dict) -> dict[int, LineString]:
+    def _final_candidate_lines(self, ends_of: _EndsOf) -> dict[int, LineString]:
         """Each candidate cut where it passes nearest its targets (overshoot), then joined to them."""
         live = self._live()
         if not len(live):
             return {}
         lines = self.cand_geom[live]
         length = shapely.length(lines)
+        own = self._own_ends(live, ends_of)
         targets = {}
-        for at_start in (True, False):
-            ends = [ends_of[(False, int(k))][at_start] for k in live]
-            targets[at_start] = np.array([(np.nan, np.nan) if e.kind == "tee" else e.xy for e in ends], dtype=float)
+        for at_start in (True, False):  # a tee's end is placed later, on its host line
+            targets[at_start] = xy_of(own[at_start])
+            targets[at_start][np.fromiter((e.kind == "tee" for e in own[at_start]), dtype=bool,
+                                          count=len(live))] = np.nan
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -57,23 +81,33 @@ class BuildPhase:
         tail = length - a_end
         cut_end = (self.node_tol < tail) & (tail <= self.tol) & (tail < length - self.min_part) & (a_end > start)
         stop = np.where(cut_end, a_end, length)
-        final = with_ends(cut_many(lines, np.arange(len(live)), start, stop), targets[True], targets[False],
-                          self.node_tol)
+        cut = np.flatnonzero(cut_start | cut_end)  # only lines that overshoot are cut
+        lines = lines.copy()
+        lines[cut] = cut_many(lines, cut, start[cut], stop[cut])
+        final = with_ends(lines, targets[True], targets[False], self.node_tol)
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
         firsts = shapely.get_point(final, 0)
         lasts = shapely.get_point(final, -1)
         bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
         out: dict[int, LineString] = {}
-        for k, geom, refuse in zip(live, final, bad):
+        for k, geom, refuse, first, last in zip(live.tolist(), final, bad.tolist(), own[True], own[False]):
             if refuse:
-                self._reject(int(k), "both ends snap to the same place")
+                self._reject(k, "both ends snap to the same place")
                 continue
-            out[int(k)] = geom
-            self.notes[k] += [ends_of[(False, int(k))][True].note, ends_of[(False, int(k))][False].note]
+            out[k] = geom
+            self.notes[k] += [first.note, last.note]
         return out
 
-    def _tee_splits(self, lines: dict[int, LineString], ends_of: dict) -> dict[int, list[tuple[float, End]]]:
+    def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
+        """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
+        n = len(live)
+        if len(self.ends) >= 2 * n and np.array_equal(self.end_owner[::2], live):
+            return {True: self.ends[0 : 2 * n : 2], False: self.ends[1 : 2 * n : 2]}
+        keys = live.tolist()
+        return {at_start: [ends_of[(False, k)][at_start] for k in keys] for at_start in (True, False)}
+
+    def _tee_splits(self, lines: dict[int, LineString], ends_of: _EndsOf) -> dict[int, list[tuple[float, End]]]:
         """Ends resting on another candidate: a node on it (split there), or its end when that is closer than a sliver.
 
         An end may rest near the end of a candidate whose own end is a tee still to be
@@ -81,6 +115,19 @@ class BuildPhase:
         """
         tees: dict[int, list[tuple[float, End]]] = {}
         placing: set[int] = set()
+        moved: dict[int, list[End]] = {}  # ends moved onto their node, the lines not yet redrawn
+
+        edited: set[int] = set()
+        # where each end falls on its host as drawn, all at once; worked out again only for a host
+        # whose own ends have moved since
+        first_look = self._tee_projections(lines)
+
+        def line(k: int) -> LineString:
+            """Candidate *k*'s line with the ends placed so far (redrawn only when read)."""
+            for e in moved.pop(k, []):
+                lines[k] = set_end(lines[k], e.xy, e.at_start, self.node_tol)
+                edited.add(k)
+            return lines[k]
 
         def place(e: End) -> None:
             if e.kind != "tee":
@@ -89,8 +136,12 @@ class BuildPhase:
                 e.kind, e.note = "cap", f"{e.label} free: end cap"
                 e.node = self.book.at(e.xy, self._scheme_of(e), capped=True)
                 return
-            along, xy = project(lines[e.pipe], e.xy)
-            host_len = lines[e.pipe].length
+            host = line(e.pipe)
+            if e.pipe in edited or id(e) not in first_look:
+                along, xy = project(host, e.xy)
+                host_len = host.length
+            else:
+                along, xy, host_len = first_look[id(e)]
             if along < self.min_part or host_len - along < self.min_part:
                 host_end = ends_of[(False, e.pipe)][along < self.min_part]
                 if host_end.kind == "tee" and id(host_end) not in placing:
@@ -109,37 +160,82 @@ class BuildPhase:
                 e.xy = xy
                 e.kind = "tee placed"
                 tees.setdefault(e.pipe, []).append((along, e))
-            lines[e.owner] = set_end(lines[e.owner], e.xy, e.at_start, self.node_tol)
+            moved.setdefault(e.owner, []).append(e)
 
         for e in self.ends:
             if e.kind == "tee" and not e.existing and e.owner in lines:
                 place(e)
+        self._redraw_ends(lines, moved)
         return tees
 
-    def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: dict) -> dict[int, list[dict]]:
+    def _tee_projections(self, lines: dict[int, LineString]) -> dict[int, tuple[float, tuple[float, float], float]]:
+        """Per tee end (by id): distance along its host line, the point there, and the host's length."""
+        tee = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines and e.pipe in lines]
+        if not tee:
+            return {}
+        hosts = geom_array(lines[e.pipe] for e in tee)
+        along = shapely.line_locate_point(hosts, shapely.points(xy_of(tee)))
+        xy = shapely.get_coordinates(shapely.line_interpolate_point(hosts, along)).tolist()
+        return {id(e): (a, (p[0], p[1]), total) for e, a, p, total in
+                zip(tee, along.tolist(), xy, shapely.length(hosts).tolist())}
+
+    def _redraw_ends(self, lines: dict[int, LineString], moved: dict[int, list[End]]) -> None:
+        """The moved ends of the lines not read since, all at once."""
+        if not moved:
+            return
+        keys = list(moved)
+        start, end = np.full((len(keys), 2), np.nan), np.full((len(keys), 2), np.nan)
+        for i, k in enumerate(keys):
+            for e in moved[k]:
+                (start if e.at_start else end)[i] = e.xy
+        for k, geom in zip(keys, with_ends(geom_array(lines[k] for k in keys), start, end,
+                                           self.node_tol)):
+            lines[k] = geom
+
+    def _candidate_pieces(self, lines: dict[int, LineString], tees: dict, ends_of: _EndsOf) -> dict[int, list[dict]]:
+        """The new pipes: each candidate line, cut where other candidates' ends rest on it (all cuts at once)."""
+        keys = list(lines)
+        geoms = geom_array(lines.values())
+        total = shapely.length(geoms)
+        marks = {k: sorted(tees[k], key=lambda m: m[0]) for k in keys if k in tees}
+        cut = [i for i, k in enumerate(keys) if k in marks]
+        owner, begin, stop = [], [], []
+        for i in cut:
+            bounds = [0.0, *(m[0] for m in marks[keys[i]]), float(total[i])]
+            owner += [i] * (len(bounds) - 1)
+            begin += bounds[:-1]
+            stop += bounds[1:]
+        all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
+        cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
-        for k, line in lines.items():
-            marks = sorted(tees.get(k, []), key=lambda m: m[0])
-            distances = [m[0] for m in marks]
-            parts = split_at(line, distances) if distances else [line]
-            start_node = ends_of[(False, k)][True].node
-            end_node = ends_of[(False, k)][False].node
-            inner = [m[1].node for m in marks]
-            bounds = [start_node, *inner, end_node]
-            reported = self.values[k].get("length_m")
+        attached, scheme = self.book.attached, self.book.scheme
+        for k, line, line_len in zip(keys, lines.values(), total.tolist()):
+            own = ends_of[(False, k)]
+            if k in marks:
+                inner = [m[1].node for m in marks[k]]
+                parts = [next(cut_parts) for _ in range(len(inner) + 1)]
+                lengths = [next(cut_lengths) for _ in parts]
+                bounds = [own[True].node, *inner, own[False].node]
+            else:
+                parts, lengths, bounds = [line], [line_len], [own[True].node, own[False].node]
+            base = self.values[k]
+            reported = base.get("length_m")
             rows = []
-            for part, a, b in zip(parts, bounds[:-1], bounds[1:]):
-                values = dict(self.values[k])
+            for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
+                row = {**base, "geometry": part, "_from": a, "_to": b, "_candidate": k}
                 if reported is None:  # the contractor gave none: the length as drawn
-                    values["length_m"] = round(part.length, 1)
+                    row["length_m"] = round(part_len, 1)
                 elif len(parts) > 1:
-                    values["length_m"] = round(reported * part.length / line.length, 1)
-                if values["scheme_id"] is None:
-                    values["scheme_id"] = self.book.scheme[a] or self.book.scheme[b]
-                rows.append({**values, "geometry": part, "_from": a, "_to": b, "_candidate": k})
-                for node in (a, b):
-                    self.book.attached[node] += 1
-                    self.book.scheme[node] = self.book.scheme[node] or values["scheme_id"]
+                    row["length_m"] = round(reported * part_len / line_len, 1)
+                if row["scheme_id"] is None:
+                    row["scheme_id"] = scheme[a] or scheme[b]
+                rows.append(row)
+                attached[a] += 1
+                attached[b] += 1
+                if not scheme[a]:
+                    scheme[a] = row["scheme_id"]
+                if not scheme[b]:
+                    scheme[b] = row["scheme_id"]
             pieces[k] = rows
         return pieces
 
@@ -148,9 +244,8 @@ class BuildPhase:
             return
         marks = [(pos, end) for pos, ends in self.splits.items() for _, end in ends]
         pos = np.array([m[0] for m in marks], dtype=np.int64)
-        lines = np.array([self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos],
-                         dtype=object)
-        along = np.round(shapely.line_locate_point(lines, shapely.points([m[1].xy for m in marks])), 9)
+        lines = geom_array(self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos.tolist())
+        along = np.round(shapely.line_locate_point(lines, shapely.points(xy_of([m[1] for m in marks]))), 9)
         node = np.array([m[1].node for m in marks], dtype=np.int64)
         order = np.lexsort((along, pos))
         pos, along, node, lines = pos[order], along[order], node[order], lines[order]
@@ -167,35 +262,48 @@ class BuildPhase:
         part_rank = np.concatenate([np.arange(len(pos)), np.flatnonzero(tail) + 0.5])
         sequence = np.argsort(part_rank, kind="stable")
         parts = cut_many(lines, part_owner[sequence], part_begin[sequence], part_end[sequence])
-        fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
-        columns = {f: self._column(f) for f in fields}
+        split = pos[head]
+        rows = self._rows_of(split)
+        part_len = shapely.length(parts).tolist()
         cursor = 0
-        for a, b in zip(np.flatnonzero(head), np.flatnonzero(tail)):
-            p = int(pos[a])
-            mine = parts[cursor : cursor + (b - a) + 2]
-            cursor += (b - a) + 2
+        for row, p, a, b in zip(rows, split.tolist(), np.flatnonzero(head), np.flatnonzero(tail)):
+            n_parts = (b - a) + 2
+            mine, lens = parts[cursor : cursor + n_parts], part_len[cursor : cursor + n_parts]
+            cursor += n_parts
             line_len = float(length[a])
-            row = {f: (None if empty(col[p]) else col[p]) for f, col in columns.items()}
             bounds = [row["from_node"], *node[a : b + 1].tolist(), row["to_node"]]
             reported = row["length_m"]
             update = self.plan.pipe_updates.setdefault(p, {})
             update["geometry"], update["to_node"] = mine[0], bounds[1]
             if reported is not None:
-                update["length_m"] = round(float(reported) * mine[0].length / line_len, 1)
-            for part, a_node, b_node in zip(mine[1:], bounds[1:-1], bounds[2:]):
+                update["length_m"] = round(float(reported) * lens[0] / line_len, 1)
+            for part, part_m, a_node, b_node in zip(mine[1:], lens[1:], bounds[1:-1], bounds[2:]):
                 values = dict(row)
                 if reported is not None:
-                    values["length_m"] = round(float(reported) * part.length / line_len, 1)
+                    values["length_m"] = round(float(reported) * part_m / line_len, 1)
                 values.update({"from_node": a_node, "to_node": b_node, "geometry": part, "_split_of": p})
                 self.plan.new_pipes.append(values)
             for node_key in bounds[1:-1]:
                 self.book.attached[node_key] += 2
                 self.plan.splits.append({"pipe_id": self.pipe_ids[p], "node": node_key, "xy": self.book.xy[node_key]})
 
-    def _move_existing_ends(self, ends_of: dict) -> None:
-        for (existing, pos), pair in ends_of.items():
-            if not existing:
-                continue
+    def _rows_of(self, positions: np.ndarray) -> list[dict[str, Any]]:
+        """The attributes of existing pipes (geometry and id aside), empty values as None, column by column."""
+        fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
+        columns = []
+        for f in fields:
+            values = self._column(f)[positions]
+            if values.dtype.kind == "f":
+                gone = np.isnan(values)
+            elif values.dtype.kind == "O":
+                gone = pd.isna(values) | pd.Series(values, dtype=object).isin([""]).to_numpy()
+            else:
+                gone = np.zeros(len(values), dtype=bool)
+            columns.append([None if g else v for v, g in zip(values, gone.tolist())])
+        return [dict(zip(fields, row)) for row in zip(*columns)] if fields else [{} for _ in positions]
+
+    def _move_existing_ends(self, ends_of: _EndsOf) -> None:
+        for (_, pos), pair in ends_of.existing_items():
             geom = self.plan.pipe_updates.get(pos, {}).get("geometry", self.geoms[pos])
             for at_start, end in pair.items():
                 if end.kind not in ("node", "pipe"):
@@ -269,50 +377,47 @@ class BuildPhase:
                     self.plan.asset_updates.setdefault(layer, {})[int(pos)] = {"pipe_id": best}
 
     def _node_types(self) -> None:
-        diameters: dict[int, list[float]] = {}
-        for row in self.plan.new_pipes:
-            for ref in ("from_node", "to_node"):
-                key = self._key_of(row[ref])
-                if key is not None and not empty(row.get("diameter_mm")):
-                    diameters.setdefault(key, []).append(float(row["diameter_mm"]))
-        for key in range(len(self.book.xy)):
-            if self.book.attached[key] == 0 and not self.book.capped[key]:
-                continue
-            row = self.book.junction[key]
-            existing_degree = 0
-            if row >= 0:
-                node = self.nodes.at["junctions"][row]
-                existing_degree = int(self.nodes.degree[node]) if node >= 0 else 0
-            degree = existing_degree + self.book.attached[key]
-            dias = set(diameters.get(key, []))
-            if row >= 0:
-                current = self.data["junctions"]["node_type"].iloc[row]
-                if current == "end_cap" and degree > 1:
-                    new_type = "reducer" if degree == 2 and self._two_sizes(key, row, dias) else "junction"
-                    self.plan.junction_updates[row] = {"node_type": new_type}
-                continue
-            if self.book.capped[key] and degree <= 1:
-                node_type = "end_cap"
-            else:
-                node_type = "reducer" if degree == 2 and len(dias) == 2 else "junction"
-            self.plan.new_junctions.append({"node_id": self.node_id[key], "scheme_id": self.book.scheme[key],
-                                            "node_type": node_type, "xy": self.book.xy[key]})
+        """New nodes typed from what meets there (end cap, reducer between two sizes, junction), in numpy."""
+        book = self.book
+        keys = self._node_keys()
+        n = len(book.xy)
+        ends = np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)] for row in self.plan.new_pipes],
+                        dtype=np.int64).reshape(-1, 2)
+        dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
+                            errors="coerce").to_numpy(dtype=float)
+        pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
+        pairs = np.unique(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])], axis=0)  # distinct sizes per node
+        sizes = np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
+        attached, capped = np.array(book.attached, dtype=np.int64), np.array(book.capped, dtype=bool)
+        junction = np.array(book.junction, dtype=np.int64)
+        used = (attached > 0) | capped
+        for key in np.flatnonzero(used & (junction >= 0)).tolist():  # existing junctions: few
+            row = int(junction[key])
+            node = self.nodes.at["junctions"][row]
+            degree = (int(self.nodes.degree[node]) if node >= 0 else 0) + int(attached[key])
+            if self.data["junctions"]["node_type"].iloc[row] == "end_cap" and degree > 1:
+                dias = set(pairs[pairs[:, 0] == key, 1].tolist())
+                new_type = "reducer" if degree == 2 and self._two_sizes(key, row, dias) else "junction"
+                self.plan.junction_updates[row] = {"node_type": new_type}
+        new = np.flatnonzero(used & (junction < 0))
+        kind = np.where(capped[new] & (attached[new] <= 1), "end_cap",
+                        np.where((attached[new] == 2) & (sizes[new] == 2), "reducer", "junction"))
+        self.plan.new_junctions += [{"node_id": self.node_id[key], "scheme_id": book.scheme[key], "node_type": t,
+                                     "xy": book.xy[key]} for key, t in zip(new.tolist(), kind.tolist())]
 
     def _two_sizes(self, key: int, row: int, dias: set[float]) -> bool:
         node = self.nodes.at["junctions"][row]
         old = self._column("diameter_mm").astype(float)[self._end_index.rows(node) % len(self.pipe_ids)]
         return len(dias | {float(d) for d in old if not math.isnan(d)}) == 2
 
-    def _key_of(self, node_id: Any) -> int | None:
-        if not hasattr(self, "_keys"):
-            self._keys = {v: k for k, v in self.node_id.items()}
-        return self._keys.get(node_id)
+    def _node_keys(self) -> dict[str, int]:
+        """Node id -> NodeBook key."""
+        return {v: k for k, v in self.node_id.items()}
 
     def _candidate_rows(self) -> None:
-        fids = self.staged["fid"].to_numpy()
-        for k in range(len(self.staged)):
-            state = "added" if self.state[k] in ("", "merged") else self.state[k]
-            self.plan.candidates.append({
-                "position": k, "fid": int(fids[k]), "candidate_id": self.cand_ids[k], "state": state,
-                "result_pipe_id": self.result[k] or None, "message": "; ".join(n for n in self.notes[k] if n),
-            })
+        fids = self.staged["fid"].to_numpy().astype(np.int64).tolist()
+        self.plan.candidates += [{
+            "position": k, "fid": fid, "candidate_id": cid, "state": "added" if state in ("", "merged") else state,
+            "result_pipe_id": result or None, "message": "; ".join([n for n in notes if n]),
+        } for k, (fid, cid, state, result, notes) in enumerate(zip(fids, self.cand_ids.tolist(), self.state.tolist(),
+                                                                   self.result, self.notes))]

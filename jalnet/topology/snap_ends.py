@@ -12,28 +12,47 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import project
 from .network import legit_dead_ends, located
-from .snap_model import _KIND, AHEAD_FACTOR, BARE_NODE, HEADING_M, PRIORITY, PRIORITY_M, End, reach
+from .snap_model import (
+    _KIND,
+    AHEAD_FACTOR,
+    BARE_NODE,
+    HEADING_M,
+    PRIORITY,
+    PRIORITY_M,
+    End,
+    close_pairs,
+    owners_of,
+    reach,
+    reach_xy,
+    xy_of,
+)
 from .spatial import nearest_other
 
 
 class EndsPhase:
     # -- 4. ends onto the network ---------------------------------------------------------------
     def _collect_ends(self) -> None:
+        """Two ends per live candidate, start then end, in candidate order; their points, headings and
+        owners also kept as arrays (``end_xy``, ``end_head``, ``end_owner``) for the bulk phases."""
         live = self._live()
-        if len(live):
-            lines = self.cand_geom[live]
-            length = shapely.length(lines)
-            back = np.minimum(HEADING_M, length / 2)
-            for at_start, reach in ((True, back), (False, length - back)):
-                tip = shapely.get_coordinates(shapely.get_point(lines, 0 if at_start else -1))
-                inner = shapely.get_coordinates(shapely.line_interpolate_point(lines, reach))
-                out = tip - inner
-                norm = np.hypot(out[:, 0], out[:, 1])
-                unit = np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0)
-                for k, xy, u in zip(live, tip, unit):
-                    self.ends.append(End(int(k), at_start, (float(xy[0]), float(xy[1])),
-                                         heading=(float(u[0]), float(u[1]))))
-            self.ends.sort(key=lambda e: (e.owner, not e.at_start))
+        lines = self.cand_geom[live]
+        length = shapely.length(lines)
+        back = np.minimum(HEADING_M, length / 2)
+        tips, units = [], []
+        for at_start, inward in ((True, back), (False, length - back)):
+            tip = shapely.get_coordinates(shapely.get_point(lines, 0 if at_start else -1))
+            inner = shapely.get_coordinates(shapely.line_interpolate_point(lines, inward))
+            out = tip - inner
+            norm = np.hypot(out[:, 0], out[:, 1])
+            tips.append(tip)
+            units.append(np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0))
+        # interleaved: the start and end of each candidate in turn
+        self.end_xy = np.stack(tips, axis=1).reshape(-1, 2)
+        self.end_head = np.stack(units, axis=1).reshape(-1, 2)
+        self.end_owner = np.repeat(live, 2)
+        starts = [True, False] * len(live)
+        self.ends = [End(k, at_start, (x, y), heading=(hx, hy)) for k, at_start, (x, y), (hx, hy) in
+                     zip(self.end_owner.tolist(), starts, self.end_xy.tolist(), self.end_head.tolist())]
         if self.allow_move:
             self._collect_loose_existing_ends()
 
@@ -72,42 +91,50 @@ class EndsPhase:
         if not self.ends:
             return
         points, ranks, own_node, refs = self._targets()
-        end_pts = shapely.points([e.xy for e in self.ends])
-        owner_node = np.array([self._own_node(e) for e in self.ends])
+        if not len(points) and not len(self.usable):  # nothing in the registry to snap to
+            return
+        # the candidates' ends as collected (arrays), then the registry's loose ends when they may move
+        extra = self.ends[len(self.end_owner):]
+        xy = np.vstack([self.end_xy, np.array([e.xy for e in extra], dtype=float).reshape(-1, 2)])
+        head = np.vstack([self.end_head, np.zeros((len(extra), 2))])
+        existing = np.r_[np.zeros(len(self.end_owner), dtype=bool), np.ones(len(extra), dtype=bool)]
+        owner = np.r_[self.end_owner, np.array([e.owner for e in extra], dtype=np.int64)]
+        owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
+                                                                       dtype=np.int64)]
+        end_pts = shapely.points(xy)
         if len(points):
             src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
             src, dst = src[~mine], dst[~mine]
             dist = shapely.distance(end_pts[src], points[dst])
-            reach = self._reach(src, shapely.get_coordinates(points[dst]))
+            reach = reach_xy(xy[src], head[src], shapely.get_coordinates(points[dst]))
             near = reach <= self.tol
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
             src, dst, dist = src[order], dst[order], dist[order]
             first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
-            for i, t, d in zip(src[first], dst[first], dist[first]):
-                self._to_target(self.ends[i], refs[t], points[t], float(d))
-        free = [i for i, e in enumerate(self.ends) if e.kind == "free"]
-        if not free or not len(self.usable):
+            for i, t, d in zip(src[first].tolist(), dst[first].tolist(), dist[first].tolist()):
+                self._to_target(self.ends[i], refs[t], points[t], d)
+        free = np.flatnonzero([e.kind == "free" for e in self.ends])
+        if not len(free) or not len(self.usable):
             return
         src, dst = self.tree.query(end_pts[free], predicate="dwithin", distance=self.tol)
         pipe = self.usable[dst]
-        mine = np.array([self.ends[free[s]].existing and self.ends[free[s]].owner == p for s, p in zip(src, pipe)],
-                        dtype=bool)
+        mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
-        dist = shapely.distance(end_pts[np.asarray(free)[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
+        dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
         order = np.lexsort((dist, src))
         src, pipe, dist = src[order], pipe[order], dist[order]
         first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
         src, pipe, dist = src[first], pipe[first], dist[first]
         if not len(src):
             return
-        along = shapely.line_locate_point(self.geoms[pipe], end_pts[np.asarray(free)[src]])
-        xy = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
+        along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
+        at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
         length = shapely.length(self.geoms[pipe])
-        for s, p, d, a, point, total in zip(src, pipe, dist, along, xy, length):
-            self._to_pipe(self.ends[free[s]], int(p), float(d), float(a), (float(point[0]), float(point[1])),
-                          float(total))
+        for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
+                                            at.tolist(), length.tolist()):
+            self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
 
     def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return reach([self.ends[i] for i in src], xy)
@@ -192,49 +219,78 @@ class EndsPhase:
             return
         points = shapely.get_coordinates(shapely.line_interpolate_point(
             self.geoms[[g[0] for g in groups]], np.array([g[1] for g in groups])))
-        for (pos, along, ends), (x, y) in zip(groups, points):
-            node = self.book.at((float(x), float(y)), self.pipe_scheme[pos])
+        nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
+        for (_pos, along, ends), node in zip(groups, nodes.tolist()):
             for end in ends:
                 end.along, end.xy, end.node = along, self.book.xy[node], node
 
     # -- 5. free ends: other candidates, or a cap ------------------------------------------------
     def _join_free_ends(self) -> None:
-        free = [e for e in self.ends if e.kind == "free" and not e.existing]
-        if not free:
+        idx = [i for i, e in enumerate(self.ends) if e.kind == "free" and not e.existing]
+        if not idx:
             return
-        pts = shapely.points([e.xy for e in free])
+        free = [self.ends[i] for i in idx]
+        xy = self.end_xy[idx]
+        head, owner = self.end_head[idx], self.end_owner[idx]
         # Free ends close to each other (a walk cut in two, two walks meeting): one new junction.
         # Each must reach the other, reckoned along its heading (both may stop short of the node).
-        a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
-        keep = (a < b) & np.array([free[i].owner != free[j].owner for i, j in zip(a, b)], dtype=bool)
+        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
+        keep = owner[a] != owner[b]
         a, b = a[keep], b[keep]
-        xy = np.array([e.xy for e in free], dtype=float).reshape(-1, 2)
-        keep = np.maximum(reach([free[i] for i in a], xy[b]), reach([free[j] for j in b], xy[a])) <= self.tol
-        crossing = self._crossing_ends(free, a[~keep], b[~keep], xy)
-        for i, j in crossing:
-            keep[np.flatnonzero((a == i) & (b == j))] = True
+        keep = np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
+        loose = np.flatnonzero(~keep)
+        meet, meet_xy = self._crossing_ends(owner, a[loose], b[loose], xy)
+        keep[loose[meet]] = True
         labels = component_labels(len(free), a[keep], b[keep])
-        order = np.argsort(labels, kind="stable")
-        bounds = np.flatnonzero(np.diff(labels[order])) + 1
-        for group in np.split(order, bounds):
-            if len(group) < 2:
-                continue
-            members = [free[i] for i in group]
-            at = [crossing[(i, j)] for i in group for j in group if (i, j) in crossing]
-            xy = at[0] if at else tuple(np.mean([m.xy for m in members], axis=0))
-            node = self.book.at(xy, self._scheme_of(members[0]))
-            for m in members:
-                others = ", ".join(self.cand_ids[o.owner] for o in members if o is not m)
-                m.kind, m.node, m.xy = "join", node, xy
-                m.note = f"{m.label} joined to {others} (gap closed)"
-        # Still free: onto a placed end of another candidate, or onto another candidate's line.
+        count = np.bincount(labels)
+        grouped = np.flatnonzero(count[labels] >= 2)
+        if len(grouped):
+            self._close_gaps(free, owner, grouped, labels, count, xy, a[loose[meet]], b[loose[meet]], meet_xy)
+        self._rest_free_ends(free)
+
+    def _close_gaps(self, free: list[End], owner: np.ndarray, grouped: np.ndarray, labels: np.ndarray,
+                    count: np.ndarray, xy: np.ndarray, ca: np.ndarray, cb: np.ndarray, cxy: np.ndarray) -> None:
+        """Each group of free ends meets at one new node: where two of its walks cross, else their middle."""
+        n_groups = len(count)
+        centre = np.column_stack([np.bincount(labels, weights=xy[:, 0], minlength=n_groups),
+                                  np.bincount(labels, weights=xy[:, 1], minlength=n_groups)]) / count[:, None]
+        if len(ca):  # a crossing wins: the first pair of the group (lowest end, then its partner)
+            order = np.lexsort((cb, ca, labels[ca]))
+            lab = labels[ca][order]
+            first = np.r_[True, lab[1:] != lab[:-1]]
+            centre[lab[first]] = cxy[order][first]
+        groups = np.unique(labels[grouped])
+        lead = np.full(n_groups, len(free), dtype=np.int64)
+        np.minimum.at(lead, labels[grouped], grouped)  # the lowest member of each group
+        nodes = np.full(n_groups, -1, dtype=np.int64)
+        nodes[groups] = self.book.at_many(centre[groups], [self._scheme_of(free[lead[g]]) for g in groups])
+        order = grouped[np.argsort(labels[grouped], kind="stable")]  # by group, members in end order
+        lab = labels[order]
+        bounds = np.r_[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]), len(order)].tolist()
+        members, names = order.tolist(), self.cand_ids[owner[order]].tolist()
+        node_of, centre_of = nodes[lab].tolist(), centre[lab].tolist()
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            node, at, group = node_of[lo], tuple(centre_of[lo]), names[lo:hi]
+            others = group[::-1] if hi - lo == 2 else [", ".join(group[:k] + group[k + 1:]) for k in range(hi - lo)]
+            for i, other in zip(members[lo:hi], others):
+                m = free[i]
+                m.kind = "join"
+                m.node = node
+                m.xy = at
+                m.note = ("start" if m.at_start else "end") + f" joined to {other} (gap closed)"
+
+    def _rest_free_ends(self, free: list[End]) -> None:
+        """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
         still = [e for e in free if e.kind == "free"]
         placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
-        near, dist = nearest_other([e.xy for e in still], [e.owner for e in still], [e.xy for e in placed],
-                                    [e.owner for e in placed], self.tol)
+        still_xy, still_owner = xy_of(still), owners_of(still)
+        near, dist = nearest_other(still_xy, still_owner, xy_of(placed), owners_of(placed), self.tol)
         live = self._live()
-        hosts, _ = nearest_other([e.xy for e in still], [e.owner for e in still], self.cand_geom[live], live, self.tol)
+        hosts = np.full(len(still), -1, dtype=np.int64)
+        ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
+        hosts[ask], _ = nearest_other(still_xy[ask], still_owner[ask], self.cand_geom[live], live, self.tol)
         ids = self.cand_ids
+        caps = []
         for end, j, d, h in zip(still, near, dist, hosts):
             if j >= 0:
                 target = placed[j]
@@ -244,24 +300,33 @@ class EndsPhase:
                 end.kind, end.pipe = "tee", int(live[h])
                 end.note = f"{end.label} joined to {ids[live[h]]}, split there"
             else:
-                end.node = self.book.at(end.xy, self._scheme_of(end), capped=True)
-                end.kind = "cap"
-                end.note = f"{end.label} free: end cap"
+                caps.append(end)
+        keys = self.book.at_many(xy_of(caps),
+                                 [self._scheme_of(e) for e in caps], capped=True)
+        for end, key in zip(caps, keys.tolist()):
+            end.node, end.kind, end.note = key, "cap", f"{end.label} free: end cap"
 
-    def _crossing_ends(self, free: list[End], a: np.ndarray, b: np.ndarray, xy: np.ndarray
-                       ) -> dict[tuple[int, int], tuple[float, float]]:
-        """Pairs of ends whose walks cross within reach of both (each ran past the node): where they cross."""
+    def _crossing_ends(self, owner: np.ndarray, a: np.ndarray, b: np.ndarray, xy: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of ends whose walks cross within reach of both (each ran past the node): which pairs
+        (indices into *a*/*b*), and where they cross."""
+        none = (np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
         if not len(a):
-            return {}
-        lines_a = self.cand_geom[[free[i].owner for i in a]]
-        lines_b = self.cand_geom[[free[j].owner for j in b]]
-        meet = shapely.intersects(lines_a, lines_b)
-        out: dict[tuple[int, int], tuple[float, float]] = {}
-        for i, j, la, lb in zip(a[meet], b[meet], lines_a[meet], lines_b[meet]):
-            pts = shapely.get_coordinates(shapely.intersection(la, lb))
-            if not len(pts):
-                continue
-            pick = pts[np.argmin(np.hypot(*(pts - xy[i]).T) + np.hypot(*(pts - xy[j]).T))]
-            if np.hypot(*(pick - xy[i])) <= self.tol and np.hypot(*(pick - xy[j])) <= self.tol:
-                out[(int(i), int(j))] = (float(pick[0]), float(pick[1]))
-        return out
+            return none
+        lines_a, lines_b = self.cand_geom[owner[a]], self.cand_geom[owner[b]]
+        box_a, box_b = shapely.bounds(lines_a), shapely.bounds(lines_b)
+        boxes_meet = (np.maximum(box_a[:, 0], box_b[:, 0]) <= np.minimum(box_a[:, 2], box_b[:, 2])) & \
+            (np.maximum(box_a[:, 1], box_b[:, 1]) <= np.minimum(box_a[:, 3], box_b[:, 3]))
+        meet = np.flatnonzero(boxes_meet)  # boxes first, then GEOS for the pairs that may cross
+        meet = meet[shapely.intersects(lines_a[meet], lines_b[meet])]
+        if not len(meet):
+            return none
+        pts, pair = shapely.get_coordinates(shapely.intersection(lines_a[meet], lines_b[meet]), return_index=True)
+        if not len(pts):
+            return none
+        ea, eb = xy[a[meet][pair]], xy[b[meet][pair]]
+        da, db = np.hypot(*(pts - ea).T), np.hypot(*(pts - eb).T)
+        order = np.lexsort((da + db, pair))  # per pair the point nearest to both ends (first of equals)
+        first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]
+        ok = (da[first] <= self.tol) & (db[first] <= self.tol)
+        return meet[pair[first][ok]], pts[first][ok]

@@ -27,6 +27,9 @@ snapped too. Everything spatial runs on shapely's STRtree over arrays.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -35,7 +38,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from ..feedback import Steps
-from .attributes import pipe_values
+from .attributes import CARRIED, pipe_values
 from .conflate import SHARE, chain_share, pair_share
 from .lines import cut_many
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
@@ -59,6 +62,10 @@ from .snap_model import (
     gap,
     layer_key,
 )
+from .spatial import box_pairs
+
+#: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
+ATTRIBUTE_INPUTS = (*CARRIED, "scheme_id", "geom_source")
 
 __all__ = ["BARE_NODE", "PRIORITY", "End", "NodeBook", "Plan", "plan_snap"]
 
@@ -78,10 +85,27 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     planner.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # numbering of the whole
     planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
     planner.wander_m = WANDER_ERRORS * error if error else 0.0
-    plan = planner.run(steps)
+    with _no_cycle_collection():
+        plan = planner.run(steps)
     if cut:
         to_whole(plan, cut[1])
     return plan
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The plan makes a few objects per staged end (no reference cycles): Python's cycle collector,
+    set off by every so many allocations, would otherwise walk the whole heap again and again.
+    Afterwards what lives on is frozen (left out of later collections; freed as usual when no longer
+    used) instead of all being walked by the first young collection."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.freeze()
+            gc.enable()
 
 
 class _Planner(EndsPhase, BuildPhase):
@@ -139,11 +163,17 @@ class _Planner(EndsPhase, BuildPhase):
 
     # -- 1. attributes and refusals ---------------------------------------------------------
     def _attributes(self) -> None:
-        names = [c for c in self.staged.columns if c != self.staged.geometry.name]
+        """Pipe values per candidate; a batch repeats a few attribute sets, so each is worked out once."""
+        names = [c for c in ATTRIBUTE_INPUTS if c in self.staged.columns]
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
-        for k, row in enumerate(zip(*columns)):
-            values, notes = pipe_values(dict(zip(names, row)), self.schemes)
-            self.values.append(values)
+        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
+        rows = zip(*columns) if columns else [()] * len(self.staged)
+        for k, row in enumerate(rows):
+            key = tuple(None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in row)
+            if key not in seen:
+                seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
+            values, notes = seen[key]
+            self.values.append(dict(values))
             self.notes[k] += notes
 
     def _refuse_bad_geometry(self) -> None:
@@ -175,15 +205,22 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(live) or not len(self.usable):
             return
         lines = self.cand_geom[live]
-        src, dst = self.tree.query(lines, predicate="dwithin", distance=self.tol)
+        box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
+        src, dst = self.tree.query(shapely.box(*box.T))  # boxes only: no distance worked out yet
         if not len(src):
             return
         targets = self.geoms[self.usable]
         # cheap first: a pipe much longer than the walk cannot be covered by it
-        fits = shapely.length(targets[dst]) <= shapely.length(lines[src]) / SHARE + 2 * self.tol
+        fits = shapely.length(targets[dst]) <= shapely.length(lines)[src] / SHARE + 2 * self.tol
         src, dst = src[fits], dst[fits]
-        # a pipe the walk covers has both its ends near the walk (two point-line distances, no sampling)
+        # a pipe the walk covers has both its ends near the walk: in its box first (numpy), then
+        # two point-line distances (no sampling)
         first, last = end_coords(targets[dst])
+        inside = np.ones(len(src), dtype=bool)
+        for xy in (first, last):
+            inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
+                (xy[:, 1] <= box[src, 3])
+        src, dst, first, last = src[inside], dst[inside], first[inside], last[inside]
         ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
             (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
         src, dst = src[ends_near], dst[ends_near]
@@ -229,9 +266,13 @@ class _Planner(EndsPhase, BuildPhase):
             return
         order = live[np.argsort(self.cand_ids[live], kind="stable")]
         lines = self.cand_geom[order]
-        a, b = shapely.STRtree(lines).query(lines, predicate="dwithin", distance=self.tol)
-        keep = a < b
-        a, b = a[keep], b[keep]
+        # boxes grown by the tolerance first: a repeat lies within it of the first walk, which the
+        # shares below check, so no distance is worked out for the many pairs that only touch
+        box = shapely.bounds(lines) + np.array([-self.tol / 2, -self.tol / 2, self.tol / 2, self.tol / 2])
+        cell = float(np.median(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])))
+        a, b = box_pairs(*box.T, max(cell, self.tol, 1e-6))  # grid hashing, each pair once (a < b)
+        by_first = np.lexsort((b, a))
+        a, b = a[by_first], b[by_first]
         length = shapely.length(lines)
         similar = np.abs(length[a] - length[b]) <= (1 - SHARE) * np.maximum(length[a], length[b]) + 2 * self.tol
         a, b = a[similar], b[similar]

@@ -1,0 +1,73 @@
+"""The snap plan's bulk steps give what the one-at-a-time ones gave: nodes made, close pairs, a street grid."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from jalnet.topology.snap_model import NodeBook, close_pairs
+
+
+def _junctions(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"node_id": [f"J{i}" for i in range(len(xy))], "scheme_id": "S1",
+                             "node_type": "junction"}, geometry=[Point(p) for p in xy], crs="EPSG:32646")
+
+
+def test_nodes_made_in_bulk_are_the_nodes_made_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    tol = 0.5
+    # scattered points, some within a tolerance of each other (crowded), some of an existing junction
+    pts = rng.uniform(0, 60, (399, 2))
+    pts[::7] = pts[1::7] + rng.uniform(-0.4, 0.4, (len(pts[1::7]), 2))
+    existing = [tuple(p) for p in pts[::11] + 0.3]
+    schemes = [f"S{i % 3}" for i in range(len(pts))]
+    one, bulk = NodeBook(_junctions(existing), tol), NodeBook(_junctions(existing), tol)
+    one.at((5.0, 5.0), None)  # a node already in the book before the batch
+    bulk.at((5.0, 5.0), None)
+    keys = [one.at((float(x), float(y)), s) for (x, y), s in zip(pts, schemes)]
+    assert bulk.at_many(pts, schemes).tolist() == keys
+    assert bulk.xy == one.xy and bulk.junction == one.junction and bulk.scheme == one.scheme
+    assert len(set(keys)) < len(pts)  # the batch did meet nodes, old and its own
+    # and the book goes on answering single look-ups the same
+    assert bulk.at((float(pts[3, 0]), float(pts[3, 1])), None) == keys[3]
+
+
+def test_close_pairs_are_all_pairs_within_reach() -> None:
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 100, (300, 2))
+    xy[1::2] = xy[::2] + rng.uniform(-3, 3, xy[::2].shape)
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    i, j = np.nonzero(np.triu(d <= 2.5, k=1))
+    a, b = close_pairs(xy, 2.5)
+    assert len(a) > 100 and list(zip(a.tolist(), b.tolist())) == sorted(zip(i.tolist(), j.tolist()))
+
+
+def test_street_grid_self_snap_joins_every_junction_once() -> None:
+    """A 6 x 6 street grid with ends up to 1.5 m off their junction: one node per junction, no caps."""
+    from jalnet.topology import NetworkData
+    from jalnet.topology.snap_plan import plan_snap
+
+    rng = np.random.default_rng(5)
+    n, spacing = 6, 60.0
+    ends = []
+    for i in range(n):
+        for j in range(n - 1):
+            ends.append(((i * spacing, j * spacing), (i * spacing, (j + 1) * spacing)))
+            ends.append(((j * spacing, i * spacing), ((j + 1) * spacing, i * spacing)))
+    xy = np.array(ends, dtype=float)
+    off = rng.random(xy.shape[:2]) < 0.3
+    xy[off] += rng.uniform(-1.0, 1.0, (int(off.sum()), 2))
+    staged = gpd.GeoDataFrame({"candidate_id": [f"G{k:03d}" for k in range(len(xy))], "import_batch": "G",
+                               "source_file": "grid.gpkg", "source_ref": [f"g{k}" for k in range(len(xy))],
+                               "geom_source": "digitised", "state": "staged"},
+                              geometry=shapely.linestrings(xy), crs="EPSG:32646")
+    plan = plan_snap(NetworkData("EPSG:32646", {}), staged, tolerance=2.0)
+    assert len(plan.new_pipes) == len(xy)  # no tee splits a segment
+    assert len(plan.new_junctions) == n * n  # one node per street junction
+    assert not any(j["node_type"] == "end_cap" for j in plan.new_junctions if j["node_id"])
+    degree = pd.Series([r[k] for r in plan.new_pipes for k in ("from_node", "to_node")]).value_counts()
+    corners_edges = 4 + 4 * (n - 2)
+    assert sorted(degree.value_counts().items()) == [(2, 4), (3, corners_edges - 4), (4, (n - 2) ** 2)]
