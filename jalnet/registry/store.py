@@ -94,7 +94,7 @@ class Registry:
         self.crs = pyproj.CRS.from_epsg(self.epsg)
         self._check_layers()
         if self.schema_version < SCHEMA_VERSION and not readonly:
-            self._upgrade()
+            retrying(self._upgrade)()  # editors opening it at once: a lock wait is retried
 
     # -- basics ---------------------------------------------------------------------------
     @property
@@ -655,8 +655,8 @@ class Batch:
 
     def _stale(self, lyr: Layer, fid: int, what: str) -> None:
         frame, k = self._expected[lyr.name], self._expected_positions(lyr.name)[fid]
-        key = frame[lyr.key].iloc[k] if lyr.key in frame.columns else None
-        name = f"{lyr.name} {key} (fid {fid})" if key is not None else f"{lyr.name} fid {fid}"
+        key = plain(frame[lyr.key].iloc[k]) if lyr.key in frame.columns else None
+        name = f"{lyr.name} {key} (fid {fid})" if key not in (None, "") else f"{lyr.name} fid {fid}"
         raise StaleRead(f"{name} {what} after this command read it: {self.reg.last_change(lyr.name, fid)}; "
                         "nothing was written; re-run the command to work on the current data")
 

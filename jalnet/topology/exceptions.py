@@ -65,7 +65,7 @@ def accept_exception(registry: Registry, fingerprint: str, note: str, finding: d
 
 def _new_id(registry: Registry) -> str:
     with keys_from(registry):  # from the registry's counter: two people accepting at once get two ids
-        return next_ids(registry.read(LAYER, where={"exception_id": []})["exception_id"], 1, "EXC-")[0]
+        return next_ids(registry.read(LAYER)["exception_id"], 1, "EXC-")[0]
 
 
 def _find(registry: Registry, fingerprint: str) -> dict[str, Any]:

@@ -22,7 +22,8 @@ _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 #: Ids looked at to find the numbering pattern (a registry may hold millions).
 _SAMPLE = 20_000
 #: The layer whose key each default prefix numbers.
-KEY_LAYERS = {"P-": "pipes", "J-": "junctions", "V-": "valves", "F-": "fhtc", "EXC-": "network_exceptions"}
+KEY_LAYERS = {"P-": "pipes", "J-": "junctions", "V-": "valves", "F-": "fhtc", "EXC-": "network_exceptions",
+              "HR-": "health_runs"}
 _ALLOCATE: ContextVar[Callable[[str, str, int, int], list[str] | None] | None] = ContextVar("jalnet_keys",
                                                                                             default=None)
 

@@ -45,26 +45,35 @@ def scheme_id(k: int) -> str:
     return f"S{k + 1:02d}"
 
 
-def _origin(k: int) -> tuple[float, float]:
-    return ORIGIN[0] + k * SPACING, ORIGIN[1] + (k // 50) * SPACING
+ROW = 400.0  # metres between the rows of a long main (schemes of many pipes)
+PER_ROW = 6  # pipes in a row
+
+
+def _origin(k: int, height: float = 0.0) -> tuple[float, float]:
+    """The first junction of scheme *k*: 50 schemes a band, bands one under the other."""
+    return ORIGIN[0] + (k % 50) * SPACING, ORIGIN[1] - (k // 50) * (height + 1000.0)
 
 
 def network(schemes: int, mains: int = MAIN) -> dict[str, pd.DataFrame]:
-    """The registry before the editors: per scheme a straight main of *mains* pipes."""
+    """The registry before the editors: per scheme a main of *mains* pipes, in rows of six running east."""
     pipes, junctions, rows = [], [], []
+    height = ROW * ((mains - 1) // PER_ROW)
     for k in range(schemes):
-        x0, y0 = _origin(k)
+        x0, y0 = _origin(k, height)
         sid = scheme_id(k)
         rows.append({"scheme_id": sid, "name": f"Scheme {sid}", "division": "D", "district": "Nalbari"})
-        first = len(junctions) + 1
-        for j in range(mains + 1):
-            junctions.append({"node_id": f"J-{first + j:04d}", "scheme_id": sid, "node_type": "junction",
-                              "geometry": Point(x0 + j * STEP, y0)})
-        for j in range(mains):
-            pipes.append({"pipe_id": f"P-{len(pipes) + 1:04d}", "scheme_id": sid, "material": "HDPE",
-                          "diameter_mm": 110.0, "pipe_function": "distribution", "status": "in_service",
-                          "from_node": f"J-{first + j:04d}", "to_node": f"J-{first + j + 1:04d}",
-                          "geometry": LineString([(x0 + j * STEP, y0), (x0 + (j + 1) * STEP, y0)])})
+        for r in range(0, mains, PER_ROW):
+            n = min(PER_ROW, mains - r)
+            y = y0 - ROW * (r // PER_ROW)
+            first = len(junctions) + 1
+            for j in range(n + 1):
+                junctions.append({"node_id": f"J-{first + j:04d}", "scheme_id": sid, "node_type": "junction",
+                                  "geometry": Point(x0 + j * STEP, y)})
+            for j in range(n):
+                pipes.append({"pipe_id": f"P-{len(pipes) + 1:04d}", "scheme_id": sid, "material": "HDPE",
+                              "diameter_mm": 110.0, "pipe_function": "distribution", "status": "in_service",
+                              "from_node": f"J-{first + j:04d}", "to_node": f"J-{first + j + 1:04d}",
+                              "geometry": LineString([(x0 + j * STEP, y), (x0 + (j + 1) * STEP, y)])})
     return {"schemes": pd.DataFrame(rows), "junctions": gpd.GeoDataFrame(junctions, geometry="geometry", crs=CRS),
             "pipes": gpd.GeoDataFrame(pipes, geometry="geometry", crs=CRS)}
 
@@ -77,14 +86,15 @@ def make_base(target: str, schemes: int, mains: int = MAIN) -> None:
             b.insert(name, layers[name])
 
 
-def walk_file(k: int, folder: Path, branches: int = 2) -> Path:
+def walk_file(k: int, folder: Path, branches: int = 2, origin: tuple[float, float] | None = None) -> Path:
     """Editor *k*'s GPX: a branch north from its main's second junction, one south from the middle of its
-    last pipe (a tee), and more branches north along the main when asked."""
-    x0, y0 = _origin(k)
+    fourth pipe (a tee), and more branches north along the main when asked. *origin*: the first
+    junction of its main, when the scheme is not one :func:`network` laid out."""
+    x0, y0 = origin or _origin(k)
     lines = [LineString([(x0 + STEP, y0 + 2), (x0 + STEP + 10, y0 + 120), (x0 + STEP - 5, y0 + 260)]),
              LineString([(x0 + (MAIN - 0.5) * STEP, y0 - 2), (x0 + (MAIN - 0.5) * STEP + 15, y0 - 220)])]
     for extra in range(branches - 2):
-        x = x0 + (extra % MAIN) * STEP + STEP / 3
+        x = x0 + (extra % MAIN) * STEP + STEP / 3 + 20 * (extra // MAIN)
         lines.append(LineString([(x, y0 + 3), (x + 20, y0 + 150 + 10 * extra)]))
     walks = [(f"W{k}-{i}", "HDPE 63 mm", [walk(seed=100 * k + i, sigma=1.5, line=line)])
              for i, line in enumerate(lines[:branches])]
