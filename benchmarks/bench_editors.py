@@ -52,6 +52,48 @@ def _origins(dsn: str, editors: int) -> list[tuple[str, tuple[float, float]]]:
     return out
 
 
+class _Sampler(threading.Thread):
+    """What the editors' database sessions are doing, 4 times a second (pg_stat_activity): waiting
+    for a lock another editor holds, working in the server, or waiting for their own process."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(daemon=True)
+        from jalnet.registry.postgis import split_target
+
+        self.url = split_target(dsn)[0]
+        self.counts: dict[str, int] = {"lock wait": 0, "server working": 0, "in transaction, client busy": 0,
+                                       "between transactions": 0}
+        self.most_waiting = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(self.url, application_name="bench_editors")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            while not self.stop.wait(0.25):
+                cur.execute("SELECT wait_event_type, state FROM pg_stat_activity WHERE application_name = 'jalnet' "
+                            "AND datname = current_database()")
+                waiting = 0
+                for wait, state in cur.fetchall():
+                    if wait == "Lock":
+                        key, waiting = "lock wait", waiting + 1
+                    elif state == "active":
+                        key = "server working"
+                    elif state and state.startswith("idle in transaction"):
+                        key = "in transaction, client busy"
+                    else:
+                        key = "between transactions"
+                    self.counts[key] += 1
+                self.most_waiting = max(self.most_waiting, waiting)
+        conn.close()
+
+    def shares(self) -> dict[str, float]:
+        total = max(1, sum(self.counts.values()))
+        return {k: round(v / total, 3) for k, v in self.counts.items()}
+
+
 def build(dsn: str, pipes: int, workdir: Path) -> dict[str, Any]:
     """Replace *dsn* with a registry of *pipes* pipes in schemes of 100 (one load batch)."""
     from editors_synth import make_base
@@ -91,12 +133,16 @@ def run(dsn: str, editors: int = 20, workdir: Path | None = None, branches: int 
     editor(editors, alone)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     threads = [threading.Thread(target=editor, args=(k, commands)) for k in range(editors)]
+    sampler = _Sampler(dsn)
+    sampler.start()
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
+    sampler.stop.set()
+    sampler.join()
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     written = [b for b in (batch_of(c) for c in commands) if b]
@@ -114,6 +160,7 @@ def run(dsn: str, editors: int = 20, workdir: Path | None = None, branches: int 
         "features": int(features),
         "batches_per_s": round(len(written) / wall, 3), "features_per_s": round(features / wall, 1),
         "latency": latency,
+        "sessions": sampler.shares(), "most_waiting_on_locks": sampler.most_waiting,
         "conflicts": sum(c.conflict for c in commands),
         "failed": [f"{c.what} of editor {c.editor}: exit {c.code}: {c.err.strip()[-300:]}"
                    for c in commands if c.code != 0],
@@ -149,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
               f"one editor alone: {lat['alone_s']} s")
     print(f"CPU of the editor processes: {figures['cpu_s']} s in {figures['wall_s']} s wall "
           f"({figures['cpu_s'] / max(figures['wall_s'], 1e-9):.2f} cores busy)")
+    print("editor database sessions (share of samples): " + ", ".join(
+        f"{k} {100 * v:.1f} %" for k, v in figures["sessions"].items())
+          + f"; at most {figures['most_waiting_on_locks']} waiting on a lock at once")
     print(f"conflicts (exit 2, one line): {figures['conflicts']}; failed: {len(figures['failed'])}; "
           f"peak RSS of one editor process: {figures['peak_rss_mb']} MB")
     for line in figures["failed"]:
