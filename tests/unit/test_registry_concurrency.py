@@ -264,3 +264,19 @@ def test_upgrade_from_version_3(registry_target):
         conn = sqlite3.connect(registry_target)
         assert conn.execute("SELECT count(*) FROM gpkg_contents WHERE table_name='jalnet_keys'").fetchone()[0] == 1
         conn.close()
+
+
+@pytest.mark.parametrize("code, transient", [("40001", True), ("40P01", True), ("55P03", True), ("23505", True),
+                                             ("23514", False)])
+def test_postgres_errors_another_writer_causes_are_retried(code, transient):
+    from jalnet.registry.postgis import PostgisBackend
+
+    class PgError(Exception):
+        pgcode = code
+
+    backend = PostgisBackend.__new__(PostgisBackend)
+    backend.target = "postgresql://u:secret@host/db?schema=s"
+    err = backend.translate_error(PgError("duplicate key value violates unique constraint \"pipes_pipe_id_key\"\nDETAIL"))
+    assert isinstance(err, RegistryConflict) == transient and "secret" not in str(err) and "\n" not in str(err)
+    if transient:
+        assert err.transient and "re-run the command" in str(err)
