@@ -122,7 +122,8 @@ class Command:
     def conflict(self) -> bool:
         """Exit 2 with one line saying another editor got there first."""
         lines = [ln for ln in self.err.strip().splitlines() if ln.strip()]
-        return self.code == 2 and len(lines) == 1 and ("re-run" in lines[0]) and "Traceback" not in self.err
+        return self.code == 2 and len(lines) == 1 and ("re-run" in lines[0] or "retry" in lines[0]) \
+            and "Traceback" not in self.err
 
 
 def import_cmd(k: int, target: str, gpx: Path) -> Command:

