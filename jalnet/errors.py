@@ -23,8 +23,25 @@ class RegistryError(JalnetError):
     """The registry cannot be opened, read or written as asked."""
 
 
-class RegistryLocked(RegistryError):
+class RegistryConflict(RegistryError):
+    """Another writer got there first: nothing was written.
+
+    *transient* conflicts (a deadlock, a serialization failure, a lock wait that timed
+    out, a key another writer took a moment earlier) go away on their own, so writers
+    retry them a few times (:mod:`jalnet.registry.retry`); a feature changed since it
+    was read is not transient for an edit the user typed, who must look and re-run.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class RegistryLocked(RegistryConflict):
     """Another writer holds the registry."""
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message, transient)
 
 
 class InputError(JalnetError):

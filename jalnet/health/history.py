@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..topology.ids import next_ids
+from ..topology.ids import keys_from, next_ids
 
 RUNS, FINDINGS = "health_runs", "health_findings"
 
@@ -50,7 +50,8 @@ def trend(current: pd.DataFrame, before: pd.DataFrame, started: str) -> tuple[pd
 
 def store_run(reg: Any, run: dict[str, Any], current: pd.DataFrame, fixed: pd.DataFrame) -> str:
     """Write the run and its findings (new, open and fixed) as one batch; returns the run id."""
-    run_id = next_ids(reg.read(RUNS)["run_id"], 1, "HR-")[0]
+    with keys_from(reg):  # from the registry's key counter: two runs at once get two ids
+        run_id = next_ids(reg.read(RUNS)["run_id"], 1, "HR-")[0]
     rows = pd.DataFrame({
         "run_id": run_id, "fingerprint": current["fingerprint"].to_numpy(), "rule": current["rule"].to_numpy(),
         "module": current["module"].to_numpy(), "severity": current["severity"].to_numpy(),

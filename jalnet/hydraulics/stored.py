@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import Registry
+from ..topology.ids import next_ids
 from .scenarios import resolve, stored_scenarios
 
 RUNS, NODES, LINKS = "hyd_runs", "hyd_run_nodes", "hyd_run_links"
@@ -57,18 +58,18 @@ def store_runs(reg: Registry, layers: dict[str, pd.DataFrame], summaries: list[d
     nodes = _compact_nodes(layers.get("nodes"))
     links = _compact_links(layers.get("links"))
     with reg.batch("hydraulics run", f"{len(summaries)} hydraulic run(s) of {len(schemes)} scheme(s)") as batch:
-        first = batch.next_fid(RUNS)
-        ids = [f"HYD-{first + k}" for k in range(len(summaries))]
+        ids = reg.allocate_keys(RUNS, "RUN-", 4, len(summaries)) or next_ids(
+            reg.read(RUNS)["run_id"], len(summaries), "RUN-")
         runs = []
-        for k, (run_id, s) in enumerate(zip(ids, summaries)):
+        for run_id, s in zip(ids, summaries):
             scheme, scenario = str(s["scheme_id"]), str(s["scenario"])
             params = resolve(scheme, scenario, stored[scheme]).parameters
-            runs.append({"fid": first + k, "run_id": run_id, "scheme_id": scheme, "scenario": scenario,
+            runs.append({"run_id": run_id, "scheme_id": scheme, "scenario": scenario,
                          "kind": s.get("kind"), "started": started, "engine": engine, "run_by": batch.user,
                          "settings": json.dumps({"parameters": params, **settings}, sort_keys=True, default=str),
                          "junctions": s.get("junctions"), "pressure_min_m": s.get("pressure_min_m"),
                          "velocity_max_ms": s.get("velocity_max_ms")})
-        batch.insert(RUNS, runs, keep_fid=True)
+        batch.insert(RUNS, runs)
         which = {(str(s["scheme_id"]), str(s["scenario"])): run_id for run_id, s in zip(ids, summaries)}
         for layer, table in ((NODES, nodes), (LINKS, links)):
             rows = _with_run(table, which)

@@ -13,7 +13,7 @@ import pyproj
 
 from ..errors import RegistryError, RegistryLocked
 from . import gpkgblob
-from .schema import DOMAINS, Field, Layer
+from .schema import DOMAINS, Field, Layer, indexes
 
 GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION = 10300
@@ -59,6 +59,7 @@ class GpkgBackend:
 
     kind = "gpkg"
     placeholder = "?"
+    greatest = "max"  # SQLite's two-argument max() is PostgreSQL's GREATEST()
 
     def __init__(self, path: str | os.PathLike, conn: sqlite3.Connection) -> None:
         self.path = Path(path)
@@ -235,6 +236,25 @@ class GpkgBackend:
             self._create_rtree(layer.name)
         for fld in layer.fields:
             self._document_field(layer, fld)
+        self.create_indexes(layer)
+
+    def create_indexes(self, layer: Layer) -> None:
+        """The layer's b-tree indexes (on create and on upgrade; existing ones are kept)."""
+        present = set(self.columns(layer.name))
+        for name, cols in indexes(layer):
+            if set(cols) <= present:
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(layer.name)} "
+                                  f"({', '.join(q(c) for c in cols)})")
+
+    # -- ids and row locks ------------------------------------------------------------------
+    def new_fids(self, layer: Layer, n: int) -> list[int]:
+        """*n* unused fids. SQLite lets one writer in at a time (BEGIN IMMEDIATE), so the
+        highest fid read inside the write transaction cannot be taken by anyone else."""
+        start = int(self.scalar(f'SELECT max("fid") FROM {q(layer.name)}') or 0) + 1
+        return list(range(start, start + n))
+
+    def lock_rows(self, layer: Layer, fids: Sequence[int]) -> None:
+        """Nothing to do: the write transaction already excludes every other writer."""
 
     def add_field(self, layer: Layer, fld: Field) -> None:
         self.conn.execute(f"ALTER TABLE {q(layer.name)} ADD COLUMN {self._column_sql(layer, fld)}")

@@ -16,15 +16,18 @@ import numpy as np
 import pyproj
 import shapely
 
-from ..errors import RegistryError, RegistryLocked
+from ..errors import RegistryConflict, RegistryError, RegistryLocked
 from ..masking import mask
 from .gpkg import check_clause, q
-from .schema import DOMAINS, Field, Layer
+from .schema import DOMAINS, Field, Layer, indexes
 
 _SQL_TYPES = {"TEXT": "TEXT", "INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "DATE": "DATE",
               "DATETIME": "TIMESTAMP", "BOOLEAN": "BOOLEAN"}
 _GEOM = {"POINT": "Point", "LINESTRING": "LineString", "MULTIPOLYGON": "MultiPolygon"}
 DEFAULT_SCHEMA = "jalnet"
+#: SQLSTATEs another writer causes and a retry cures: serialization failure, deadlock, lock wait timed out.
+_TRANSIENT = ("40001", "40P01", "55P03")
+_UNIQUE_VIOLATION = "23505"
 
 
 def is_postgis_target(target: str) -> bool:
@@ -55,6 +58,7 @@ def redact(target: str) -> str:
 class PostgisBackend:
     kind = "postgis"
     placeholder = "%s"
+    greatest = "GREATEST"
 
     def __init__(self, target: str, conn: Any, schema: str) -> None:
         self.target = target
@@ -102,8 +106,14 @@ class PostgisBackend:
     def translate_error(self, err: Exception) -> Exception:
         code = getattr(err, "pgcode", None)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        if code in ("55P03", "40P01"):
-            return RegistryLocked(f"registry {self.describe()} is locked by another writer; retry when it is done")
+        if code in _TRANSIENT:
+            what = {"40001": "a concurrent write", "40P01": "a deadlock with another writer"}.get(
+                code, "another writer holding the rows")
+            return RegistryLocked(f"registry {self.describe()}: stopped by {what}; nothing was written, "
+                                  "re-run the command")
+        if code == _UNIQUE_VIOLATION:  # a key another writer took between our check and our insert
+            return RegistryConflict(f"registry {self.describe()}: {first}; another editor wrote the same key at the "
+                                    "same moment; nothing was written, re-run the command", transient=True)
         return RegistryError(f"registry {self.describe()}: {first}")
 
     # -- transactions -------------------------------------------------------------------
@@ -201,6 +211,34 @@ class PostgisBackend:
         self.execute(f"COMMENT ON TABLE {self.table(layer.name)} IS %s", (layer.description or layer.title,))
         for fld in layer.fields:
             self._document_field(layer, fld)
+        self.create_indexes(layer)
+
+    def create_indexes(self, layer: Layer) -> None:
+        """The layer's b-tree indexes (on create and on upgrade; existing ones are kept)."""
+        present = set(self.columns(layer.name))
+        for name, cols in indexes(layer):
+            if set(cols) <= present:
+                self.execute(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {self.table(layer.name)} "
+                             f"({', '.join(q(c) for c in cols)})")
+
+    # -- ids and row locks ------------------------------------------------------------------
+    def new_fids(self, layer: Layer, n: int) -> list[int]:
+        """*n* fids from the table's sequence: never handed out twice, whatever other writers do
+        (a rolled-back transaction leaves a gap, never a duplicate)."""
+        if n <= 0:
+            return []
+        cur = self.execute("SELECT nextval(pg_get_serial_sequence(%s, 'fid')) FROM generate_series(1, %s)",
+                           (self.table(layer.name), int(n)))
+        return [int(r[0]) for r in cur.fetchall()]
+
+    def lock_rows(self, layer: Layer, fids: Sequence[int]) -> None:
+        """Lock the rows about to change until the transaction ends, in fid order (fewer deadlocks):
+        a concurrent writer of the same rows waits, and then sees what this one wrote."""
+        fids = sorted({int(f) for f in fids})
+        for start in range(0, len(fids), 1000):
+            chunk = fids[start : start + 1000]
+            self.execute(f'SELECT "fid" FROM {self.table(layer.name)} WHERE "fid" = ANY(%s) ORDER BY "fid" '
+                         "FOR UPDATE", (chunk,)).fetchall()
 
     def add_field(self, layer: Layer, fld: Field) -> None:
         self.execute(f"ALTER TABLE {self.table(layer.name)} ADD COLUMN {self._column_sql(fld)}")
@@ -218,12 +256,17 @@ class PostgisBackend:
         self.execute(f"COMMENT ON COLUMN {self.table(layer.name)}.{q(fld.name)} IS %s", (fld.description,))
 
     def after_write(self, layers: Iterable[Layer]) -> None:
-        """Keep the fid sequences ahead of fids written explicitly."""
+        """Move a fid sequence forward past fids written explicitly (a copy, a load with fids).
+
+        Only ever forward, and only when the table holds a fid beyond the sequence: fids the
+        sequence gave to other writers' open transactions are never handed out again."""
         for layer in layers:
             table = self.table(layer.name)
             self.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, 'fid'), GREATEST((SELECT max(fid) FROM {table}), 1))",
-                (f"{q(self.schema)}.{q(layer.name)}",),
+                "SELECT setval(s.seq, m.top) FROM (SELECT pg_get_serial_sequence(%s, 'fid') AS seq) s, "
+                f'(SELECT max("fid") AS top FROM {table}) m '
+                "WHERE m.top > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)",
+                (table,),
             )
 
     def layer_source(self, layer: Layer, epsg: int) -> tuple[str, str]:

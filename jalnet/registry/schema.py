@@ -567,6 +567,22 @@ _INTERNAL: tuple[Layer, ...] = (
         internal=True,
         group="Change log",
     ),
+    Layer(
+        "jalnet_keys",
+        "Business-key counters",
+        None,
+        "family",
+        (
+            Field("family", "TEXT", "Layer, field and pattern, e.g. pipes.pipe_id:P-####", required=True, unique=True,
+                  since=4),
+            Field("last_value", "INTEGER", "Highest number given out", required=True, since=4),
+        ),
+        "Where new business keys (P-0042, J-0050) come from: one row per layer and numbering pattern, "
+        "advanced atomically, so editors writing at once never get the same key.",
+        since=4,
+        internal=True,
+        group="Change log",
+    ),
 )
 
 # ---------------------------------------------------------------------------------------
@@ -935,7 +951,7 @@ _HYDRAULIC_RUN_LAYERS: tuple[Layer, ...] = (
         None,
         "run_id",
         (
-            Field("run_id", "TEXT", "Run ID: HYD- and the run's row number in the registry", required=True,
+            Field("run_id", "TEXT", "Run ID: RUN- and a number from the registry's key counter", required=True,
                   unique=True, since=4),
             Field("scheme_id", "TEXT", "Scheme that was run", required=True, since=4),
             Field("scenario", "TEXT", "Scenario name", required=True, since=4),
@@ -997,6 +1013,18 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in _LAYERS + _ENGINE_LAY
 
 #: Asset and administrative layers (everything a user edits), in load order.
 ASSET_LAYERS: tuple[str, ...] = tuple(layer.name for layer in _LAYERS + _ENGINE_LAYERS if not layer.internal)
+
+
+#: Fields with a b-tree index in both stores: what scoped reads, snaps and the change log filter on.
+_INDEXED = ("scheme_id", "import_batch", "batch_id")
+
+
+def indexes(lyr: Layer) -> list[tuple[str, tuple[str, ...]]]:
+    """(index name, columns) of the plain indexes of a layer; unique fields have theirs already."""
+    out = [(f"{lyr.name}_{f.name}_idx", (f.name,)) for f in lyr.fields if f.name in _INDEXED and not f.unique]
+    if lyr.name == "jalnet_changes":  # who last changed a feature: conflict messages and undo checks
+        out.append(("jalnet_changes_feature_idx", ("layer", "feature_fid")))
+    return out
 
 
 def layer(name: str) -> Layer:

@@ -13,7 +13,7 @@ import getpass
 import hashlib
 import json
 import os
-import secrets
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,11 +27,12 @@ import pyproj
 import shapely
 
 from .. import __version__
-from ..errors import InputError, JalnetError, RegistryError
+from ..errors import InputError, JalnetError, RegistryConflict, RegistryError
 from ..feedback import Feedback, check_canceled
 from . import schema
 from .gpkg import GpkgBackend, q
 from .postgis import PostgisBackend, is_postgis_target
+from .retry import StaleRead, retrying
 from .schema import LAYERS, SCHEMA_VERSION, Layer
 from .values import check_required, check_unique, normalise_column, normalise_geometry, plain, to_json
 
@@ -78,6 +79,7 @@ class Registry:
     def __init__(self, backend: Any, readonly: bool = False) -> None:
         self._b = backend
         self.readonly = readonly
+        self._in_transaction = False
         meta = self.meta()
         try:
             self.schema_version = int(meta["schema_version"])
@@ -92,7 +94,7 @@ class Registry:
         self.crs = pyproj.CRS.from_epsg(self.epsg)
         self._check_layers()
         if self.schema_version < SCHEMA_VERSION and not readonly:
-            self._upgrade()
+            retrying(self._upgrade)()  # editors opening it at once: a lock wait is retried
 
     # -- basics ---------------------------------------------------------------------------
     @property
@@ -133,9 +135,18 @@ class Registry:
                 )
 
     def _upgrade(self) -> None:
-        """Add the layers and fields newer schema versions define."""
+        """Add the layers, fields and indexes newer schema versions define.
+
+        Editors opening an old registry at once: the first locks the schema_version row and
+        upgrades; the others wait for it, then find the registry current and do nothing."""
         old = self.schema_version
+        meta = LAYERS["jalnet_meta"]
         with self._transaction():
+            version_fid = self._b.scalar(f"SELECT fid FROM {self._b.table(meta.name)} WHERE key = 'schema_version'")
+            self._b.lock_rows(meta, [version_fid])
+            if int(self.meta()["schema_version"]) >= SCHEMA_VERSION:
+                self.schema_version = SCHEMA_VERSION
+                return
             for lyr in LAYERS.values():
                 if not self._b.table_exists(lyr.name):
                     self._b.create_layer(lyr, self.epsg)
@@ -144,6 +155,7 @@ class Registry:
                 for fld in lyr.fields:
                     if fld.name not in present:
                         self._b.add_field(lyr, fld)
+                self._b.create_indexes(lyr)
             self._set_meta("schema_version", str(SCHEMA_VERSION))
             self._set_meta(f"upgraded_from_{old}", _now())
         self.schema_version = SCHEMA_VERSION
@@ -151,8 +163,52 @@ class Registry:
     def _set_meta(self, key: str, value: str) -> None:
         table = self._b.table("jalnet_meta")
         self._b.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
-        next_fid = (self._b.scalar(f"SELECT max(fid) FROM {table}") or 0) + 1
-        self._b.execute(f"INSERT INTO {table} (fid, key, value) VALUES (?, ?, ?)", (next_fid, key, value))
+        fid = self._b.new_fids(LAYERS["jalnet_meta"], 1)[0]
+        self._b.execute(f"INSERT INTO {table} (fid, key, value) VALUES (?, ?, ?)", (fid, key, value))
+
+    # -- business keys ------------------------------------------------------------------------
+    def allocate_keys(self, layer: str, prefix: str, width: int, n: int) -> list[str] | None:
+        """*n* new business keys ``prefix + number`` (P-0042...) of *layer*, from the registry's
+        counter (``jalnet_keys``): the row is advanced in one statement, so editors asking at
+        once get different numbers. The counter starts from the highest key in the layer, and
+        skips past keys written some other way (a load, a QGIS edit). Numbers of a failed
+        write are not reused. None when the registry cannot give keys (read-only, schema < 4).
+        """
+        if self.readonly or self.schema_version < 4 or n <= 0:
+            return None
+        lyr = schema.layer(layer)
+        family = f"{lyr.name}.{lyr.key}:{prefix}{'#' * width}"
+        if self._in_transaction:
+            return self._take_keys(lyr, family, prefix, width, n)
+        with self._transaction():  # short and on its own: the counter row is not held while a batch runs
+            return self._take_keys(lyr, family, prefix, width, n)
+
+    def _take_keys(self, lyr: Layer, family: str, prefix: str, width: int, n: int) -> list[str]:
+        table = self._b.table("jalnet_keys")
+        floor = 0
+        for _ in range(3):
+            if not self._b.scalar(f"SELECT count(*) FROM {table} WHERE family = ?", (family,)):
+                floor = max(floor, self._highest_key(lyr, prefix))
+                fid = self._b.new_fids(LAYERS["jalnet_keys"], 1)[0]
+                self._b.execute(f"INSERT INTO {table} (fid, family, last_value) VALUES (?, ?, ?) "
+                                "ON CONFLICT (family) DO NOTHING", (fid, family, 0))
+            last = int(self._b.scalar(
+                f"UPDATE {table} SET last_value = {self._b.greatest}(last_value, ?) + ? WHERE family = ? "
+                "RETURNING last_value", (floor, n, family)))
+            keys = [f"{prefix}{k:0{width}d}" for k in range(last - n + 1, last + 1)]
+            if not _existing(self._b, lyr, keys):
+                return keys
+            floor = self._highest_key(lyr, prefix)  # keys written past the counter: jump over them
+        raise RegistryConflict(f"{lyr.name}: cannot find free {lyr.key} values {prefix}...; check the layer's keys")
+
+    def _highest_key(self, lyr: Layer, prefix: str) -> int:
+        """Highest number among the layer's keys ``prefix + digits`` (longest first, then highest)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._b.execute(
+            f"SELECT {q(lyr.key)} FROM {self._b.table(lyr.name)} WHERE {q(lyr.key)} LIKE ? ESCAPE '\\' "
+            f"ORDER BY length({q(lyr.key)}) DESC, {q(lyr.key)} DESC LIMIT 1000", (pattern,)).fetchall()
+        numbered = re.compile(re.escape(prefix) + r"(\d+)$")
+        return max((int(m.group(1)) for (k,) in rows if (m := numbered.match(str(k)))), default=0)
 
     def layer_names(self) -> list[str]:
         return [n for n in schema.ASSET_LAYERS if LAYERS[n].since <= self.schema_version]
@@ -269,6 +325,7 @@ class Registry:
                 self._b.rollback()
                 raise self._b.translate_error(err) from None
             raise
+        self._in_transaction = True
         try:
             yield
             self._b.commit()
@@ -277,6 +334,8 @@ class Registry:
             if _is_db_error(err):
                 raise self._b.translate_error(err) from None
             raise
+        finally:
+            self._in_transaction = False
 
     @contextmanager
     def batch(self, tool: str, description: str = "", _undoes: str | None = None) -> Iterator[Batch]:
@@ -287,16 +346,25 @@ class Registry:
             b._finish(_undoes)
 
     def undo(self, batch_id: str, feedback: Feedback | None = None) -> str:
-        """Revert a batch exactly; refuses when its features changed since. Returns the undo batch id."""
+        """Revert a batch exactly; refuses when its features changed since. Returns the undo batch id.
+
+        The checks run inside the undo's transaction with the batch row and the features
+        locked, so a concurrent edit or a second undo cannot slip in between check and write."""
+        return retrying(lambda: self._undo(batch_id, feedback))()
+
+    def _undo(self, batch_id: str, feedback: Feedback | None) -> str:
         found = self.read("jalnet_batches", where={"batch_id": batch_id})
         if found.empty:
             raise RegistryError(f"no batch '{batch_id}' in {self.target}; list them with 'jalnet registry log'")
         row = found.iloc[0]
-        if isinstance(row["undone_by"], str) and row["undone_by"]:
-            raise RegistryError(f"batch {batch_id} was already undone by batch {row['undone_by']}")
-        changes = self.changes(batch_id)
-        self._check_undoable(batch_id, changes)
         with self.batch("undo", f"undo of {batch_id} ({row['tool']}: {row['description']})", _undoes=batch_id) as b:
+            self._b.lock_rows(LAYERS["jalnet_batches"], [int(found.index[0])])
+            undone_by = self._b.scalar(f"SELECT undone_by FROM {self._b.table('jalnet_batches')} WHERE batch_id = ?",
+                                       (batch_id,))
+            if isinstance(undone_by, str) and undone_by:
+                raise RegistryError(f"batch {batch_id} was already undone by batch {undone_by}")
+            changes = self.changes(batch_id)
+            self._check_undoable(batch_id, changes)
             total = len(changes)
             for k, ch in enumerate(changes[::-1].itertuples(index=False)):
                 if feedback is not None and k % 200 == 0:
@@ -325,6 +393,7 @@ class Registry:
             by_layer.setdefault(layer_name, []).append(fid)
         for layer_name, fids in by_layer.items():
             lyr = schema.layer(layer_name)
+            self._b.lock_rows(lyr, fids)
             current = self._rows(lyr, fids)
             for fid in fids:
                 want = final[(layer_name, fid)]
@@ -349,6 +418,38 @@ class Registry:
         if row is None or row[0] == batch_id:
             return "edited outside JalNet"
         return f"by batch {row[0]}"
+
+    def last_change(self, layer_name: str, fid: int) -> str:
+        """Who last changed a feature and when, from the change log, for conflict messages."""
+        row = self._b.execute(
+            f"SELECT c.batch_id, b.tool, b.username, c.time FROM {self._b.table('jalnet_changes')} c "
+            f"LEFT JOIN {self._b.table('jalnet_batches')} b ON b.batch_id = c.batch_id "
+            "WHERE c.layer = ? AND c.feature_fid = ? ORDER BY c.change_id DESC LIMIT 1",
+            (layer_name, int(fid)),
+        ).fetchone()
+        if row is None:
+            return "edited outside JalNet (no change-log entry)"
+        batch, tool, user, when = row
+        return f"changed by batch {batch} ({tool or 'unknown tool'}, user {user or 'unknown'}, {_text_time(when)})"
+
+
+def _text_time(value: Any) -> str:
+    if isinstance(value, str) or value is None:
+        return str(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+
+
+def _existing(backend: Any, lyr: Layer, keys: Sequence[str]) -> set[str]:
+    """Which of *keys* the layer already holds (through the key's unique index)."""
+    found: set[str] = set()
+    table = backend.table(lyr.name)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = list(keys[start : start + _CHUNK])
+        rows = backend.execute(
+            f"SELECT {q(lyr.key)} FROM {table} WHERE {q(lyr.key)} IN ({', '.join('?' * len(chunk))})", chunk
+        ).fetchall()
+        found.update(r[0] for r in rows)
+    return found
 
 
 def _same_geom(hex_wkb: Any, wkb: bytes | None) -> bool:
@@ -385,19 +486,38 @@ def _from_db(ftype: str, values: Sequence[Any]) -> pd.Series:
 
 # =========================================================================================
 class Batch:
-    """Writes inside one registry transaction; every feature change is logged."""
+    """Writes inside one registry transaction; every feature change is logged.
+
+    Ids come from the database: fids, change ids and the batch number from the tables'
+    sequences (PostGIS) or from inside the one-writer-at-a-time transaction (GeoPackage).
+    Rows are locked before they change (PostGIS ``SELECT ... FOR UPDATE``); rows a caller
+    read before the batch began and declared with :meth:`expect` must still be as read,
+    else :class:`~jalnet.registry.retry.StaleRead` and nothing is written.
+    """
 
     def __init__(self, registry: Registry, tool: str, description: str) -> None:
         self.reg = registry
         self._b = registry._b
         self.tool = tool
         self.description = description
-        self.id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        self._fid = self._b.new_fids(LAYERS["jalnet_batches"], 1)[0]
+        self.id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{self._fid:06d}"
         self.time = _now()
         self.n_changes = 0
         self._touched: dict[str, Layer] = {}
-        self._next_change = int(self._b.scalar(f"SELECT max(change_id) FROM {self._b.table('jalnet_changes')}") or 0) + 1
         self._log: list[tuple[Any, ...]] = []
+        self._expected: dict[str, pd.DataFrame] = {}
+        self._expected_at: dict[str, dict[int, int]] = {}
+
+    def expect(self, layer: str, frame: pd.DataFrame) -> None:
+        """Rows as the caller read them before this batch (a ``fid`` column, or indexed by fid).
+
+        Updates and deletes of those features check them against the locked current row:
+        a feature another editor changed or deleted meanwhile stops the batch (nothing is
+        written) with one line naming it and who changed it when. This is the row version
+        of an engine that plans outside its transaction (the snap)."""
+        self._expected[layer] = frame
+        self._expected_at.pop(layer, None)
 
     # -- public operations ------------------------------------------------------------------
     def insert(self, layer: str, data: Any, keep_fid: bool = False) -> list[int]:
@@ -416,19 +536,13 @@ class Batch:
                 raise InputError(f"{layer}: keep_fid needs a 'fid' column")
             fids = [int(f) for f in frame["fid"]]
         else:
-            start = self.next_fid(lyr.name)
-            fids = list(range(start, start + len(frame)))
+            fids = self._b.new_fids(lyr, len(frame))
         self._write_rows(lyr, fids, values, geoms)
         attrs = _records(lyr, values, len(fids))
         wkbs = _wkbs(lyr, geoms, len(fids))
         for k, fid in enumerate(fids):
             self._record("insert", lyr, fid, attrs[k][lyr.key], None, attrs[k], None, wkbs[k])
         return fids
-
-    def next_fid(self, layer: str) -> int:
-        """The fid the next row of *layer* gets in this transaction: IDs numbered by the registry, not by the caller."""
-        lyr = schema.layer(layer)
-        return int(self._b.scalar(f"SELECT max(fid) FROM {self._b.table(lyr.name)}") or 0) + 1
 
     @property
     def user(self) -> str:
@@ -455,10 +569,7 @@ class Batch:
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         self._check_columns(lyr, frame.columns)
         fids = [int(f) for f in frame.index]
-        current = self.reg._rows(lyr, fids)
-        missing = [f for f in fids if f not in current]
-        if missing:
-            raise JalnetError(f"{layer}: no feature with fid {missing[0]}")
+        current = self._locked_rows(lyr, fids)
         new_values = {n: normalise_column(lyr, n, frame[n], frame) for n in frame.columns}
         if lyr.geometry and geoms is not None:
             geoms = normalise_geometry(lyr, geoms, frame)
@@ -505,26 +616,61 @@ class Batch:
             )
 
     def _existing_keys(self, lyr: Layer, keys: pd.Series) -> set[str]:
-        values = [k for k in keys.dropna().tolist()]
-        found: set[str] = set()
-        table = self._b.table(lyr.name)
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            rows = self._b.execute(
-                f"SELECT {q(lyr.key)} FROM {table} WHERE {q(lyr.key)} IN ({', '.join('?' * len(chunk))})", chunk
-            ).fetchall()
-            found.update(r[0] for r in rows)
-        return found
+        return _existing(self._b, lyr, keys.dropna().tolist())
+
+    def _locked_rows(self, lyr: Layer, fids: list[int]) -> dict[int, tuple[dict[str, Any], bytes | None]]:
+        """The current rows of *fids*, locked until the batch ends, checked against what the caller read."""
+        self._b.lock_rows(lyr, fids)
+        current = self.reg._rows(lyr, fids)
+        for fid in fids:
+            if fid not in current:
+                if fid in self._expected_positions(lyr.name):
+                    self._stale(lyr, fid, "was deleted")
+                raise JalnetError(f"{lyr.name}: no feature with fid {fid}")
+        if lyr.name in self._expected:
+            self._check_expected(lyr, current)
+        return current
+
+    def _expected_positions(self, name: str) -> dict[int, int]:
+        if name not in self._expected:
+            return {}
+        if name not in self._expected_at:
+            frame = self._expected[name]
+            fids = frame["fid"] if "fid" in frame.columns else frame.index
+            self._expected_at[name] = {int(f): k for k, f in enumerate(fids)}
+        return self._expected_at[name]
+
+    def _check_expected(self, lyr: Layer, current: dict[int, tuple[dict[str, Any], bytes | None]]) -> None:
+        frame, at = self._expected[lyr.name], self._expected_positions(lyr.name)
+        names = [n for n in lyr.field_names if n in frame.columns]
+        geom = isinstance(frame, gpd.GeoDataFrame) and lyr.geometry is not None
+        for fid, (attrs, wkb) in current.items():
+            k = at.get(fid)
+            if k is None:
+                continue
+            row = frame.iloc[k]
+            seen = json.loads(to_json({n: plain(row[n]) for n in names}))
+            if seen != json.loads(to_json({n: attrs.get(n) for n in names})):
+                self._stale(lyr, fid, "changed")
+            if geom:
+                was, now = frame.geometry.iloc[k], (shapely.from_wkb(wkb) if wkb is not None else None)
+                if (was is None or was.is_empty) != (now is None or now.is_empty) or (
+                        now is not None and was is not None and not now.equals_exact(was, 0.0)):
+                    self._stale(lyr, fid, "changed")
+
+    def _stale(self, lyr: Layer, fid: int, what: str) -> None:
+        frame, k = self._expected[lyr.name], self._expected_positions(lyr.name)[fid]
+        key = plain(frame[lyr.key].iloc[k]) if lyr.key in frame.columns else None
+        name = f"{lyr.name} {key} (fid {fid})" if key not in (None, "") else f"{lyr.name} fid {fid}"
+        raise StaleRead(f"{name} {what} after this command read it: {self.reg.last_change(lyr.name, fid)}; "
+                        "nothing was written; re-run the command to work on the current data")
 
     def _write_rows(self, lyr: Layer, fids: list[int], values: dict[str, pd.Series], geoms: np.ndarray | None) -> None:
         _insert_rows(self._b, self.reg.epsg, lyr, fids, values, geoms)
         self._touched[lyr.name] = lyr
 
     def _delete(self, lyr: Layer, fids: list[int]) -> None:
-        current = self.reg._rows(lyr, fids)
-        missing = [f for f in fids if f not in current]
-        if missing:
-            raise JalnetError(f"{lyr.name}: no feature with fid {missing[0]}")
+        current = self._locked_rows(lyr, fids)
         table = self._b.table(lyr.name)
         for start in range(0, len(fids), _CHUNK):
             chunk = fids[start : start + _CHUNK]
@@ -544,9 +690,7 @@ class Batch:
     def _set(self, lyr: Layer, fid: int, attrs: dict[str, Any], wkb: bytes | None,
              old: tuple[dict[str, Any], bytes | None] | None = None) -> None:
         if old is None:
-            old = self.reg._rows(lyr, [fid]).get(fid)
-            if old is None:
-                raise JalnetError(f"{lyr.name}: no feature with fid {fid}")
+            old = self._locked_rows(lyr, [fid])[fid]
         names = lyr.field_names
         frame = pd.DataFrame([{n: attrs.get(n) for n in names}])
         values = [_db_values(normalise_column(lyr, n, frame[n], frame))[0] for n in names]
@@ -562,12 +706,11 @@ class Batch:
     def _record(self, op: str, lyr: Layer, fid: int, key: Any, old_attrs: dict | None, new_attrs: dict | None,
                 old_wkb: bytes | None, new_wkb: bytes | None) -> None:
         self._log.append((
-            self._next_change, self.id, self.n_changes + 1, op, lyr.name, int(fid),
+            self.id, self.n_changes + 1, op, lyr.name, int(fid),
             None if key is None else str(key), self.time,
             None if old_attrs is None else to_json(old_attrs), None if new_attrs is None else to_json(new_attrs),
             None if old_wkb is None else bytes(old_wkb).hex(), None if new_wkb is None else bytes(new_wkb).hex(),
         ))
-        self._next_change += 1
         self.n_changes += 1
         if len(self._log) >= 5000:
             self._flush_log()
@@ -579,7 +722,8 @@ class Batch:
                 "old_attrs", "new_attrs", "old_geom", "new_geom"]
         sql = (f"INSERT INTO {self._b.table('jalnet_changes')} ({', '.join(q(c) for c in cols)}) "
                f"VALUES ({', '.join('?' * len(cols))})")
-        self._b.executemany(sql, [(row[0],) + row for row in self._log])
+        ids = self._b.new_fids(LAYERS["jalnet_changes"], len(self._log))  # change id = fid, from the database
+        self._b.executemany(sql, [(cid, cid) + row for cid, row in zip(ids, self._log)])
         self._log = []
 
     def _finish(self, undoes: str | None) -> None:
@@ -588,11 +732,10 @@ class Batch:
         if self.n_changes == 0:
             return
         table = self._b.table("jalnet_batches")
-        fid = int(self._b.scalar(f"SELECT max(fid) FROM {table}") or 0) + 1
         self._b.execute(
             f"INSERT INTO {table} (fid, batch_id, tool, description, started, username, n_changes, undoes, undone_by) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (fid, self.id, self.tool, self.description, self.time, _username(), self.n_changes, undoes),
+            (self._fid, self.id, self.tool, self.description, self.time, _username(), self.n_changes, undoes),
         )
         self._touched.setdefault("jalnet_changes", LAYERS["jalnet_changes"])
         self._touched.setdefault("jalnet_batches", LAYERS["jalnet_batches"])

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import InputError
 from ..registry import Registry
 from ..registry.store import _username
-from .ids import next_ids
+from .ids import keys_from, next_ids
 
 LAYER = "network_exceptions"
 
@@ -49,7 +49,7 @@ def accept_exception(registry: Registry, fingerprint: str, note: str, finding: d
     if not finding.get("rule"):
         raise InputError(f"finding {fingerprint}: its rule code is missing")
     row = {
-        "exception_id": next_ids(registry.read(LAYER)["exception_id"], 1, "EXC-")[0],
+        "exception_id": _new_id(registry),
         "rule": str(finding["rule"]),
         "fingerprint": fingerprint,
         "layer": finding.get("layer"),
@@ -61,6 +61,11 @@ def accept_exception(registry: Registry, fingerprint: str, note: str, finding: d
     with registry.batch("network accept", f"accept {row['rule']} finding {fingerprint} as an exception") as batch:
         batch.insert(LAYER, [row])
     return row["exception_id"]
+
+
+def _new_id(registry: Registry) -> str:
+    with keys_from(registry):  # from the registry's counter: two people accepting at once get two ids
+        return next_ids(registry.read(LAYER)["exception_id"], 1, "EXC-")[0]
 
 
 def _find(registry: Registry, fingerprint: str) -> dict[str, Any]:

@@ -1,10 +1,19 @@
-"""New business ids that continue a layer's own numbering (P-0041 -> P-0042)."""
+"""New business ids that continue a layer's own numbering (P-0041 -> P-0042).
+
+The numbering pattern comes from the ids an engine read; the numbers themselves, while a
+writable registry is attached with :func:`keys_from`, come from the registry's key
+counter, so editors planning at the same time never hand out the same id. Without one
+(a dry run, a plain frame) they continue the highest id read.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +21,25 @@ import pandas as pd
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 #: Ids looked at to find the numbering pattern (a registry may hold millions).
 _SAMPLE = 20_000
+#: The layer whose key each default prefix numbers.
+KEY_LAYERS = {"P-": "pipes", "J-": "junctions", "V-": "valves", "F-": "fhtc", "EXC-": "network_exceptions",
+              "HR-": "health_runs"}
+_ALLOCATE: ContextVar[Callable[[str, str, int, int], list[str] | None] | None] = ContextVar("jalnet_keys",
+                                                                                            default=None)
+
+
+@contextmanager
+def keys_from(registry: Any) -> Iterator[None]:
+    """New ids given inside the block come from *registry*'s key counter (see Registry.allocate_keys)."""
+    def allocate(default_prefix: str, prefix: str, width: int, n: int) -> list[str] | None:
+        layer = KEY_LAYERS.get(default_prefix)
+        return None if layer is None else registry.allocate_keys(layer, prefix, width, n)
+
+    token = _ALLOCATE.set(allocate)
+    try:
+        yield
+    finally:
+        _ALLOCATE.reset(token)
 
 
 def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width: int = 4) -> list[str]:
@@ -36,6 +64,11 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     prefix = default_prefix
     if patterns:
         (prefix, width), _ = patterns.most_common(1)[0]
+    allocate = _ALLOCATE.get()
+    given = allocate(default_prefix, prefix, width, n) if allocate is not None and n > 0 else None
+    if given is not None:
+        return given
+    if patterns:
         number = _highest(ids, prefix, width)
     out: list[str] = []
     while len(out) < n:

@@ -22,8 +22,10 @@ from ..errors import InputError
 from ..feedback import Feedback, Steps
 from ..outputs import gpkg_output, write_gpkg_layer
 from ..registry import Registry
+from ..registry.retry import retrying
 from ..registry.store import Batch
 from ..registry.values import plain
+from .ids import keys_from
 from .network import NetworkData, positional
 from .snap_plan import Plan, plan_snap
 from .snap_points import PointPlan, plan_points
@@ -96,12 +98,20 @@ def snap(registry: Registry | str | os.PathLike, batch: str | None = None, toler
     """Snap the staged pipes (of one import *batch*, or all) into the registry's network.
 
     Without a *tolerance* it is derived from the staged lines (:mod:`.snap_tolerance`);
-    the result says which was used and why.
+    the result says which was used and why. Editors snapping at once: new ids come from the
+    registry's key counter, and a write finding a feature changed since the plan read it
+    (or another transient conflict) plans again on the current data, a few times at most.
     """
     if tolerance is not None and not 0 < tolerance <= 100:
         raise InputError(f"snapping tolerance {tolerance} m must be above 0 and at most 100 m")
-    steps = Steps(feedback, 3)
     with registry_access(registry, readonly=dry_run) as reg:
+        return retrying(_snap, replan=True)(reg, batch, tolerance, dry_run, allow_move_existing, feedback)
+
+
+def _snap(reg: Registry, batch: str | None, tolerance: float | None, dry_run: bool, allow_move_existing: bool,
+          feedback: Feedback | None) -> SnapResult:
+    steps = Steps(feedback, 3)
+    with keys_from(reg):
         steps.next("reading the staged pipes and the network")
         where: dict[str, Any] = {"state": "staged"}
         if batch:
@@ -148,7 +158,8 @@ def promote_in_batch(b: Batch, points: gpd.GeoDataFrame, error: float,
     ``None`` values and the asset's pipe are left to the promotion. Returns the plan (its
     ``assets`` name what each point became) and the points' states and reasons."""
     data = NetworkData.from_registry(b.reg)
-    plan = plan_points(data, points, error)
+    with keys_from(b.reg):
+        plan = plan_points(data, points, error)
     for pos, values in (carry or {}).items():
         if plan.staged.get(pos, {}).get("state") != "added":
             continue
@@ -161,6 +172,9 @@ def promote_in_batch(b: Batch, points: gpd.GeoDataFrame, error: float,
 
 def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame) -> None:
     crs = data.crs
+    for name in ("pipes", "valves", "fhtc"):  # rows as planned on: changed since, and the write stops
+        b.expect(name, data[name])
+    b.expect("staged_points", points)
     if plan.inserts["junctions"]:  # the nodes the split pipes and their valves stand on, first
         b.insert("junctions", gpd.GeoDataFrame(plan.inserts["junctions"], geometry="geometry", crs=crs))
     if plan.updates["pipes"]:
@@ -191,7 +205,8 @@ def snap_in_batch(b: Batch, staged: gpd.GeoDataFrame, tolerance: float | None = 
     a *tolerance* it is derived from the staged lines, as :func:`snap` does."""
     data = NetworkData.from_registry(b.reg)
     fit = fit_tolerance(staged, tolerance)
-    plan = plan_snap(data, staged, fit.tolerance, allow_move_existing, error=fit.error)
+    with keys_from(b.reg):
+        plan = plan_snap(data, staged, fit.tolerance, allow_move_existing, error=fit.error)
     result = _result(plan, staged, data, fit, False)
     if not plan.empty:
         _apply(b, plan, data, staged)
@@ -201,6 +216,9 @@ def snap_in_batch(b: Batch, staged: gpd.GeoDataFrame, tolerance: float | None = 
 
 def _apply(b: Batch, plan: Plan, data: NetworkData, staged: gpd.GeoDataFrame) -> None:
     crs = data.crs
+    for name in ("junctions", "pipes", *plan.asset_updates):  # rows as planned on: changed since, the write stops
+        b.expect(name, data[name])
+    b.expect("staged_pipes", staged)
     if plan.new_junctions:
         b.insert("junctions", gpd.GeoDataFrame(plan.new_junctions, geometry="geometry", crs=crs))
     junctions = data["junctions"]

@@ -24,6 +24,7 @@ import shapely
 from ..errors import Canceled, InputError
 from ..feedback import Feedback, Steps, check_canceled
 from ..registry import Registry, using_registry
+from ..registry.retry import retrying
 from .clean import clean_track
 from .geo import check_coords
 from .mapping import FieldMapping, pipe_values, point_values
@@ -101,7 +102,7 @@ def _import(reg: Registry, files: list[str], fmap: FieldMapping, opts: ImportOpt
     steps.next("writing to the registry")
     batch_id = None
     if staged.pipes or staged.points:
-        batch_id = _write(reg, staged, reports, opts.dry_run)
+        batch_id = retrying(_write)(reg, staged, reports, opts.dry_run)  # another editor in the way: again
     steps.done()
     return ImportReport(reg.target, reports, batch_id, opts.dry_run, reg.epsg)
 

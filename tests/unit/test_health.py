@@ -378,7 +378,7 @@ def test_hydraulic_runs_are_stored_with_their_settings(copy: Path) -> None:
         junctions, pipes = reg.read("junctions"), reg.read("pipes")
         batch = reg.batches().iloc[-1]
     run = runs.iloc[-1]
-    assert run["run_id"] == result.summary["run_id"] == f"HYD-{runs.index[-1]}"
+    assert run["run_id"] == result.summary["run_id"] == "RUN-0001"
     assert (run["scheme_id"], run["scenario"], run["kind"]) == (SCHEME, "peak_hour", "peak_hour")
     assert run["engine"].startswith("WNTR") and run["run_by"] == batch["username"] and run["started"] is not None
     assert '"lpcd": 55' in run["settings"] and '"min_pressure_m": 7.0' in run["settings"]
@@ -480,7 +480,7 @@ def test_runs_stored_in_postgis_are_read_back(pg_target: str) -> None:
     report = run_all(pg_target, schemes=[SCHEME], scenarios=["peak_hour"], engine="serial")
     with open_registry(pg_target, readonly=True) as reg:
         runs, nodes = reg.read("hyd_runs"), reg.read("hyd_run_nodes")
-    assert runs["run_id"].tolist() == report.run_ids == [f"HYD-{runs.index[0]}"]
+    assert runs["run_id"].tolist() == report.run_ids == ["RUN-0001"]
     assert not nodes["cut_off"].astype(bool).any() and len(nodes) == runs["junctions"].iloc[0]
     found = _hyd(check_health(pg_target, store=False).findings)
     assert found[["rule", "asset_ids"]].values.tolist() == [["HYD-001", "J-0005"]]
