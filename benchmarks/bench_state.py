@@ -251,8 +251,9 @@ def main() -> int:
 
 def _ensure_database(dsn: str) -> None:
     """Create the database named in *dsn* with PostGIS when it is not there (a throw-away cluster starts empty)."""
-    import psycopg2
     from urllib.parse import urlsplit
+
+    import psycopg2
 
     name = urlsplit(dsn.split("?")[0]).path.lstrip("/")
     try:
