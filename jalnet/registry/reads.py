@@ -47,11 +47,13 @@ def where_clauses(registry: Any, lyr: Layer, where: dict[str, Any] | None = None
         if value is None:
             clauses.append(f"{q(key)} IS NULL")
         elif isinstance(value, (list, tuple, set, np.ndarray, pd.Index, pd.Series)):
-            values = list(value)
+            values = [v for v in value if v is not None]
+            null = len(values) < len(list(value))
             if not values:
-                clauses.append("1 = 0")
+                clauses.append(f"{q(key)} IS NULL" if null else "1 = 0")
             else:
-                clauses.append(f"{q(key)} IN ({', '.join('?' * len(values))})")
+                clause = f"{q(key)} IN ({', '.join('?' * len(values))})"
+                clauses.append(f"({clause} OR {q(key)} IS NULL)" if null else clause)
                 params += [v.item() if hasattr(v, "item") else v for v in values]
         else:
             clauses.append(f"{q(key)} = ?")

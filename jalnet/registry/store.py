@@ -348,7 +348,9 @@ def _from_db(ftype: str, values: Sequence[Any]) -> pd.Series:
             else:
                 out.append(v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z")
         return pd.Series(out, dtype=object)
-    return pd.Series(list(values), dtype=object)
+    # one object per distinct text: a state's million pipes repeat a few materials, statuses and schemes
+    seen: dict[Any, Any] = {}
+    return pd.Series([seen.setdefault(v, v) for v in values], dtype=object)
 
 
 # =========================================================================================
