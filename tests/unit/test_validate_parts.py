@@ -18,7 +18,7 @@ def _scheme(k: int, dx: float, dy: float = 0.0) -> dict[str, list[dict]]:
     """The base scheme moved by (dx, dy) with its ids and scheme_id made its own."""
     layers = copy.deepcopy(base())
     sid = f"S{k}"
-    for name, rows in layers.items():
+    for rows in layers.values():
         for row in rows:
             if "scheme_id" in row:
                 row["scheme_id"] = sid
@@ -47,6 +47,8 @@ def _state() -> dict[str, list[dict]]:
                   "geometry": LineString([(12203, 2), (12260, 2)])})  # no scheme, a near miss to S6's end
     pipes.append({"pipe_id": "U-1", "scheme_id": "S99", "material": "HDPE", "diameter_mm": 90.0,
                   "status": "in_service", "geometry": LineString([(30000, 0), (30050, 0)])})  # an unknown scheme
+    pipes.append({"pipe_id": "S6-T", "scheme_id": "S6", "material": "HDPE", "diameter_mm": 90.0,
+                  "status": "in_service", "geometry": LineString([(12100, -40), (12100, -0.3)])})  # 0.3 m from 3 pipes
     layers["fhtc"].append({"fhtc_id": "F-far", "scheme_id": "S3", "pipe_id": "S3-P2",
                            "geometry": Point(10150, 25)})  # a tap of S3 standing by S5's pipes
     layers["junctions"].append({"node_id": "J-lost", "scheme_id": "S6", "node_type": "junction",
@@ -72,7 +74,7 @@ def test_validation_in_parts_equals_the_whole_run(state, backend, request, monke
         target = request.getfixturevalue("pg_target")
         copy_registry(state, target)
     whole = validate(target)
-    assert {"NET-012", "NET-022", "NET-024", "NET-053"} <= set(whole.findings["rule"])
+    assert {"NET-012", "NET-021", "NET-022", "NET-024", "NET-053"} <= set(whole.findings["rule"])
     monkeypatch.setattr(validate_groups, "PART_PIPES", 1)
     from jalnet.registry import open_registry
 
