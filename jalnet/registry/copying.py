@@ -88,6 +88,7 @@ def _copy_layer(src: Registry, dst: Registry, lyr: Layer, feedback: Feedback | N
         return count
     names = lyr.field_names
     types = ["INTEGER"] + [lyr.field(n).type for n in names]
+    chunks = reads.iter_select(src, lyr, chunk=bulk.COPY_CHUNK, wkb=True)  # WKB straight through, no shapely
 
     def texts() -> Iterator[str]:
         nonlocal count

@@ -112,8 +112,9 @@ def boxes_near(geoms: np.ndarray, distance: float, max_boxes: int = MAX_BOXES) -
 
 
 def iter_select(registry: Any, lyr: Layer, clauses: Sequence[str] = (), params: Sequence[Any] = (),
-                chunk: int | None = None) -> Iterator[tuple[list[int], dict[str, pd.Series], np.ndarray]]:
-    """(fids, columns, geometries) a chunk of rows at a time, in fid order."""
+                chunk: int | None = None, wkb: bool = False
+                ) -> Iterator[tuple[list[int], dict[str, pd.Series], np.ndarray]]:
+    """(fids, columns, geometries) a chunk of rows at a time, in fid order; *wkb*: geometries as WKB bytes."""
     from .store import _from_db
 
     backend = registry._b
@@ -140,7 +141,12 @@ def iter_select(registry: Any, lyr: Layer, clauses: Sequence[str] = (), params: 
         if len(present) < len(names):
             columns = {n: columns[n] if n in columns else _from_db(lyr.field(n).type, [None] * len(fids))
                        for n in names}
-        geoms = backend.geoms_from_db(cols[-1]) if lyr.geometry else np.array([], dtype=object)
+        if not lyr.geometry:
+            geoms = np.array([], dtype=object)
+        elif wkb:
+            geoms = np.array(backend.wkb_from_db(cols[-1]) if len(cols[-1]) else [], dtype=object)
+        else:
+            geoms = backend.geoms_from_db(cols[-1])
         if fids or last is None:
             yield fids, columns, geoms
         if len(fids) < size:

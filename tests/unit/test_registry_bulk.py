@@ -273,3 +273,14 @@ def test_snap_reads_only_near_the_walks_and_plans_the_same(walked, tmp_path, pg_
         pd.testing.assert_frame_equal(result.pipes, expected.pipes)
         with open_registry(whole) as a:
             assert content_digest(pg, include_log=False) == content_digest(a, include_log=False)
+
+
+def test_ewkb_from_any_wkb_is_what_geos_writes():
+    geoms = [shapely.Point(1, 2), shapely.LineString([(0, 0), (3, 4)]), shapely.Point(1, 2, 3),
+             shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])]
+    want = [shapely.to_wkb(shapely.set_srid(shapely.force_2d(g), CRS), hex=True, byte_order=1, include_srid=True)
+            for g in geoms]
+    for order in (0, 1):
+        wkbs = [shapely.to_wkb(g, byte_order=order) for g in geoms] + [None]
+        assert [h.upper() for h in bulk.wkb_to_ewkb_hex(wkbs, CRS)[:-1]] == want
+        assert bulk.wkb_to_ewkb_hex(wkbs, CRS)[-1] == "\\N"
