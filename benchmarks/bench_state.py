@@ -18,6 +18,8 @@ Parts, each in its own process (so each peak memory is its own):
   into another schema, rows/s; the ratio.
 * validate: ``jalnet network validate`` (all rules) on the PostGIS copy and on the
   GeoPackage: time, peak RSS, findings (they must be equal).
+* snap: twenty contractor walks of one scheme staged into the PostGIS copy and snapped
+  (5 m): time, and how many pipes the snap read (it reads what lies within reach).
 * editors: ``benchmarks/bench_editors.py:run(dsn, editors=20, workdir)`` when that module
   exists (twenty editors importing and snapping their own scheme at once).
 """
@@ -102,6 +104,33 @@ def part_validate(target: str) -> dict:
             "peak_mib": peak_mib()}
 
 
+def part_snap(target: str, raw: Path, walks: int = 20) -> dict:
+    """Stage *walks* contractor lines of one scheme and snap them; rows of pipes the snap read."""
+    import pyogrio
+
+    from jalnet.registry import open_registry
+    from jalnet.registry.reads import rows_read
+    from jalnet.topology import snap
+
+    cands = pyogrio.read_dataframe(raw, layer="candidates")
+    scheme = cands["scheme_id"].iloc[len(cands) // 2]
+    mine = cands[cands["scheme_id"] == scheme].head(walks).copy()
+    batch = f"BENCH-{int(time.time())}"
+    mine["import_batch"] = batch
+    mine["candidate_id"] = [f"{batch}-{k:03d}" for k in range(len(mine))]
+    mine["state"] = "staged"
+    with open_registry(target) as reg:
+        with reg.batch("bench", "stage walks") as b:
+            b.insert("staged_pipes", mine.drop(columns=[c for c in ("kind",) if c in mine.columns]))
+        total = reg.count("pipes")
+        t0 = time.perf_counter()
+        result = snap(reg, batch=batch, tolerance=5.0)
+        seconds = time.perf_counter() - t0
+        read = rows_read(reg)["pipes"]
+    return {"s": seconds, "walks": len(mine), "pipes_read": int(read), "pipes": int(total),
+            "added": int((result.candidates["state"] == "added").sum()), "peak_mib": peak_mib()}
+
+
 def run_part(args: list[str], env: dict | None = None) -> dict:
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
@@ -159,7 +188,7 @@ def main() -> int:
     p.add_argument("--workdir", default="/tmp/jalnet_bench_state")
     p.add_argument("--scale", type=float, default=1.0, help="share of the full ~1.05 million pipes")
     p.add_argument("--dsn", help="postgresql:// URL of a database with PostGIS (default: a throw-away cluster)")
-    p.add_argument("--skip", default="", help="comma-separated parts to leave out: copy,ogr2ogr,validate,editors")
+    p.add_argument("--skip", default="", help="comma-separated parts to leave out: copy,ogr2ogr,validate,snap,editors")
     p.add_argument("--part", help=argparse.SUPPRESS)
     p.add_argument("--target", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -168,6 +197,8 @@ def main() -> int:
     if args.part:
         if args.part == "copy":
             result = part_copy(registry, args.dsn)
+        elif args.part == "snap":
+            result = part_snap(args.target, work / "raw.gpkg")
         else:
             result = part_validate(args.target)
         print("RESULT " + json.dumps(result), flush=True)
@@ -214,6 +245,12 @@ def main() -> int:
             out[f"validate_{name}"] = run_part(["--part", "validate", "--target", target, "--workdir", str(work)])
             v = out[f"validate_{name}"]
             print(f"  {v['findings']:,} findings in {v['s']:.1f} s, peak {v['peak_mib']:,.0f} MiB", flush=True)
+    if "snap" not in skip and "copy" not in skip:
+        print("JalNet network snap of 20 walks into the PostGIS copy ...", flush=True)
+        out["snap"] = run_part(["--part", "snap", "--target", pg_target, "--workdir", str(work)])
+        n = out["snap"]
+        print(f"  {n['walks']} walks, {n['added']} added, {n['s']:.1f} s, read {n['pipes_read']:,} of "
+              f"{n['pipes']:,} pipes, peak {n['peak_mib']:,.0f} MiB", flush=True)
     editors_path = ROOT / "benchmarks" / "bench_editors.py"
     if "editors" not in skip:
         if editors_path.exists():
