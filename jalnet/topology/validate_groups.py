@@ -104,19 +104,17 @@ def _near_pairs(keys: list[Key], boxes: dict[Key, list[float]], margin: float, i
 
 
 def _reference_pairs(registry: Any, index: dict[Key, int]) -> list[tuple[int, int]]:
-    """Schemes whose pipes name (from_node/to_node) an asset of another scheme."""
+    """Schemes whose pipes name (from_node/to_node) an asset of another scheme (one pass over pipes per column)."""
     b = registry._b
-    pipes = b.table("pipes")
+    assets = " UNION ALL ".join(f'SELECT "{LAYERS[name].key}" AS k, "scheme_id" AS s FROM {b.table(name)}'
+                                for name in POINT_LAYERS)
     out = []
-    for name in POINT_LAYERS:
-        key = LAYERS[name].key
-        for column in ("from_node", "to_node"):
-            rows = b.execute(
-                f'SELECT DISTINCT p."scheme_id", a."scheme_id" FROM {pipes} p JOIN {b.table(name)} a '
-                f'ON a."{key}" = p."{column}" WHERE p."scheme_id" <> a."scheme_id" '
-                f'OR (p."scheme_id" IS NULL) <> (a."scheme_id" IS NULL)'
-            ).fetchall()
-            out += [(index[_key(x)], index[_key(y)]) for x, y in rows if _key(x) in index and _key(y) in index]
+    for column in ("from_node", "to_node"):
+        rows = b.execute(
+            f'SELECT DISTINCT p."scheme_id", a.s FROM {b.table("pipes")} p JOIN ({assets}) a ON a.k = p."{column}" '
+            'WHERE p."scheme_id" <> a.s OR (p."scheme_id" IS NULL) <> (a.s IS NULL)'
+        ).fetchall()
+        out += [(index[_key(x)], index[_key(y)]) for x, y in rows if _key(x) in index and _key(y) in index]
     return out
 
 
