@@ -22,8 +22,8 @@ Parts, each in its own process (so each peak memory is its own):
   GeoPackage: time, peak RSS, findings (they must be equal).
 * snap: twenty contractor walks of one scheme staged into the PostGIS copy and snapped
   (5 m): time, and how many pipes the snap read (it reads what lies within reach).
-* editors: ``benchmarks/bench_editors.py:run(dsn, editors=20, workdir)`` when that module
-  exists (twenty editors importing and snapping their own scheme at once).
+* editors: ``benchmarks/bench_editors.py:run(registry, editors=20, workdir)`` on the PostGIS
+  copy when that module exists (twenty editors importing and snapping their own scheme at once).
 """
 
 from __future__ import annotations
@@ -274,13 +274,13 @@ def main() -> int:
         print(f"  {n['walks']} walks, {n['added']} added, {n['s']:.1f} s, read {n['pipes_read']:,} of "
               f"{n['pipes']:,} pipes, peak {n['peak_mib']:,.0f} MiB", flush=True)
     editors_path = ROOT / "benchmarks" / "bench_editors.py"
-    if "editors" not in skip:
+    if "editors" not in skip and "copy" not in skip:
         if editors_path.exists():
             spec_mod = importlib.util.spec_from_file_location("bench_editors", editors_path)
             mod = importlib.util.module_from_spec(spec_mod)
             spec_mod.loader.exec_module(mod)
-            print("20 editors (bench_editors.run) ...", flush=True)
-            out["editors"] = mod.run(dsn, editors=20, workdir=work / "editors")
+            print("20 editors (bench_editors.run) on the PostGIS copy ...", flush=True)
+            out["editors"] = mod.run(pg_target, editors=20, workdir=work / "editors")
         else:
             print("editors: not available (benchmarks/bench_editors.py is not there)", flush=True)
     print()
