@@ -43,7 +43,8 @@ def copy_registry(source: str | os.PathLike, destination: str | os.PathLike, ove
     counts: dict[str, int] = {}
     try:
         with src, dst, dst._transaction():
-            names = [n for n in LAYERS if n != "jalnet_meta"]
+            # layers of a newer schema than the source's stay empty (the source, opened read-only, lacks them)
+            names = [n for n in LAYERS if n != "jalnet_meta" and LAYERS[n].since <= src.schema_version]
             for k, name in enumerate(names):
                 check_canceled(feedback)
                 if feedback is not None:

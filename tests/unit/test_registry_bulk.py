@@ -284,3 +284,20 @@ def test_ewkb_from_any_wkb_is_what_geos_writes():
         wkbs = [shapely.to_wkb(g, byte_order=order) for g in geoms] + [None]
         assert [h.upper() for h in bulk.wkb_to_ewkb_hex(wkbs, CRS)[:-1]] == want
         assert bulk.wkb_to_ewkb_hex(wkbs, CRS)[-1] == "\\N"
+
+
+def test_copy_of_an_older_schema_registry(tmp_path, pg_target, force_copy):
+    """A source of an older schema version (no layers the newer one added) copies; those layers stay empty."""
+    import sqlite3
+
+    src = _source(tmp_path)
+    conn = sqlite3.connect(src)
+    for table in ("attachments", "health_runs", "health_findings"):
+        conn.execute(f'DROP TABLE "{table}"')
+    conn.execute("UPDATE jalnet_meta SET value = '2' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    counts = copy_registry(src, pg_target)
+    assert counts["pipes"] == 59 and "attachments" not in counts
+    with open_registry(pg_target) as pg:
+        assert pg.count("attachments") == 0 and pg.count("pipes") == 59
