@@ -25,7 +25,7 @@ _EXPORTS = {
     "takes_target": "access",
     "using_registry": "access",
     "content_digest": "store",
-    "copy_registry": "store",
+    "copy_registry": "copying",
     "create_registry": "store",
     "open_registry": "store",
     "load_layers": "loader",

@@ -157,6 +157,9 @@ class GpkgBackend:
     def geoms_from_db(self, values: Sequence[Any]) -> np.ndarray:
         return gpkgblob.decode(values)
 
+    def wkb_from_db(self, values: Sequence[Any]) -> list[bytes | None]:
+        return [gpkgblob.wkb_of(v) for v in values]
+
     # -- schema ---------------------------------------------------------------------------
     def create_base(self, crs: pyproj.CRS, epsg: int) -> None:
         """The GeoPackage core tables and the registry's CRS."""

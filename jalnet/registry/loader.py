@@ -2,19 +2,27 @@
 
 Layers are matched to registry layers by name (or an explicit mapping) and fields by
 name; all of it goes in as one batch, so a refused row leaves the registry untouched.
+Large layers are read and written a chunk of features at a time (rows into PostGIS by
+COPY), so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pyogrio
 
 from ..errors import InputError
-from ..feedback import Feedback, Steps
+from ..feedback import Feedback, Steps, check_canceled
 from .schema import ASSET_LAYERS, LAYERS
-from .store import Registry
+from .store import Batch, Registry
+from .values import row_label
+
+#: Features read and written at a time from a large layer.
+LOAD_CHUNK = 100_000
+_ROW = re.compile(r"(\b[a-z_]+ row )(\d+)")
 
 
 def load_layers(registry: Registry, source: str | os.PathLike, layers: dict[str, str] | list[str] | None = None,
@@ -35,28 +43,59 @@ def load_layers(registry: Registry, source: str | os.PathLike, layers: dict[str,
         )
     order = sorted(mapping.items(), key=lambda item: ASSET_LAYERS.index(item[1]))
     steps = Steps(feedback, len(order) + 1)
-    frames = []
-    for src_name, dst_name in order:
-        steps.next(f"reading {src_name}")
-        lyr = LAYERS[dst_name]
-        frame = pyogrio.read_dataframe(source, layer=src_name, read_geometry=lyr.geometry is not None)
-        extra = [c for c in frame.columns if c not in lyr.field_names and c != getattr(frame, "_geometry_column_name",
-                                                                                        "geometry")]
-        extra = [c for c in extra if c != "geometry"]
-        if extra and feedback is not None:
-            feedback.warning(f"{source} layer {src_name}: ignoring field(s) not in the registry: {', '.join(extra)}")
-        frames.append((src_name, dst_name, frame.drop(columns=extra)))
     counts: dict[str, Any] = {}
-    steps.next("writing to the registry")
     with registry.batch(tool, f"load {os.path.basename(source)}") as batch:
-        for src_name, dst_name, frame in frames:
-            try:
-                counts[dst_name] = len(batch.insert(dst_name, frame))
-            except InputError as err:
-                raise InputError(f"{source} layer {src_name}: {err}") from None
+        for src_name, dst_name in order:
+            steps.next(f"loading {src_name}")
+            counts[dst_name] = _load_layer(batch, source, src_name, dst_name, feedback)
     steps.done()
     counts["batch_id"] = batch.id if batch.n_changes else None
     return counts
+
+
+def _load_layer(batch: Batch, source: str, src_name: str, dst_name: str, feedback: Feedback | None) -> int:
+    """One layer, read and written LOAD_CHUNK features at a time (memory follows the chunk, not the file)."""
+    lyr = LAYERS[dst_name]
+    total = _feature_count(source, src_name)
+    seen: set[str] = set()
+    written = 0
+    start = 0
+    while True:
+        check_canceled(feedback)
+        frame = pyogrio.read_dataframe(source, layer=src_name, read_geometry=lyr.geometry is not None,
+                                       skip_features=start, max_features=LOAD_CHUNK if total > LOAD_CHUNK else None)
+        if start == 0:
+            extra = [c for c in frame.columns if c not in lyr.field_names and c != "geometry"
+                     and c != getattr(frame, "_geometry_column_name", "geometry")]
+            if extra and feedback is not None:
+                feedback.warning(f"{source} layer {src_name}: ignoring field(s) not in the registry: "
+                                 f"{', '.join(extra)}")
+        frame = frame.drop(columns=[c for c in frame.columns if c not in lyr.field_names and c != "geometry"
+                                    and c != getattr(frame, "_geometry_column_name", "geometry")])
+        if frame.empty and start > 0:
+            break
+        try:
+            if total > LOAD_CHUNK and lyr.key in frame.columns:  # duplicates across chunks are duplicates in the file
+                keys = frame[lyr.key].astype(object).where(frame[lyr.key].notna(), None)
+                for pos, key in enumerate(keys):
+                    if key is not None and str(key) in seen:
+                        raise InputError(f"{row_label(lyr, frame, pos)}: {lyr.key} '{key}' appears twice in the data")
+                seen.update(str(k) for k in keys if k is not None)
+            written += len(batch.insert(dst_name, frame))
+        except InputError as err:
+            message = _ROW.sub(lambda m, off=start: f"{m.group(1)}{int(m.group(2)) + off}", str(err), count=1)
+            raise InputError(f"{source} layer {src_name}: {message}") from None
+        start += len(frame)
+        if total <= LOAD_CHUNK or len(frame) < LOAD_CHUNK:
+            break
+    return written
+
+
+def _feature_count(source: str, layer: str) -> int:
+    try:
+        return int(pyogrio.read_info(source, layer=layer).get("features", -1))
+    except Exception:  # noqa: BLE001 - GDAL raises several error types; read it whole then
+        return -1
 
 
 def _mapping(source: str, available: list[str], layers: dict[str, str] | list[str] | None) -> dict[str, str]:

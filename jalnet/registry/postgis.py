@@ -178,6 +178,9 @@ class PostgisBackend:
     def geoms_from_db(self, values: Sequence[Any]) -> np.ndarray:
         return shapely.from_wkb([None if v is None else bytes(v) for v in values])
 
+    def wkb_from_db(self, values: Sequence[Any]) -> list[bytes | None]:
+        return [None if v is None else bytes(v) for v in values]
+
     # -- schema ---------------------------------------------------------------------------
     def create_base(self, crs: pyproj.CRS, epsg: int) -> None:
         if not self.scalar("SELECT count(*) FROM pg_extension WHERE extname='postgis'"):

@@ -29,7 +29,7 @@ import shapely
 from .. import __version__
 from ..errors import InputError, JalnetError, RegistryConflict, RegistryError
 from ..feedback import Feedback, check_canceled
-from . import schema
+from . import bulk, reads, schema
 from .gpkg import GpkgBackend, q
 from .postgis import PostgisBackend, is_postgis_target
 from .retry import StaleRead, retrying
@@ -234,61 +234,29 @@ class Registry:
         }
 
     # -- reading --------------------------------------------------------------------------
-    def read(self, name: str, where: dict[str, Any] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
-        """A layer as a (Geo)DataFrame indexed by fid, columns in schema order."""
-        lyr = schema.layer(name)
-        sql_where, params = self._where(lyr, where)
-        fids, columns, geoms = self._select(lyr, sql_where, params)
-        index = pd.Index(fids, name="fid", dtype="int64")
-        # Series with explicit dtypes: pandas 3 would otherwise re-infer text as its string
-        # dtype (NULL as NaN); this way the types are the same on pandas 2 and 3.
-        frame = pd.DataFrame({n: pd.Series(col.array, index=index, dtype=col.dtype) for n, col in columns.items()},
-                             index=index)
-        if lyr.geometry is None:
-            return frame
-        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=self.crs))
+    def read(self, name: str, where: dict[str, Any] | None = None, bbox: tuple[float, float, float, float] | None = None,
+             near: Any = None, distance: float = 0.0, schemes: Sequence[str] | None = None
+             ) -> gpd.GeoDataFrame | pd.DataFrame:
+        """A layer as a (Geo)DataFrame indexed by fid, columns in schema order.
+
+        Filters (all optional, combined with AND): *where* field = value (or list of values),
+        *bbox* (minx, miny, maxx, maxy) overlapping the feature's envelope, *near* geometries
+        (one or an array) within *distance* metres, *schemes* a list of scheme_ids. They use
+        the registry's indexes; rows are fetched in chunks (:mod:`.reads`).
+        """
+        return reads.read(self, schema.layer(name), where, bbox, near, distance, schemes)
 
     def _where(self, lyr: Layer, where: dict[str, Any] | None) -> tuple[str, list[Any]]:
-        if not where:
-            return "", []
-        clauses, params = [], []
-        for key, value in where.items():
-            if key != "fid":
-                lyr.field(key)  # raises KeyError for unknown fields
-            if value is None:
-                clauses.append(f"{q(key)} IS NULL")
-            elif isinstance(value, (list, tuple, set, np.ndarray, pd.Index)):
-                values = list(value)
-                if not values:
-                    clauses.append("1 = 0")
-                else:
-                    clauses.append(f"{q(key)} IN ({', '.join('?' * len(values))})")
-                    params += [v.item() if hasattr(v, "item") else v for v in values]
-            else:
-                clauses.append(f"{q(key)} = ?")
-                params.append(value)
-        return " WHERE " + " AND ".join(clauses), params
+        clauses, params = reads.where_clauses(self, lyr, where)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def _select(self, lyr: Layer, sql_where: str = "", params: Sequence[Any] = ()) -> tuple[
         list[int], dict[str, pd.Series], np.ndarray
     ]:
-        names = lyr.field_names
-        # a registry of an older schema opened read-only lacks the newer fields: read them as empty
-        present = [n for n in names if lyr.field(n).since <= self.schema_version]
-        sel = ['"fid"'] + [q(n) for n in present]
-        if lyr.geometry:
-            sel.append(self._b.geom_select())
-        rows = self._b.execute(
-            f"SELECT {', '.join(sel)} FROM {self._b.table(lyr.name)}{sql_where} ORDER BY \"fid\"", params
-        ).fetchall()
-        cols = list(zip(*rows)) if rows else [[] for _ in sel]
-        fids = [int(f) for f in cols[0]]
-        columns = {n: _from_db(lyr.field(n).type, cols[i + 1]) for i, n in enumerate(present)}
-        if len(present) < len(names):
-            columns = {n: columns[n] if n in columns else _from_db(lyr.field(n).type, [None] * len(fids))
-                       for n in names}
-        geoms = self._b.geoms_from_db(cols[-1]) if lyr.geometry else np.array([], dtype=object)
-        return fids, columns, geoms
+        clause = sql_where.strip()
+        if clause.upper().startswith("WHERE "):
+            clause = clause[6:]
+        return reads.select(self, lyr, [clause] if clause else [], params)
 
     def _rows(self, lyr: Layer, fids: Sequence[int]) -> dict[int, tuple[dict[str, Any], bytes | None]]:
         """Current attributes and WKB of features, for the change log."""
@@ -481,7 +449,9 @@ def _from_db(ftype: str, values: Sequence[Any]) -> pd.Series:
             else:
                 out.append(v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z")
         return pd.Series(out, dtype=object)
-    return pd.Series(list(values), dtype=object)
+    # one object per distinct text: a state's million pipes repeat a few materials, statuses and schemes
+    seen: dict[Any, Any] = {}
+    return pd.Series([seen.setdefault(v, v) for v in values], dtype=object)
 
 
 # =========================================================================================
@@ -720,10 +690,9 @@ class Batch:
             return
         cols = ["fid", "change_id", "batch_id", "seq", "op", "layer", "feature_fid", "feature_key", "time",
                 "old_attrs", "new_attrs", "old_geom", "new_geom"]
-        sql = (f"INSERT INTO {self._b.table('jalnet_changes')} ({', '.join(q(c) for c in cols)}) "
-               f"VALUES ({', '.join('?' * len(cols))})")
         ids = self._b.new_fids(LAYERS["jalnet_changes"], len(self._log))  # change id = fid, from the database
-        self._b.executemany(sql, [(cid, cid) + row for cid, row in zip(ids, self._log)])
+        bulk.insert_tuples(self._b, self._b.table("jalnet_changes"), cols,
+                           [(cid, cid) + row for cid, row in zip(ids, self._log)])
         self._log = []
 
     def _finish(self, undoes: str | None) -> None:
@@ -744,8 +713,14 @@ class Batch:
 
 def _insert_rows(backend: Any, epsg: int, lyr: Layer, fids: Sequence[int], values: dict[str, pd.Series],
                  geoms: np.ndarray | None) -> None:
-    """Plain INSERT of checked rows with explicit fids (no logging: callers log)."""
+    """Plain INSERT (COPY on PostGIS when many) of checked rows with explicit fids (no logging: callers log)."""
     names = list(values)
+    if bulk.uses_copy(backend, len(fids)):
+        bulk.copy_columns(backend, backend.table(lyr.name), ["fid", *names],
+                          [pd.Series(np.asarray(fids, dtype=np.int64))] + [values[n].reset_index(drop=True)
+                                                                          for n in names],
+                          geoms if lyr.geometry else None, epsg, ["INTEGER"] + [lyr.field(n).type for n in names])
+        return
     cols = ['"fid"'] + [q(n) for n in names]
     marks = ["?"] * (1 + len(names))
     columns: list[Sequence[Any]] = [list(fids)] + [_db_values(values[n]) for n in names]
@@ -851,59 +826,6 @@ def _create_tables(backend: Any, crs: pyproj.CRS, epsg: int) -> None:
     backend.executemany(f"INSERT INTO {table} (fid, key, value) VALUES (?, ?, ?)",
                         [(i + 1, k, v) for i, (k, v) in enumerate(meta.items())])
     backend.after_write([LAYERS["jalnet_meta"]])
-
-
-def copy_registry(source: str | os.PathLike, destination: str | os.PathLike, overwrite: bool = False,
-                  feedback: Feedback | None = None) -> dict[str, int]:
-    """Copy every layer and the change log to a new registry (GeoPackage <-> PostGIS), fids kept."""
-    src = open_registry(source, readonly=True)
-    dst_target = str(destination)
-    is_pg = is_postgis_target(dst_target)
-    final = Path(dst_target) if not is_pg else None
-    if final is not None:
-        if final.exists() and not overwrite:
-            src.close()
-            raise RegistryError(f"{final} already exists; pick another name or pass --overwrite to replace it")
-        work = final.with_name(f".{final.name}.{os.getpid()}.copy.gpkg")
-        work.unlink(missing_ok=True)
-        dst = create_registry(work, f"EPSG:{src.epsg}")
-    else:
-        dst = create_registry(dst_target, f"EPSG:{src.epsg}", overwrite=overwrite)
-    counts: dict[str, int] = {}
-    try:
-        with src, dst, dst._transaction():
-            names = [n for n in LAYERS if n != "jalnet_meta"]
-            for k, name in enumerate(names):
-                check_canceled(feedback)
-                if feedback is not None:
-                    feedback.info(f"copying {name}")
-                    feedback.set_progress(100.0 * k / len(names))
-                lyr = LAYERS[name]
-                fids, columns, geoms = src._select(lyr)
-                counts[name] = len(fids)
-                if fids:
-                    _insert_rows(dst._b, dst.epsg, lyr, fids, columns, geoms if lyr.geometry else None)
-                    dst._b.after_write([lyr])
-            for key, value in src.meta().items():
-                if key.startswith("copied_from") or key in ("schema_version", "epsg"):
-                    continue
-                dst._set_meta(key, value)
-            dst._set_meta("copied_from", src.target)
-    except BaseException:
-        if final is not None:
-            work.unlink(missing_ok=True)
-        else:
-            cleanup = PostgisBackend.connect(dst_target, must_exist=False)
-            try:
-                cleanup.drop_everything()
-            finally:
-                cleanup.close()
-        raise
-    if final is not None:
-        os.replace(work, final)
-    if feedback is not None:
-        feedback.set_progress(100.0)
-    return counts
 
 
 def content_digest(registry: Registry, include_log: bool = True) -> dict[str, str]:

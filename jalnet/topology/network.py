@@ -67,16 +67,30 @@ class NetworkData:
                     frame[f] = None
                 self.layers[name] = frame
 
+    #: Keys of the whole layers ("P-": pipe_ids, "J-": junction node_ids) when the frames hold only an area of
+    #: the registry, so new ids continue the registry's numbering; None: the frames are whole.
+    id_pool: dict[str, pd.Series] | None = None
+
     @classmethod
-    def from_registry(cls, registry: Any, scheme: str | None = None) -> NetworkData:
+    def from_registry(cls, registry: Any, scheme: str | None = None, schemes: list[str] | None = None,
+                      bbox: tuple[float, float, float, float] | None = None) -> NetworkData:
+        """The network layers of *registry*: all of them, one *scheme* or several *schemes*, or what overlaps *bbox*.
+
+        Filters are answered by the registry's indexes (scheme_id, the spatial index), so a
+        scheme or an area costs what it holds, not what the registry holds. Villages and
+        schemes are read whole unless a scheme filter applies.
+        """
+        wanted = [scheme] if scheme is not None else (list(schemes) if schemes is not None else None)
         layers = {}
         for name in NETWORK_LAYERS:
+            fields = LAYERS[name].field_names
             where = None
-            if scheme is not None and name != "villages" and "scheme_id" in LAYERS[name].field_names:
-                where = {"scheme_id": scheme}
-            layers[name] = registry.read(name, where=where)
-        if scheme is not None:
-            layers["villages"] = layers["villages"][layers["villages"]["scheme_id"] == scheme]
+            if wanted is not None and name != "villages" and "scheme_id" in fields:
+                where = {"scheme_id": wanted}
+            area = bbox if bbox is not None and LAYERS[name].geometry and name not in ("villages", "schemes") else None
+            layers[name] = registry.read(name, where=where, bbox=area)
+        if wanted is not None:
+            layers["villages"] = layers["villages"][layers["villages"]["scheme_id"].isin(wanted)]
         return cls(registry.crs, layers)
 
     def __getitem__(self, name: str) -> pd.DataFrame:

@@ -27,6 +27,8 @@ from ..registry.store import Batch
 from ..registry.values import plain
 from .ids import keys_from
 from .network import NetworkData, positional
+from .network_near import network_near
+from .snap_model import AHEAD_FACTOR
 from .snap_plan import Plan, plan_snap
 from .snap_points import PointPlan, plan_points
 from .snap_tolerance import SnapTolerance, fit_tolerance
@@ -122,9 +124,12 @@ def _snap(reg: Registry, batch: str | None, tolerance: float | None, dry_run: bo
                                  "with 'jalnet registry log'")
         staged = reg.read("staged_pipes", where=where)
         points = positional(reg.read("staged_points", where=where))
-        data = NetworkData.from_registry(reg)
         fit = fit_tolerance(staged, tolerance)
         tolerance = fit.tolerance
+        if points.empty and not allow_move_existing:  # only what the plan can reach (the cut snap_area makes)
+            data = network_near(reg, staged.geometry.values, tolerance * AHEAD_FACTOR + 1.0)
+        else:
+            data = NetworkData.from_registry(reg)
         steps.next(f"snapping {len(staged)} staged pipe(s) within {fit.why}")
         plan = plan_snap(data, staged, tolerance, allow_move_existing, steps=steps, error=fit.error)
         result = _result(plan, staged, data, fit, dry_run)

@@ -246,7 +246,7 @@ def nearest_other(points: Any, owners: Any, targets: Any, target_owners: Any, wi
     if not len(src):
         return near, dist
     d = shapely.distance(pts[src], geoms[dst])
-    order = np.lexsort((d, src))
+    order = np.lexsort((dst, d, src))  # equally near: the first target, whatever the tree's order
     src, dst, d = src[order], dst[order], d[order]
     first = np.r_[True, src[1:] != src[:-1]]
     near[src[first]], dist[src[first]] = dst[first], d[first]
