@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import project
 from .network import legit_dead_ends, located
+from .snap_meet import crossing_along, last_runs, meeting_point
 from .snap_model import _KIND, AHEAD_FACTOR, BARE_NODE, HEADING_M, PRIORITY, PRIORITY_M, End, reach
 from .spatial import nearest_other
 
@@ -86,6 +87,9 @@ class EndsPhase:
             src, dst, dist = src[order], dst[order], dist[order]
             first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
             for i, t, d in zip(src[first], dst[first], dist[first]):
+                if refs[t][0] == "node":
+                    t = self._short_of_stub(self.ends[i], int(t), refs)
+                    d = float(np.hypot(*(np.array(self.ends[i].xy) - self.nodes.xy[refs[t][1]])))
                 self._to_target(self.ends[i], refs[t], points[t], float(d))
         free = [i for i, e in enumerate(self.ends) if e.kind == "free"]
         if not free or not len(self.usable):
@@ -103,11 +107,36 @@ class EndsPhase:
         if not len(src):
             return
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[np.asarray(free)[src]])
+        along = crossing_along(self.geoms[pipe], np.array([self.ends[free[s]].xy for s in src]),
+                               np.array([self.ends[free[s]].heading for s in src]), self.tol, along)
         xy = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
         length = shapely.length(self.geoms[pipe])
         for s, p, d, a, point, total in zip(src, pipe, dist, along, xy, length):
             self._to_pipe(self.ends[free[s]], int(p), float(d), float(a), (float(point[0]), float(point[1])),
                           float(total))
+
+    def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
+        """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
+
+        Two nodes joined by a short pipe lying along the walk's own direction (a stub left for the
+        extension, a fitting drawn as a pipe) are both within the GPS error of the end; a walk
+        ending at the far one would lay the new pipe over the existing one, so it ends at the near one.
+        """
+        node = refs[target][1]
+        if end.existing or not any(end.heading):
+            return target
+        head = np.array(end.heading)
+        npipes = len(self.pipe_ids)
+        for pos in self._end_index.rows(node) % npipes:
+            other = int(self.nodes.end[pos] if self.nodes.start[pos] == node else self.nodes.start[pos])
+            if other < 0 or other == node:
+                continue
+            v = self.nodes.xy[other] - self.nodes.xy[node]
+            span = float(np.hypot(*v))
+            if 0 < span <= self.tol and float(v @ head) < -0.9 * span \
+                    and float(np.hypot(*(self.nodes.xy[other] - np.array(end.xy)))) <= self.tol:
+                return other  # refs list every node first, in order: node k is target k
+        return target
 
     def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return reach([self.ends[i] for i in src], xy)
@@ -221,7 +250,9 @@ class EndsPhase:
                 continue
             members = [free[i] for i in group]
             at = [crossing[(i, j)] for i in group for j in group if (i, j) in crossing]
-            xy = at[0] if at else tuple(np.mean([m.xy for m in members], axis=0))
+            xy = at[0] if at else meeting_point(np.array([m.xy for m in members]),
+                                                np.array([m.heading for m in members]), self.tol,
+                                                last_runs(self.cand_geom, members))
             node = self.book.at(xy, self._scheme_of(members[0]))
             for m in members:
                 others = ", ".join(self.cand_ids[o.owner] for o in members if o is not m)

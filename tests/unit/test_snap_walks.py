@@ -58,6 +58,11 @@ def test_taps_and_valves_go_on_the_right_pipe(scored) -> None:
     assert s.points >= 10 and s.points_share >= 0.95, s.wrong
 
 
+def test_every_tap_gets_its_service_line(scored) -> None:
+    _, _, s = scored
+    assert s.taps >= 10 and s.served == s.taps, s.wrong
+
+
 def test_the_scorer_sees_a_bad_snap(tmp_path: Path) -> None:
     """A 2 m tolerance on 3 m GPS walks: ends cannot reach their nodes, and the score says so."""
     registry, truth = make_walks(SMALL["ky10"], tmp_path)
