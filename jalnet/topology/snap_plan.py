@@ -59,6 +59,7 @@ from .snap_model import (
     gap,
     layer_key,
 )
+from .walk_average import average_lines
 
 __all__ = ["BARE_NODE", "PRIORITY", "End", "NodeBook", "Plan", "plan_snap"]
 
@@ -254,6 +255,7 @@ class _Planner(EndsPhase, BuildPhase):
                 continue
             self.state[later] = "conflated"
             self.result[later] = f"#{first}"  # resolved to the first one's pipe id when ids are given
+            self.cand_geom[first] = average_lines(self.cand_geom[first], self.cand_geom[later], self.wander_m)
             self.notes[later].insert(0, f"duplicates candidate {self.cand_ids[first]}; not added")
 
     def _join_pieces(self) -> None:

@@ -458,9 +458,14 @@ def score(registry: str, truth: Truth) -> Score:
 
 
 def _served(service: Any, tap: Any, pipes: Any) -> bool:
-    """One service line for the tap, taken from its pipe: it starts on the pipe and ends at the tap."""
+    """One service line for the tap, taken from its pipe: it starts on the pipe and ends at the tap
+    (none for a tap whose fix lies on its pipe: there is nothing to draw)."""
     lines = service[service["fhtc_id"] == tap["fhtc_id"]]
-    if len(lines) != 1 or lines["pipe_id"].iloc[0] != tap["pipe_id"] or tap["pipe_id"] not in pipes.index:
+    if tap["pipe_id"] not in pipes.index:
+        return False
+    if not len(lines) and pipes.geometry[tap["pipe_id"]].distance(tap.geometry) < 0.01:
+        return True
+    if len(lines) != 1 or lines["pipe_id"].iloc[0] != tap["pipe_id"]:
         return False
     line = lines.geometry.iloc[0]
     return bool(shapely.distance(shapely.get_point(line, 0), pipes.geometry[tap["pipe_id"]]) < 0.01
