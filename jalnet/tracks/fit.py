@@ -24,40 +24,68 @@ HUBER_ERRORS = 2.0
 
 
 def fit_runs(x: np.ndarray, y: np.ndarray, shape: np.ndarray, error: float) -> np.ndarray:
-    """Vertices of *shape* ((k, 2), the smoothed line) simplified to its bends and fitted to the fixes (x, y).
+    """Vertices of *shape* ((n, 2), the smoothed fixes) simplified to its bends and fitted to the fixes (x, y).
 
     *error*: the walk's GPS error (m); the bends kept move the line more than ``BEND_ERRORS``
     of it. The first and last vertex are fitted too (the ends of a walk are as noisy as
-    the rest); the snap moves them onto their nodes afterwards.
+    the rest); the snap moves them onto their nodes afterwards. Each fix belongs to the run
+    between the bends its smoothed place lies between (the walker went forward), so the
+    cost grows with the fixes, not with fixes times bends.
     """
     line = shapely.simplify(shapely.linestrings(shape), BEND_ERRORS * error, preserve_topology=False)
     verts = shapely.get_coordinates(line)
     if len(verts) < 2 or len(x) < 2 * len(verts):
         return verts
+    at = _vertex_index(shape, verts)
+    if at is None:
+        return verts
+    run = np.clip(np.searchsorted(at, np.arange(len(x)), side="right") - 1, 0, len(verts) - 2)
     weights = np.ones(len(x))
     for _ in range(2):
-        verts = _least_squares(x, y, shape, verts, weights)
-        d = shapely.distance(shapely.points(np.column_stack([x, y])), shapely.linestrings(verts))
+        verts = _least_squares(x, y, run, verts, weights)
+        d = _distance(x, y, verts[run], verts[run + 1])
         cut = HUBER_ERRORS * error
         weights = np.where(d > cut, cut / np.maximum(d, 1e-9), 1.0)
     return verts
 
 
-def _least_squares(x: np.ndarray, y: np.ndarray, shape: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _vertex_index(shape: np.ndarray, verts: np.ndarray) -> np.ndarray | None:
+    """Index in *shape* of each vertex its simplification kept (in order), or None if one is not found."""
+    key = shape[:, 0] + 1j * shape[:, 1]
+    want = verts[:, 0] + 1j * verts[:, 1]
+    where = np.flatnonzero(np.isin(key, want))
+    out = np.zeros(len(verts), dtype=np.int64)
+    j = 0
+    for i, v in enumerate(want):
+        while j < len(where) and key[where[j]] != v:
+            j += 1
+        if j == len(where):
+            return None
+        out[i] = where[j]
+    return out
+
+
+def _share(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How far along segment a-b (0 to 1) each fix projects."""
+    d = b - a
+    span = np.maximum(d[:, 0] ** 2 + d[:, 1] ** 2, 1e-12)
+    return np.clip(((x - a[:, 0]) * d[:, 0] + (y - a[:, 1]) * d[:, 1]) / span, 0.0, 1.0)
+
+
+def _distance(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    u = _share(x, y, a, b)
+    return np.hypot(x - (a[:, 0] + u * (b[:, 0] - a[:, 0])), y - (a[:, 1] + u * (b[:, 1] - a[:, 1])))
+
+
+def _least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Vertices minimising the weighted squared distance, along their run, of each fix to the polyline.
 
-    Each fix is tied to the point of the current polyline its smoothed place projects to
-    (run k, share u of the way; never back along the line: the walker went forward); the
-    normal equations are tridiagonal in the vertices, summed over the fixes without an
-    n-by-k matrix (a walk may have a million fixes). A vertex few fixes see is held near
-    where it was.
+    Fix i lies on run k[i], a share u of the way along it (its projection on the current
+    run); the normal equations are tridiagonal in the vertices, summed over the fixes
+    without an n-by-k matrix (a walk may have a million fixes). A vertex few fixes see is
+    held near where it was.
     """
-    line = shapely.linestrings(verts)
-    at = np.maximum.accumulate(shapely.line_locate_point(line, shapely.points(shape)))
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(verts, axis=0).T))])
-    k = np.clip(np.searchsorted(cum, at, side="right") - 1, 0, len(verts) - 2)
-    span = np.maximum(cum[k + 1] - cum[k], 1e-9)
-    u = np.clip((at - cum[k]) / span, 0.0, 1.0)
+    u = _share(x, y, verts[k], verts[k + 1])
     a, b = (1 - u) * w, u * w
     m = len(verts)
     diag = np.bincount(k, a * (1 - u), m) + np.bincount(k + 1, b * u, m)
