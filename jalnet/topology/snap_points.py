@@ -220,6 +220,7 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
     ids = next_ids(existing["fhtc_id"], len(positions), "F-")
     line_ids = iter(next_ids(lines_now["service_line_id"], len(positions), "SL-"))
     served = set(lines_now["fhtc_id"].dropna().astype(str))
+    index_of: dict[str, int] | None = None
     households = _households(existing)
     for n, (k, row) in enumerate(zip(positions, rows.to_dict("records"))):
         geom = row["geometry"]
@@ -242,8 +243,11 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
             drawn = ""
             line_pipe = had if isinstance(had, str) else pipe_id
             if fhtc_id not in served and line_pipe is not None:
-                drawn = _service_line(plan, next(line_ids), fhtc_id, line_pipe, existing.geometry.iloc[hit], targets,
-                                      owner, existing["scheme_id"].iloc[hit])
+                if index_of is None:  # built once, and only when a matched tap needs a line
+                    index_of = {str(o): i for i, o in enumerate(owner)}
+                if line_pipe in index_of:
+                    drawn = _service_line(plan, next(line_ids), fhtc_id, line_pipe, targets[index_of[line_pipe]],
+                                          existing.geometry.iloc[hit], existing["scheme_id"].iloc[hit])
                 served.add(fhtc_id)
             plan.staged[int(k)] = {"state": "conflated", "message": f"repeats tap connection "
                                    f"{fhtc_id} ({how}); not added"
@@ -258,19 +262,18 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
         plan.inserts["fhtc"].append({"fhtc_id": fhtc_id, "scheme_id": scheme[idx[0]], "pipe_id": pipe_id,
                                      "status": "functional", **who, "geometry": geom})
         plan.assets[int(k)] = fhtc_id
-        drawn = _service_line(plan, next(line_ids), fhtc_id, pipe_id, geom, targets, owner, scheme[idx[0]])
+        drawn = _service_line(plan, next(line_ids), fhtc_id, pipe_id, targets[idx[0]], geom, scheme[idx[0]])
         served.add(fhtc_id)
         plan.staged[int(k)] = {"state": "added", "message": f"added as tap connection {fhtc_id} taken from "
                                f"{pipe_id} ({float(dist[0]):.1f} m)" + drawn}
 
 
-def _service_line(plan: PointPlan, line_id: str, fhtc_id: str, pipe_id: str, tap: Any, targets: np.ndarray,
-                  owner: np.ndarray, scheme: Any) -> str:
-    """The service line from the nearest point of *pipe_id* to the tap; what to add to the point's message."""
-    mine = np.flatnonzero(owner.astype(str) == pipe_id)
-    if not len(mine) or tap is None or tap.is_empty:
+def _service_line(plan: PointPlan, line_id: str, fhtc_id: str, pipe_id: str, pipe: Any, tap: Any,
+                  scheme: Any) -> str:
+    """The service line from the nearest point of the pipe (*pipe_id*, its line *pipe*) to the tap;
+    what to add to the point's message."""
+    if tap is None or tap.is_empty:
         return ""
-    pipe = targets[mine[int(np.argmin(shapely.distance(targets[mine], tap)))]]
     ferrule = shapely.line_interpolate_point(pipe, shapely.line_locate_point(pipe, tap))
     length = float(shapely.distance(ferrule, tap))
     if length < 0.01:  # the tap stands on the pipe: nothing to draw
