@@ -11,8 +11,8 @@ import datetime as dt
 import getpass
 import json
 import os
-from collections.abc import Sequence
-from itertools import repeat
+from collections.abc import Iterator, Sequence
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -107,10 +107,22 @@ class Batch:
             fids = [int(f) for f in frame["fid"]]
         else:
             fids = self._b.new_fids(lyr, len(frame))
+        n = len(fids)
         wkbs = shapely.to_wkb(geoms, byte_order=1, output_dimension=2) if lyr.geometry else None
-        copy = wkbs is not None and bulk.uses_copy(self._b, len(fids))  # the COPY reads the same WKB, made once
-        self._write_rows(lyr, fids, values, wkbs if copy else geoms)
-        self._log_inserts(lyr, fids, values, wkbs)
+        self._flush_log()  # rows logged one at a time before these keep their place in the order
+        ids = self._b.new_fids(LAYERS["jalnet_changes"], n)  # change id = fid, from the database
+        first = self.n_changes + 1
+        self.n_changes += n
+        self._touched[lyr.name] = lyr
+        if bulk.uses_copy(self._b, n):  # rows, then their log rows, by COPY: each sent while the next is made
+            bulk.send_overlapped(self._b, chain(_row_chunks(self._b, self.reg.epsg, lyr, fids, values, wkbs),
+                                                self._log_chunks(lyr, fids, values, wkbs, ids, first)))
+        else:
+            _insert_rows(self._b, self.reg.epsg, lyr, fids, values, geoms)
+            keys, attrs, hexes = _log_values(lyr, values, wkbs, n)
+            bulk.insert_tuples(self._b, self._b.table("jalnet_changes"), ["fid", "change_id", *_LOG_COLUMNS], [
+                (cid, cid, self.id, first + k, "insert", lyr.name, int(fids[k]), keys[k], self.time, None, attrs[k],
+                 None, hexes[k]) for k, cid in enumerate(ids)])
         return fids
 
     @property
@@ -284,24 +296,13 @@ class Batch:
         if len(self._log) >= 5000:
             self._flush_log()
 
-    def _log_inserts(self, lyr: Layer, fids: Sequence[int], values: dict[str, pd.Series], wkbs: Any) -> None:
-        """The change-log rows of inserted features, built for the whole chunk at once (:mod:`.changelog`)."""
+    def _log_chunks(self, lyr: Layer, fids: Sequence[int], values: dict[str, pd.Series], wkbs: Any,
+                    ids: Sequence[int], first: int) -> Iterator[tuple[str, str]]:
+        """COPY texts of the inserted features' change-log rows (change ids *ids*, seq from *first*),
+        built for the whole chunk at once (:mod:`.changelog`) when the first one is asked for."""
         n = len(fids)
-        self._flush_log()  # rows logged one at a time before these keep their place in the order
-        keys = changelog.keys_text(lyr, values, n)
-        attrs = changelog.attrs_json(lyr, values, n)
-        geoms = changelog.hex_wkbs(wkbs) if wkbs is not None else [None] * n
-        ids = self._b.new_fids(LAYERS["jalnet_changes"], n)  # change id = fid, from the database
-        first = self.n_changes + 1
-        self.n_changes += n
-        table = self._b.table("jalnet_changes")
-        columns = ["fid", "change_id", *_LOG_COLUMNS]
-        if not bulk.uses_copy(self._b, n):
-            bulk.insert_tuples(self._b, table, columns, [
-                (cid, cid, self.id, first + k, "insert", lyr.name, int(fids[k]), keys[k], self.time, None, attrs[k],
-                 None, geoms[k]) for k, cid in enumerate(ids)])
-            return
-        sql = bulk.copy_sql(table, columns, False)
+        keys, attrs, hexes = _log_values(lyr, values, wkbs, n)
+        sql = bulk.copy_sql(self._b.table("jalnet_changes"), ["fid", "change_id", *_LOG_COLUMNS], False)
         text = bulk._text
         for start in range(0, n, bulk.COPY_CHUNK):
             stop = min(n, start + bulk.COPY_CHUNK)
@@ -310,8 +311,8 @@ class Batch:
                        repeat("insert"), repeat(text(lyr.name)), map(str, fids[start:stop]),
                        map(text, keys[start:stop]), repeat(text(self.time)), repeat("\\N"),
                        map(_json_copy, attrs[start:stop]), repeat("\\N"),
-                       ("\\N" if g is None else g for g in geoms[start:stop]))
-            bulk.send(self._b, sql, "\n".join(map("\t".join, rows)) + "\n")
+                       ("\\N" if g is None else g for g in hexes[start:stop]))
+            yield sql, "\n".join(map("\t".join, rows)) + "\n"
 
     def _flush_log(self) -> None:
         if not self._log:
@@ -344,10 +345,8 @@ def _insert_rows(backend: Any, epsg: int, lyr: Layer, fids: Sequence[int], value
     """Plain INSERT (COPY on PostGIS when many) of checked rows with explicit fids (no logging: callers log)."""
     names = list(values)
     if bulk.uses_copy(backend, len(fids)):
-        bulk.copy_columns(backend, backend.table(lyr.name), ["fid", *names],
-                          [pd.Series(np.asarray(fids, dtype=np.int64))] + [values[n].reset_index(drop=True)
-                                                                          for n in names],
-                          geoms if lyr.geometry else None, epsg, ["INTEGER"] + [lyr.field(n).type for n in names])
+        for sql, text in _row_chunks(backend, epsg, lyr, fids, values, geoms):
+            bulk.send(backend, sql, text)
         return
     cols = ['"fid"'] + [q(n) for n in names]
     marks = ["?"] * (1 + len(names))
@@ -358,6 +357,22 @@ def _insert_rows(backend: Any, epsg: int, lyr: Layer, fids: Sequence[int], value
         columns.append(backend.geoms_to_db(geoms, epsg))
     sql = f"INSERT INTO {backend.table(lyr.name)} ({', '.join(cols)}) VALUES ({', '.join(marks)})"
     backend.executemany(sql, zip(*columns))
+
+
+def _row_chunks(backend: Any, epsg: int, lyr: Layer, fids: Sequence[int], values: dict[str, pd.Series],
+                geoms: Any) -> Iterator[tuple[str, str]]:
+    """The COPY texts of rows with explicit fids (*geoms* shapely geometries or WKB)."""
+    names = list(values)
+    return bulk.column_chunks(backend.table(lyr.name), ["fid", *names],
+                              [pd.Series(np.asarray(fids, dtype=np.int64))] + [values[n].reset_index(drop=True)
+                                                                              for n in names],
+                              geoms if lyr.geometry else None, epsg, ["INTEGER"] + [lyr.field(n).type for n in names])
+
+
+def _log_values(lyr: Layer, values: dict[str, pd.Series], wkbs: Any, n: int) -> tuple[list, list, list]:
+    """Business keys, attributes JSON and geometry hex of *n* inserted features, for their change-log rows."""
+    hexes = changelog.hex_wkbs(wkbs) if wkbs is not None else [None] * n
+    return changelog.keys_text(lyr, values, n), changelog.attrs_json(lyr, values, n), hexes
 
 
 def _json_copy(text: str) -> str:
