@@ -101,7 +101,20 @@ def text_column(values: Any, ftype: str = "") -> list[str]:
             arr = values.to_numpy(dtype=bool, na_value=False)
             return np.where(missing, "\\N", np.where(arr, "t", "f")).tolist()
         values = values.tolist()
+    elif not isinstance(values, list):
+        values = list(values)
+    plain_texts = _plain_texts(values)
+    if plain_texts is not None:
+        return plain_texts
     return [_text(v) if v.__class__ is str else _text(plain(v)) for v in values]
+
+
+def _plain_texts(values: list) -> list[str] | None:
+    """Texts and NULLs only, none needing an escape (most columns): COPY text in one pass; else None."""
+    texts = [v for v in values if v.__class__ is str]
+    if len(texts) + len([v for v in values if v is None]) != len(values) or _SPECIAL.search("".join(texts)):
+        return None
+    return ["\\N" if v is None else v for v in values]
 
 
 def copy_sql(table: str, columns: Sequence[str], with_geom: bool) -> str:

@@ -12,6 +12,7 @@ keys, ``", "`` and ``": "`` separators, non-ASCII kept), so undo reads it back t
 from __future__ import annotations
 
 import json
+import re
 from itertools import repeat
 from typing import Any
 
@@ -21,6 +22,8 @@ import pandas as pd
 from .schema import Layer
 from .values import plain
 
+#: What json.dumps(..., ensure_ascii=False) escapes in a text: quotes, backslashes, control characters.
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -47,9 +50,13 @@ def json_values(series: pd.Series) -> list[str]:
                 for k in np.flatnonzero(missing).tolist():
                     texts[k] = "null"
             return texts
+    items = series.tolist()
+    texts = [v for v in items if v.__class__ is str]
+    if len(texts) + len([v for v in items if v is None]) == len(items) and not _JSON_ESCAPED.search("".join(texts)):
+        return ["null" if v is None else '"' + v + '"' for v in items]  # texts json writes as they are
     seen: dict[tuple[type, Any], str] = {}
     out = []
-    for value in series.tolist():
+    for value in items:
         cls = value.__class__
         if cls is str:
             text = seen.get((cls, value))

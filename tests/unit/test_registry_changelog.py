@@ -23,6 +23,9 @@ ODD = ["tab\there", "new\nline", 'quote " and back\\slash \\N', "মেছাৰ
     pd.Series([3, None, -7, 2**40], dtype="Int64"),
     pd.Series([True, None, False], dtype="boolean"),
     pd.Series(ODD + [5, 2.5, True], dtype=object),
+    pd.Series(ODD, dtype=object),
+    pd.Series(["P-0001", None, "মেছাৰ্ছ", "a/b", "\x7f", "\u2028"], dtype=object),
+    pd.Series([None, None], dtype=object),
     pd.Series([], dtype=float),
 ])
 def test_json_values_are_what_json_dumps_writes(series):
@@ -82,3 +85,8 @@ def test_logged_inserts_hold_each_feature_as_written_and_undo(tmp_path, backend,
             assert got.loc[fid, "old_attrs"] is None or pd.isna(got.loc[fid, "old_attrs"])
         reg.undo(b.id)
         assert reg.count("pipes") == 0 and reg.count("schemes") == 0
+
+
+@pytest.mark.parametrize("values", [["P-1", None, "মেছাৰ্ছ", "a/b"], ODD, ["x", 2.5, None, np.nan, True, pd.NA], [None]])
+def test_copy_text_of_a_column_is_the_text_of_each_value(values):
+    assert bulk.text_column(pd.Series(values, dtype=object)) == [bulk._text(plain(v)) for v in values]
