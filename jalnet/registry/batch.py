@@ -45,12 +45,6 @@ def _existing(backend: Any, lyr: Layer, keys: Sequence[str]) -> set[str]:
     """Which of *keys* the layer already holds (through the key's unique index)."""
     found: set[str] = set()
     table = backend.table(lyr.name)
-    if backend.kind == "postgis":  # an array parameter: a load's million keys in a hundred queries, not 2,000
-        for start in range(0, len(keys), 10_000):
-            rows = backend.execute(f"SELECT {q(lyr.key)} FROM {table} WHERE {q(lyr.key)} = ANY(?)",
-                                   (list(keys[start : start + 10_000]),)).fetchall()
-            found.update(r[0] for r in rows)
-        return found
     for start in range(0, len(keys), _CHUNK):
         chunk = list(keys[start : start + _CHUNK])
         rows = backend.execute(
