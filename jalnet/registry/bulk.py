@@ -101,7 +101,20 @@ def text_column(values: Any, ftype: str = "") -> list[str]:
             arr = values.to_numpy(dtype=bool, na_value=False)
             return np.where(missing, "\\N", np.where(arr, "t", "f")).tolist()
         values = values.tolist()
+    elif not isinstance(values, list):
+        values = list(values)
+    plain_texts = _plain_texts(values)
+    if plain_texts is not None:
+        return plain_texts
     return [_text(v) if v.__class__ is str else _text(plain(v)) for v in values]
+
+
+def _plain_texts(values: list) -> list[str] | None:
+    """Texts and NULLs only, none needing an escape (most columns): COPY text in one pass; else None."""
+    texts = [v for v in values if v.__class__ is str]
+    if len(texts) + len([v for v in values if v is None]) != len(values) or _SPECIAL.search("".join(texts)):
+        return None
+    return ["\\N" if v is None else v for v in values]
 
 
 def copy_sql(table: str, columns: Sequence[str], with_geom: bool) -> str:
@@ -121,14 +134,20 @@ def chunk_text(values: Sequence[Any], geoms: np.ndarray | None, srid: int, types
 def copy_columns(backend: Any, table: str, columns: Sequence[str], values: Sequence[Any],
                  geoms: np.ndarray | None = None, srid: int = 0, types: Sequence[str] = ()) -> None:
     """COPY rows given column by column (Series or lists, field *types* alongside); *geoms* fill a last ``geom``."""
+    for sql, text in column_chunks(table, columns, values, geoms, srid, types):
+        send(backend, sql, text)
+
+
+def column_chunks(table: str, columns: Sequence[str], values: Sequence[Any], geoms: np.ndarray | None = None,
+                  srid: int = 0, types: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+    """The COPY statements of :func:`copy_columns` as (sql, text) pairs, each text made when asked for."""
     types = list(types) or [""] * len(values)
     n = len(values[0]) if len(values) else (len(geoms) if geoms is not None else 0)
     sql = copy_sql(table, columns, geoms is not None)
     for start in range(0, n, COPY_CHUNK):
         stop = min(n, start + COPY_CHUNK)
-        text = chunk_text([col[start:stop] for col in values], None if geoms is None else geoms[start:stop], srid,
-                          types)
-        send(backend, sql, text)
+        yield sql, chunk_text([col[start:stop] for col in values], None if geoms is None else geoms[start:stop],
+                              srid, types)
 
 
 def send(backend: Any, sql: str, text: str) -> None:
@@ -137,32 +156,38 @@ def send(backend: Any, sql: str, text: str) -> None:
 
 
 def overlapped(backend: Any, sql: str, texts: Iterator[str], depth: int = 2) -> None:
-    """COPY each buffer *texts* yields, sending one while the next is made (PostgreSQL works meanwhile).
+    """COPY each buffer *texts* yields, sending one while the next is made (PostgreSQL works meanwhile)."""
+    send_overlapped(backend, ((sql, text) for text in texts), depth)
+
+
+def send_overlapped(backend: Any, copies: Iterator[tuple[str, str]], depth: int = 2) -> None:
+    """COPY each (sql, text) *copies* yields, sending one while the next is made.
 
     The buffers are made in this thread (their source may be an SQLite connection, which
-    stays in its thread); a second thread only sends.
+    stays in its thread); a second thread only sends. Nothing else may use the connection
+    until this returns.
     """
     pending: queue.Queue = queue.Queue(maxsize=depth)
     failed: list[BaseException] = []
 
     def sender() -> None:
         while True:
-            text = pending.get()
-            if text is None:
+            item = pending.get()
+            if item is None:
                 return
             if not failed:
                 try:
-                    send(backend, sql, text)
+                    send(backend, *item)
                 except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
                     failed.append(err)
 
     thread = threading.Thread(target=sender, daemon=True)
     thread.start()
     try:
-        for text in texts:
+        for item in copies:
             if failed:
                 break
-            pending.put(text)
+            pending.put(item)
     finally:
         pending.put(None)
         thread.join()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pyogrio
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps, check_canceled
-from .schema import ASSET_LAYERS, LAYERS
+from .schema import ASSET_LAYERS, LAYERS, Layer
 from .store import Batch, Registry
 from .values import row_label
 
@@ -57,13 +58,30 @@ def _load_layer(batch: Batch, source: str, src_name: str, dst_name: str, feedbac
     """One layer, read and written LOAD_CHUNK features at a time (memory follows the chunk, not the file)."""
     lyr = LAYERS[dst_name]
     total = _feature_count(source, src_name)
+    chunked = total > LOAD_CHUNK
+    with ThreadPoolExecutor(max_workers=1) as reader:  # the next chunk is read while this one is written
+        return _load_chunks(batch, source, src_name, lyr, chunked, reader, feedback)
+
+
+def _read_chunk(source: str, src_name: str, lyr: Layer, start: int, chunked: bool) -> Any:
+    return pyogrio.read_dataframe(source, layer=src_name, read_geometry=lyr.geometry is not None,
+                                  skip_features=start, max_features=LOAD_CHUNK if chunked else None)
+
+
+def _load_chunks(batch: Batch, source: str, src_name: str, lyr: Layer, chunked: bool, reader: ThreadPoolExecutor,
+                 feedback: Feedback | None) -> int:
+    """Insert the layer chunk by chunk, asking *reader* for the next chunk before writing this one."""
+    dst_name = lyr.name
     seen: set[str] = set()
     written = 0
     start = 0
-    while True:
+    pending: Future | None = reader.submit(_read_chunk, source, src_name, lyr, 0, chunked)
+    while pending is not None:
         check_canceled(feedback)
-        frame = pyogrio.read_dataframe(source, layer=src_name, read_geometry=lyr.geometry is not None,
-                                       skip_features=start, max_features=LOAD_CHUNK if total > LOAD_CHUNK else None)
+        frame = pending.result()
+        pending = None
+        if chunked and len(frame) == LOAD_CHUNK:
+            pending = reader.submit(_read_chunk, source, src_name, lyr, start + LOAD_CHUNK, chunked)
         if start == 0:
             extra = [c for c in frame.columns if c not in lyr.field_names and c != "geometry"
                      and c != getattr(frame, "_geometry_column_name", "geometry")]
@@ -75,7 +93,7 @@ def _load_layer(batch: Batch, source: str, src_name: str, dst_name: str, feedbac
         if frame.empty and start > 0:
             break
         try:
-            if total > LOAD_CHUNK and lyr.key in frame.columns:  # duplicates across chunks are duplicates in the file
+            if chunked and lyr.key in frame.columns:  # duplicates across chunks are duplicates in the file
                 keys = frame[lyr.key].astype(object).where(frame[lyr.key].notna(), None)
                 for pos, key in enumerate(keys):
                     if key is not None and str(key) in seen:
@@ -86,8 +104,6 @@ def _load_layer(batch: Batch, source: str, src_name: str, dst_name: str, feedbac
             message = _ROW.sub(lambda m, off=start: f"{m.group(1)}{int(m.group(2)) + off}", str(err), count=1)
             raise InputError(f"{source} layer {src_name}: {message}") from None
         start += len(frame)
-        if total <= LOAD_CHUNK or len(frame) < LOAD_CHUNK:
-            break
     return written
 
 

@@ -230,8 +230,9 @@ class PostgisBackend:
         (a rolled-back transaction leaves a gap, never a duplicate)."""
         if n <= 0:
             return []
-        cur = self.execute("SELECT nextval(pg_get_serial_sequence(%s, 'fid')) FROM generate_series(1, %s)",
-                           (self.table(layer.name), int(n)))
+        # the sequence looked up once, not once per id (that lookup cost more than nextval itself)
+        cur = self.execute("WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'fid')::regclass AS seq) "
+                           "SELECT nextval(s.seq) FROM s, generate_series(1, %s)", (self.table(layer.name), int(n)))
         return [int(r[0]) for r in cur.fetchall()]
 
     def lock_rows(self, layer: Layer, fids: Sequence[int]) -> None:
