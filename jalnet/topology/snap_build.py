@@ -37,6 +37,12 @@ class _EndsOf:
         i = self.slot[owner]
         return {True: self.ends[i], False: self.ends[i + 1]}
 
+    def nodes_of(self, owners: list[int]) -> tuple[list[int], list[int]]:
+        """The start and end nodes of these candidates, without a dict per candidate."""
+        ends, slot = self.ends, self.slot
+        at = [slot[k] for k in owners]
+        return [ends[i].node for i in at], [ends[i + 1].node for i in at]
+
     def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
         return self.existing.items()
 
@@ -209,23 +215,34 @@ class BuildPhase:
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
         attached, scheme = self.book.attached, self.book.scheme
-        for k, line, line_len in zip(keys, lines.values(), total.tolist()):
-            own = ends_of[(False, k)]
-            if k in marks:
-                inner = [m[1].node for m in marks[k]]
-                parts = [next(cut_parts) for _ in range(len(inner) + 1)]
-                lengths = [next(cut_lengths) for _ in parts]
-                bounds = [own[True].node, *inner, own[False].node]
-            else:
-                parts, lengths, bounds = [line], [line_len], [own[True].node, own[False].node]
+        first_nodes, last_nodes = ends_of.nodes_of(keys)
+        for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
             base = self.values[k]
             reported = base.get("length_m")
+            if k not in marks:  # the usual case: the whole line, one piece
+                row = {**base, "geometry": line, "_from": first, "_to": last, "_candidate": k}
+                if reported is None:  # the contractor gave none: the length as drawn
+                    row["length_m"] = round(line_len, 1)
+                if row["scheme_id"] is None:
+                    row["scheme_id"] = scheme[first] or scheme[last]
+                attached[first] += 1
+                attached[last] += 1
+                if not scheme[first]:
+                    scheme[first] = row["scheme_id"]
+                if not scheme[last]:
+                    scheme[last] = row["scheme_id"]
+                pieces[k] = [row]
+                continue
+            inner = [m[1].node for m in marks[k]]
+            parts = [next(cut_parts) for _ in range(len(inner) + 1)]
+            lengths = [next(cut_lengths) for _ in parts]
+            bounds = [first, *inner, last]
             rows = []
             for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
                 row = {**base, "geometry": part, "_from": a, "_to": b, "_candidate": k}
-                if reported is None:  # the contractor gave none: the length as drawn
+                if reported is None:
                     row["length_m"] = round(part_len, 1)
-                elif len(parts) > 1:
+                else:
                     row["length_m"] = round(reported * part_len / line_len, 1)
                 if row["scheme_id"] is None:
                     row["scheme_id"] = scheme[a] or scheme[b]
@@ -322,23 +339,28 @@ class BuildPhase:
                                         "message": end.note, "geometry": Point(end.xy)})
 
     def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
-        new_nodes = [k for k in range(len(self.book.xy)) if self.book.junction[k] < 0]
+        junction = np.array(self.book.junction, dtype=np.int64)
+        new_nodes = np.flatnonzero(junction < 0).tolist()
         node_ids = next_ids(self.id_pool["J-"], len(new_nodes), "J-")
-        self.node_id = {k: node_ids[i] for i, k in enumerate(new_nodes)}
-        for k, row in enumerate(self.book.junction):
-            if row >= 0:
-                self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[row])
+        self.node_id = dict(zip(new_nodes, node_ids))
+        for k in np.flatnonzero(junction >= 0).tolist():
+            self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[int(junction[k])])
         rows = [r for k in sorted(pieces) for r in pieces[k]]
-        all_new = self.plan.new_pipes + rows
+        split_rows = self.plan.new_pipes
+        all_new = split_rows + rows
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
         for row, pid in zip(all_new, pipe_ids):
             row["pipe_id"] = pid
-        for row in all_new:
+        for row in split_rows:
             for ref in ("from_node", "to_node"):
                 if isinstance(row.get(ref), (int, np.integer)):
                     row[ref] = self.node_id[int(row[ref])]
-            if "_from" in row:
-                row["from_node"], row["to_node"] = self.node_id[row.pop("_from")], self.node_id[row.pop("_to")]
+        # the candidates' pieces carry their nodes' book keys (kept for typing the nodes)
+        self._piece_nodes = np.array([(row.pop("_from"), row.pop("_to")) for row in rows],
+                                     dtype=np.int64).reshape(-1, 2)
+        node_id = self.node_id
+        for row, (a, b) in zip(rows, self._piece_nodes.tolist()):
+            row["from_node"], row["to_node"] = node_id[a], node_id[b]
         for update in self.plan.pipe_updates.values():
             for ref in ("from_node", "to_node"):
                 if isinstance(update.get(ref), (int, np.integer)):
@@ -379,10 +401,12 @@ class BuildPhase:
     def _node_types(self) -> None:
         """New nodes typed from what meets there (end cap, reducer between two sizes, junction), in numpy."""
         book = self.book
-        keys = self._node_keys()
         n = len(book.xy)
-        ends = np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)] for row in self.plan.new_pipes],
-                        dtype=np.int64).reshape(-1, 2)
+        pieces = self._piece_nodes
+        split_rows = self.plan.new_pipes[: len(self.plan.new_pipes) - len(pieces)]
+        keys = self._node_keys() if split_rows else {}
+        ends = np.vstack([np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)]
+                                    for row in split_rows], dtype=np.int64).reshape(-1, 2), pieces])
         dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
                             errors="coerce").to_numpy(dtype=float)
         pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
