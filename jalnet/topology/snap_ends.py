@@ -21,6 +21,8 @@ from .snap_model import (
     PRIORITY_M,
     End,
     close_pairs,
+    near_cells,
+    others_of,
     owners_of,
     reach,
     reach_xy,
@@ -271,7 +273,7 @@ class EndsPhase:
         node_of, centre_of = nodes[lab].tolist(), centre[lab].tolist()
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             node, at, group = node_of[lo], tuple(centre_of[lo]), names[lo:hi]
-            others = group[::-1] if hi - lo == 2 else [", ".join(group[:k] + group[k + 1:]) for k in range(hi - lo)]
+            others = others_of(group)
             for i, other in zip(members[lo:hi], others):
                 m = free[i]
                 m.kind = "join"
@@ -284,7 +286,11 @@ class EndsPhase:
         still = [e for e in free if e.kind == "free"]
         placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
         still_xy, still_owner = xy_of(still), owners_of(still)
-        near, dist = nearest_other(still_xy, still_owner, xy_of(placed), owners_of(placed), self.tol)
+        placed_xy = xy_of(placed)
+        some = np.flatnonzero(near_cells(placed_xy, still_xy, self.tol))  # only these may be in reach
+        near, dist = nearest_other(still_xy, still_owner, placed_xy[some], owners_of([placed[i] for i in some]),
+                                   self.tol)
+        near[near >= 0] = some[near[near >= 0]]
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on

@@ -223,6 +223,42 @@ def close_pairs(xy: np.ndarray, within: float) -> tuple[np.ndarray, np.ndarray]:
     return i[order], j[order]
 
 
+def others_of(group: list[str]) -> list[str]:
+    """For each member of a group, the other members' names joined (in a pair, the partner's name).
+
+    Groups of up to four (ends meeting at a street corner) are written out, not sliced and joined.
+    """
+    n = len(group)
+    if n == 2:
+        return [group[1], group[0]]
+    if n == 3:
+        a, b, c = group
+        return [f"{b}, {c}", f"{a}, {c}", f"{a}, {b}"]
+    if n == 4:
+        a, b, c, d = group
+        return [f"{b}, {c}, {d}", f"{a}, {c}, {d}", f"{a}, {b}, {d}", f"{a}, {b}, {c}"]
+    return [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
+
+
+def near_cells(xy: np.ndarray, around: np.ndarray, within: float) -> np.ndarray:
+    """Which points of *xy* may lie within *within* of a point of *around*: those in a grid cell next to
+    one of theirs (a superset, found in numpy), so a spatial index need only hold these."""
+    xy, around = np.asarray(xy, dtype=float).reshape(-1, 2), np.asarray(around, dtype=float).reshape(-1, 2)
+    keep = ~np.isfinite(xy).all(axis=1)  # nothing to judge by: kept
+    ok, ok_around = np.flatnonzero(~keep), around[np.isfinite(around).all(axis=1)]
+    if not len(ok) or not len(ok_around):
+        return keep
+    size = max(2 * within, 1e-6)
+    cells, near = np.floor(xy[ok] / size).astype(np.int64), np.floor(ok_around / size).astype(np.int64)
+    lo = np.minimum(cells.min(axis=0), near.min(axis=0)) - 1
+    cells, near = cells - lo, near - lo
+    span = int(max(cells[:, 1].max(), near[:, 1].max())) + 2
+    known = np.unique(np.concatenate([(near[:, 0] + dx) * span + near[:, 1] + dy
+                                      for dx in (-1, 0, 1) for dy in (-1, 0, 1)]))
+    keep[ok] = np.isin(cells[:, 0] * span + cells[:, 1], known)
+    return keep
+
+
 def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
 
