@@ -367,7 +367,7 @@ class BuildPhase:
                     update[ref] = self.node_id[int(update[ref])]
         self.plan.new_pipes = all_new
         for k, rows_k in pieces.items():
-            self.result[k] = ", ".join(r["pipe_id"] for r in rows_k)
+            self.result[k] = rows_k[0]["pipe_id"] if len(rows_k) == 1 else ", ".join(r["pipe_id"] for r in rows_k)
         for k in np.flatnonzero(self.state == "conflated"):
             if self.result[k].startswith("#"):
                 self.result[k] = self.result[int(self.result[k][1:])]

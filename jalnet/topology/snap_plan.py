@@ -173,8 +173,9 @@ class _Planner(EndsPhase, BuildPhase):
             if key not in seen:
                 seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
             values, notes = seen[key]
-            self.values.append(dict(values))
-            self.notes[k] += notes
+            self.values.append(values)  # shared by the candidates alike: read only (pieces copy it)
+            if notes:
+                self.notes[k] += notes
 
     def _refuse_bad_geometry(self) -> None:
         g = self.cand_geom
