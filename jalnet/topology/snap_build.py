@@ -214,13 +214,14 @@ class BuildPhase:
         all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
+        self._piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
         attached, scheme = self.book.attached, self.book.scheme
         first_nodes, last_nodes = ends_of.nodes_of(keys)
         for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
             base = self.values[k]
             reported = base.get("length_m")
             if k not in marks:  # the usual case: the whole line, one piece
-                row = {**base, "geometry": line, "_from": first, "_to": last, "_candidate": k}
+                row = {**base, "geometry": line, "_candidate": k}
                 if reported is None:  # the contractor gave none: the length as drawn
                     row["length_m"] = round(line_len, 1)
                 if row["scheme_id"] is None:
@@ -232,6 +233,7 @@ class BuildPhase:
                 if not scheme[last]:
                     scheme[last] = row["scheme_id"]
                 pieces[k] = [row]
+                self._piece_ends[k] = [(first, last)]
                 continue
             inner = [m[1].node for m in marks[k]]
             parts = [next(cut_parts) for _ in range(len(inner) + 1)]
@@ -239,7 +241,7 @@ class BuildPhase:
             bounds = [first, *inner, last]
             rows = []
             for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
-                row = {**base, "geometry": part, "_from": a, "_to": b, "_candidate": k}
+                row = {**base, "geometry": part, "_candidate": k}
                 if reported is None:
                     row["length_m"] = round(part_len, 1)
                 else:
@@ -254,6 +256,7 @@ class BuildPhase:
                 if not scheme[b]:
                     scheme[b] = row["scheme_id"]
             pieces[k] = rows
+            self._piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
         return pieces
 
     def _split_existing_pipes(self) -> None:
@@ -355,11 +358,11 @@ class BuildPhase:
             for ref in ("from_node", "to_node"):
                 if isinstance(row.get(ref), (int, np.integer)):
                     row[ref] = self.node_id[int(row[ref])]
-        # the candidates' pieces carry their nodes' book keys (kept for typing the nodes)
-        self._piece_nodes = np.array([(row.pop("_from"), row.pop("_to")) for row in rows],
-                                     dtype=np.int64).reshape(-1, 2)
+        # the candidates' pieces' nodes by book key (kept for typing the nodes)
+        piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
+        self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
         node_id = self.node_id
-        for row, (a, b) in zip(rows, self._piece_nodes.tolist()):
+        for row, (a, b) in zip(rows, piece_ends):
             row["from_node"], row["to_node"] = node_id[a], node_id[b]
         for update in self.plan.pipe_updates.values():
             for ref in ("from_node", "to_node"):

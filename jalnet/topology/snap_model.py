@@ -98,8 +98,17 @@ class NodeBook:
 
     def _index(self) -> None:
         """Nodes added since the last look-up go into the grid (added in bulk, indexed when asked)."""
-        for key in range(self._indexed, len(self.xy)):
-            self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
+        if self._indexed == len(self.xy):
+            return
+        size = max(self.tol, 1e-6) * 2  # as _cell: floor of the coordinate over the cell size
+        cells = np.floor(np.array(self.xy[self._indexed:], dtype=float).reshape(-1, 2) / size).astype(np.int64)
+        grid = self._grid
+        for key, (cx, cy) in enumerate(cells.tolist(), start=self._indexed):
+            cell = (cx, cy)
+            if cell in grid:
+                grid[cell].append(key)
+            else:
+                grid[cell] = [key]
         self._indexed = len(self.xy)
 
     def of_junction(self, row: int) -> int:
