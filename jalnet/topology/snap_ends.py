@@ -270,16 +270,15 @@ class EndsPhase:
         lab = labels[order]
         bounds = np.r_[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]), len(order)].tolist()
         members, names = order.tolist(), self.cand_ids[owner[order]].tolist()
-        node_of, centre_of = nodes[lab].tolist(), centre[lab].tolist()
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            node, at, group = node_of[lo], tuple(centre_of[lo]), names[lo:hi]
-            others = others_of(group)
-            for i, other in zip(members[lo:hi], others):
+        heads = lab[bounds[:-1]]  # one node and point per group, not per member
+        for lo, hi, node, (x, y) in zip(bounds[:-1], bounds[1:], nodes[heads].tolist(), centre[heads].tolist()):
+            at = (x, y)
+            for i, other in zip(members[lo:hi], others_of(names[lo:hi])):
                 m = free[i]
                 m.kind = "join"
                 m.node = node
                 m.xy = at
-                m.note = ("start" if m.at_start else "end") + f" joined to {other} (gap closed)"
+                m.note = f"{'start' if m.at_start else 'end'} joined to {other} (gap closed)"
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
