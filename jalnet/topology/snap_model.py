@@ -98,7 +98,10 @@ class NodeBook:
 
     def _index(self) -> None:
         """Nodes added since the last look-up go into the grid (added in bulk, indexed when asked)."""
-        if self._indexed == len(self.xy):
+        if len(self.xy) - self._indexed < 64:  # one or a few made since: no numpy round trip
+            for key in range(self._indexed, len(self.xy)):
+                self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
+            self._indexed = len(self.xy)
             return
         size = max(self.tol, 1e-6) * 2  # as _cell: floor of the coordinate over the cell size
         cells = np.floor(np.array(self.xy[self._indexed:], dtype=float).reshape(-1, 2) / size).astype(np.int64)
