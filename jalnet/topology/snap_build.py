@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import ItemsView
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -72,11 +73,11 @@ class BuildPhase:
         lines = self.cand_geom[live]
         length = shapely.length(lines)
         own = self._own_ends(live, ends_of)
-        targets = {}
-        for at_start in (True, False):  # a tee's end is placed later, on its host line
-            targets[at_start] = xy_of(own[at_start])
-            targets[at_start][np.fromiter((e.kind == "tee" for e in own[at_start]), dtype=bool,
-                                          count=len(live))] = np.nan
+        unplaced = (math.nan, math.nan)  # a tee's end is placed later, on its host line
+        targets = {at_start: np.fromiter(chain.from_iterable(unplaced if e.kind == "tee" else e.xy
+                                                             for e in own[at_start]),
+                                         dtype=float, count=2 * len(live)).reshape(-1, 2)
+                   for at_start in (True, False)}
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -126,7 +127,8 @@ class BuildPhase:
         edited: set[int] = set()
         # where each end falls on its host as drawn, all at once; worked out again only for a host
         # whose own ends have moved since
-        first_look = self._tee_projections(lines)
+        tee_ends = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines]
+        first_look = self._tee_projections(lines, tee_ends)
 
         def line(k: int) -> LineString:
             """Candidate *k*'s line with the ends placed so far (redrawn only when read)."""
@@ -168,15 +170,15 @@ class BuildPhase:
                 tees.setdefault(e.pipe, []).append((along, e))
             moved.setdefault(e.owner, []).append(e)
 
-        for e in self.ends:
-            if e.kind == "tee" and not e.existing and e.owner in lines:
-                place(e)
+        for e in tee_ends:
+            place(e)
         self._redraw_ends(lines, moved)
         return tees
 
-    def _tee_projections(self, lines: dict[int, LineString]) -> dict[int, tuple[float, tuple[float, float], float]]:
+    def _tee_projections(self, lines: dict[int, LineString], tee_ends: list[End]
+                         ) -> dict[int, tuple[float, tuple[float, float], float]]:
         """Per tee end (by id): distance along its host line, the point there, and the host's length."""
-        tee = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines and e.pipe in lines]
+        tee = [e for e in tee_ends if e.pipe in lines]
         if not tee:
             return {}
         hosts = geom_array(lines[e.pipe] for e in tee)
