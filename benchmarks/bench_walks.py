@@ -8,7 +8,8 @@ For each network (tests/data/ky10.inp: 150 walked pipes, 3 m GPS error; tests/da
 30 pipes, 4 m), ``tests/unit/walks_synth.py`` makes the registry, the contractor's GPX, KML
 and CSV files and the truth; this script imports them, snaps with no options and prints the
 score against the targets (ends on the right junctions >= 98 %, Hausdorff median <= 3 m and
-p95 <= 6 m, no pipe lost, >= 95 % of points on the right pipe), the times and peak memory.
+p95 <= 6 m, no pipe lost, >= 95 % of points on the right pipe, a service line for every tap),
+the times and peak memory.
 Add ``--tolerance M`` to see what a fixed tolerance would give.
 """
 
@@ -53,7 +54,7 @@ def main() -> int:
               f"{result.point_counts}")
         checks = {"ends >= 98 %": s.right_share >= 0.98, "Hausdorff median <= 3 m": s.median() <= 3.0,
                   "Hausdorff p95 <= 6 m": s.p95() <= 6.0, "no pipe lost": s.lost == 0,
-                  "points >= 95 %": s.points_share >= 0.95}
+                  "points >= 95 %": s.points_share >= 0.95, "every tap's service line": s.served == s.taps}
         print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in checks.items()))
         met &= all(checks.values())
         for line in s.wrong[:10]:

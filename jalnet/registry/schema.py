@@ -510,6 +510,24 @@ _LAYERS: tuple[Layer, ...] = (
         "Functional household tap connections (JJM FHTC).",
         group="Consumers",
     ),
+    Layer(
+        "service_lines",
+        "Service lines",
+        "LINESTRING",
+        "service_line_id",
+        (
+            Field("service_line_id", "TEXT", "Service line ID", required=True, unique=True, since=4),
+            Field("scheme_id", "TEXT", "Scheme the asset belongs to (IMIS/RPWSS scheme ID)", since=4),
+            Field("fhtc_id", "TEXT", "Tap connection the line serves", since=4),
+            Field("pipe_id", "TEXT", "Distribution pipe the line is taken from", since=4),
+            Field("length_m", "REAL", "Length (m)", min=0, since=4),
+            Field("diameter_mm", "REAL", "Nominal diameter (mm)", min=5, max=200, since=4),
+            Field("material", "TEXT", "Pipe material", domain="pipe_material", since=4),
+        ),
+        "House service lines: from the distribution pipe (the ferrule) to the tap connection.",
+        since=4,
+        group="Consumers",
+    ),
 )
 
 #: Bookkeeping tables. The change log lets any tool's batch be listed and undone.

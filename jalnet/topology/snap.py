@@ -135,7 +135,8 @@ def _snap(reg: Registry, batch: str | None, tolerance: float | None, dry_run: bo
         result = _result(plan, staged, data, fit, dry_run)
         if dry_run or (plan.empty and points.empty):
             if len(points):  # against the network as it is: the new pipes are not there yet
-                result.points = _point_rows(plan_points(data, points, fit.error), points, data.crs)
+                result.points = _point_rows(plan_points(data, points, fit.error, service_lines(reg)), points,
+                                            data.crs)
             steps.done()
             return result
         steps.next("writing to the registry")
@@ -163,19 +164,21 @@ def promote_in_batch(b: Batch, points: gpd.GeoDataFrame, error: float,
     ``None`` values and the asset's pipe are left to the promotion. Returns the plan (its
     ``assets`` name what each point became) and the points' states and reasons."""
     data = NetworkData.from_registry(b.reg)
+    lines = service_lines(b.reg)
     with keys_from(b.reg):
-        plan = plan_points(data, points, error)
+        plan = plan_points(data, points, error, lines)
     for pos, values in (carry or {}).items():
         if plan.staged.get(pos, {}).get("state") != "added":
             continue
         name = "valves" if points["kind"].iloc[pos] == "valve" else "fhtc"
         row = next(r for r in plan.inserts[name] if r[_KEYS[name]] == plan.assets[pos])
         row.update({k: v for k, v in values.items() if v is not None and k not in ("pipe_id", "geometry")})
-    _apply_points(b, plan, data, points)
+    _apply_points(b, plan, data, points, lines)
     return plan, _point_rows(plan, points, data.crs)
 
 
-def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame) -> None:
+def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoDataFrame,
+                  lines: pd.DataFrame) -> None:
     crs = data.crs
     for name in ("pipes", "valves", "fhtc"):  # rows as planned on: changed since, and the write stops
         b.expect(name, data[name])
@@ -192,8 +195,19 @@ def _apply_points(b: Batch, plan: PointPlan, data: NetworkData, points: gpd.GeoD
             b.insert(layer, gpd.GeoDataFrame(plan.inserts[layer], geometry="geometry", crs=crs))
         if plan.updates[layer]:
             b.update_many(layer, _updates(data[layer], plan.updates[layer]))
+    if plan.inserts["service_lines"]:  # after the taps they serve
+        b.insert("service_lines", gpd.GeoDataFrame(plan.inserts["service_lines"], geometry="geometry", crs=crs))
+    if plan.updates["service_lines"]:
+        b.update_many("service_lines", _updates(lines, plan.updates["service_lines"]))
     if plan.staged:
         b.update_many("staged_points", _updates(points, plan.staged))
+
+
+def service_lines(reg: Registry) -> pd.DataFrame:
+    """The registry's service lines (positional, fid kept), or none in a registry older than the layer."""
+    if "service_lines" not in reg.layer_names():
+        return pd.DataFrame(columns=["fid", "service_line_id", "fhtc_id", "pipe_id"])
+    return positional(reg.read("service_lines"))
 
 
 def _point_rows(plan: PointPlan, points: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:

@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import project
 from .network import legit_dead_ends, located
+from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
     _KIND,
     AHEAD_FACTOR,
@@ -116,6 +117,9 @@ class EndsPhase:
             src, dst, dist = src[order], dst[order], dist[order]
             first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
             for i, t, d in zip(src[first].tolist(), dst[first].tolist(), dist[first].tolist()):
+                if refs[t][0] == "node":
+                    t = self._short_of_stub(self.ends[i], t, refs)
+                    d = float(np.hypot(*(np.array(self.ends[i].xy) - self.nodes.xy[refs[t][1]])))
                 self._to_target(self.ends[i], refs[t], points[t], d)
         free = np.flatnonzero([e.kind == "free" for e in self.ends])
         if not len(free) or not len(self.usable):
@@ -132,11 +136,36 @@ class EndsPhase:
         if not len(src):
             return
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
+        along = crossing_along(self.geoms[pipe], np.array([self.ends[i].xy for i in free[src].tolist()]),
+                               np.array([self.ends[i].heading for i in free[src].tolist()]), self.tol, along)
         at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
         length = shapely.length(self.geoms[pipe])
         for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
                                             at.tolist(), length.tolist()):
             self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
+
+    def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
+        """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
+
+        Two nodes joined by a short pipe lying along the walk's own direction (a stub left for the
+        extension, a fitting drawn as a pipe) are both within the GPS error of the end; a walk
+        ending at the far one would lay the new pipe over the existing one, so it ends at the near one.
+        """
+        node = refs[target][1]
+        if end.existing or not any(end.heading):
+            return target
+        head = np.array(end.heading)
+        npipes = len(self.pipe_ids)
+        for pos in self._end_index.rows(node) % npipes:
+            other = int(self.nodes.end[pos] if self.nodes.start[pos] == node else self.nodes.start[pos])
+            if other < 0 or other == node:
+                continue
+            v = self.nodes.xy[other] - self.nodes.xy[node]
+            span = float(np.hypot(*v))
+            if 0 < span <= self.tol and float(v @ head) < -0.9 * span \
+                    and float(np.hypot(*(self.nodes.xy[other] - np.array(end.xy)))) <= self.tol:
+                return other  # refs list every node first, in order: node k is target k
+        return target
 
     def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
         return reach([self.ends[i] for i in src], xy)
@@ -252,10 +281,12 @@ class EndsPhase:
 
     def _close_gaps(self, free: list[End], owner: np.ndarray, grouped: np.ndarray, labels: np.ndarray,
                     count: np.ndarray, xy: np.ndarray, ca: np.ndarray, cb: np.ndarray, cxy: np.ndarray) -> None:
-        """Each group of free ends meets at one new node: where two of its walks cross, else their middle."""
+        """Each group of free ends meets at one new node: where two of its walks cross, else where their
+        lines point to (:func:`.snap_meet.meeting_points`)."""
         n_groups = len(count)
-        centre = np.column_stack([np.bincount(labels, weights=xy[:, 0], minlength=n_groups),
-                                  np.bincount(labels, weights=xy[:, 1], minlength=n_groups)]) / count[:, None]
+        centre = meeting_points(xy[grouped], np.array([free[i].heading for i in grouped.tolist()], dtype=float),
+                                last_runs(self.cand_geom, [free[i] for i in grouped.tolist()]),
+                                labels[grouped], n_groups, self.tol)
         if len(ca):  # a crossing wins: the first pair of the group (lowest end, then its partner)
             order = np.lexsort((cb, ca, labels[ca]))
             lab = labels[ca][order]

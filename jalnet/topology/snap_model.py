@@ -37,7 +37,7 @@ AHEAD_FACTOR = 1.5
 #: How much nearer (m) a node counts per step of priority over a bare pipe end (a tank 3 m, a junction 0.5 m).
 PRIORITY_M = 0.5
 #: New lines are simplified within this many GPS errors: the wander goes, bends larger than it stay.
-WANDER_ERRORS = 1.5
+WANDER_ERRORS = 0.75
 #: Longest gap in the fix bridged between consecutive pieces of one walk (m): a few minutes' walk.
 PIECE_GAP_MAX = 250.0
 

@@ -63,6 +63,7 @@ from .snap_model import (
     layer_key,
 )
 from .spatial import box_pairs
+from .walk_average import average_lines
 
 #: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
 ATTRIBUTE_INPUTS = (*CARRIED, "scheme_id", "geom_source")
@@ -296,6 +297,7 @@ class _Planner(EndsPhase, BuildPhase):
                 continue
             self.state[later] = "conflated"
             self.result[later] = f"#{first}"  # resolved to the first one's pipe id when ids are given
+            self.cand_geom[first] = average_lines(self.cand_geom[first], self.cand_geom[later], self.wander_m)
             self.notes[later].insert(0, f"duplicates candidate {self.cand_ids[first]}; not added")
 
     def _join_pieces(self) -> None:

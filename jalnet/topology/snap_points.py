@@ -9,10 +9,12 @@ now is), so a tap beside a pipe walked the same day finds it.
   at that end, nothing split. Nodes are junctions, tanks and sources, as everywhere in the
   registry: a hydraulic model or a trace reads the valve as an asset on its pipe.
 * A tap connection goes to the nearest distribution pipe within reach (service lines,
-  rising and gravity mains are not tapped); its ``pipe_id`` names it.
-* A point whose ID (or, for a tap, household) is already in the registry updates that
-  asset (its pipe, where it has none) instead of adding a second one; so does a point of
-  the same kind within a GPS error of an existing one.
+  rising and gravity mains are not tapped); its ``pipe_id`` names it, and its service line
+  is drawn from the nearest point of that pipe (where the ferrule is) to the tap.
+* A point whose ID (or, for a tap, household: ``household_id`` or the head's name) is
+  already in the registry updates that asset (its pipe, where it has none) instead of
+  adding a second one; so does a point of the same kind within a GPS error of an existing
+  one. A matched tap without a service line gets one.
 
 Every staged point gets its state and a one-line reason.
 """
@@ -43,8 +45,9 @@ VALVE_WORDS = (("scour", "scour"), ("drain", "scour"), ("air", "air_release"), (
 @dataclass
 class PointPlan:
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {"fhtc": [], "valves": [],
-                                                                               "junctions": []})
-    updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"fhtc": {}, "valves": {}, "pipes": {}})
+                                                                               "junctions": [], "service_lines": []})
+    updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: {"fhtc": {}, "valves": {}, "pipes": {},
+                                                                                   "service_lines": {}})
     new_pipes: list[dict[str, Any]] = field(default_factory=list)
     staged: dict[int, dict[str, Any]] = field(default_factory=dict)  # position in staged_points -> state, message
     assets: dict[int, str] = field(default_factory=dict)  # position -> ID of the asset it added or repeats
@@ -56,8 +59,13 @@ class PointPlan:
                 "points_rejected": int(states.get("rejected", 0))}
 
 
-def plan_points(data: NetworkData, points: pd.DataFrame, error: float) -> PointPlan:
-    """Where each staged point (rows of staged_points, positional) goes; *error*: GPS error (m)."""
+def plan_points(data: NetworkData, points: pd.DataFrame, error: float,
+                service_lines: pd.DataFrame | None = None) -> PointPlan:
+    """Where each staged point (rows of staged_points, positional) goes; *error*: GPS error (m).
+
+    *service_lines*: the registry's service lines (``service_line_id``, ``fhtc_id``), so a
+    matched tap that has one is not given another, and new lines are numbered after them.
+    """
     plan = PointPlan()
     if points.empty:
         return plan
@@ -75,7 +83,7 @@ def plan_points(data: NetworkData, points: pd.DataFrame, error: float) -> PointP
     taps = np.flatnonzero(ok & (kind == "fhtc"))
     reach = max(3.0 * error, 5.0)
     _valves(plan, data, points.iloc[valves], valves, lines, usable, reach, error)
-    _taps(plan, data, points.iloc[taps], taps, lines, usable, error)
+    _taps(plan, data, points.iloc[taps], taps, lines, usable, error, service_lines)
     return plan
 
 
@@ -187,7 +195,7 @@ def _split(plan: PointPlan, data: NetworkData, marks: dict[int, list[tuple[float
 
 
 def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.ndarray, lines: np.ndarray,
-          usable: np.ndarray, error: float) -> None:
+          usable: np.ndarray, error: float, service_lines: pd.DataFrame | None) -> None:
     pipes = data.pipes
     function = pipes["pipe_function"].astype(object).where(pipes["pipe_function"].notna(), None).to_numpy()
     pipe_ids = pipes["pipe_id"].astype(str).to_numpy()
@@ -200,7 +208,8 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
         schemes.append(np.array([p.get("scheme_id")], dtype=object))
     targets, owner, scheme = np.concatenate(geoms), np.concatenate(owners), np.concatenate(schemes)
     existing = data["fhtc"]
-    _follow_splits(plan, existing, targets, owner)
+    lines_now = service_lines if service_lines is not None else pd.DataFrame(columns=["service_line_id", "fhtc_id"])
+    _follow_splits(plan, existing, targets, owner, lines_now)
     if not len(positions):
         return
     if not len(targets):
@@ -209,6 +218,9 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
         return
     tree = shapely.STRtree(targets)
     ids = next_ids(existing["fhtc_id"], len(positions), "F-")
+    line_ids = iter(next_ids(lines_now["service_line_id"], len(positions), "SL-"))
+    served = set(lines_now["fhtc_id"].dropna().astype(str))
+    index_of: dict[str, int] | None = None
     households = _households(existing)
     for n, (k, row) in enumerate(zip(positions, rows.to_dict("records"))):
         geom = row["geometry"]
@@ -223,28 +235,60 @@ def _taps(plan: PointPlan, data: NetworkData, rows: pd.DataFrame, positions: np.
         pipe_id = str(owner[idx[0]]) if len(idx) else None
         if hit >= 0:
             had = existing["pipe_id"].iloc[hit]
-            update = {"pipe_id": pipe_id} if pipe_id and not isinstance(had, str) else {}
+            update: dict[str, Any] = {"pipe_id": pipe_id} if pipe_id and not isinstance(had, str) else {}
             if update:
                 plan.updates["fhtc"].setdefault(hit, {}).update(update)
-            plan.assets[int(k)] = str(existing["fhtc_id"].iloc[hit])
+            fhtc_id = str(existing["fhtc_id"].iloc[hit])
+            plan.assets[int(k)] = fhtc_id
+            drawn = ""
+            line_pipe = had if isinstance(had, str) else pipe_id
+            if fhtc_id not in served and line_pipe is not None:
+                if index_of is None:  # built once, and only when a matched tap needs a line
+                    index_of = {str(o): i for i, o in enumerate(owner)}
+                if line_pipe in index_of:
+                    drawn = _service_line(plan, next(line_ids), fhtc_id, line_pipe, targets[index_of[line_pipe]],
+                                          existing.geometry.iloc[hit], existing["scheme_id"].iloc[hit])
+                served.add(fhtc_id)
             plan.staged[int(k)] = {"state": "conflated", "message": f"repeats tap connection "
-                                   f"{existing['fhtc_id'].iloc[hit]} ({how}); not added"
-                                   + (f"; taken from {pipe_id}" if update else "")}
+                                   f"{fhtc_id} ({how}); not added"
+                                   + (f"; taken from {pipe_id}" if "pipe_id" in update else "") + drawn}
             continue
         if pipe_id is None:
             plan.staged[int(k)] = {"state": "rejected", "message": f"rejected: no distribution pipe within "
                                    f"{TAP_REACH_M:g} m"}
             continue
         fhtc_id = asset_id or ids[n]
+        who = _household_fields(row)
         plan.inserts["fhtc"].append({"fhtc_id": fhtc_id, "scheme_id": scheme[idx[0]], "pipe_id": pipe_id,
-                                     "status": "functional", "household_head": household, "geometry": geom})
+                                     "status": "functional", **who, "geometry": geom})
         plan.assets[int(k)] = fhtc_id
+        drawn = _service_line(plan, next(line_ids), fhtc_id, pipe_id, targets[idx[0]], geom, scheme[idx[0]])
+        served.add(fhtc_id)
         plan.staged[int(k)] = {"state": "added", "message": f"added as tap connection {fhtc_id} taken from "
-                               f"{pipe_id} ({float(dist[0]):.1f} m)"}
+                               f"{pipe_id} ({float(dist[0]):.1f} m)" + drawn}
 
 
-def _follow_splits(plan: PointPlan, existing: pd.DataFrame, targets: np.ndarray, owner: np.ndarray) -> None:
-    """Existing taps on a pipe split at a valve now name the part they are beside."""
+def _service_line(plan: PointPlan, line_id: str, fhtc_id: str, pipe_id: str, pipe: Any, tap: Any,
+                  scheme: Any) -> str:
+    """The service line from the nearest point of the pipe (*pipe_id*, its line *pipe*) to the tap;
+    what to add to the point's message."""
+    if tap is None or tap.is_empty:
+        return ""
+    ferrule = shapely.line_interpolate_point(pipe, shapely.line_locate_point(pipe, tap))
+    length = float(shapely.distance(ferrule, tap))
+    if length < 0.01:  # the tap stands on the pipe: nothing to draw
+        return ""
+    plan.inserts["service_lines"].append({
+        "service_line_id": line_id, "scheme_id": scheme if isinstance(scheme, str) else None, "fhtc_id": fhtc_id,
+        "pipe_id": pipe_id, "length_m": round(length, 1), "geometry": shapely.linestrings([
+            shapely.get_coordinates(ferrule)[0], shapely.get_coordinates(tap)[0]])})
+    return f"; service line {line_id} drawn ({length:.1f} m)"
+
+
+def _follow_splits(plan: PointPlan, existing: pd.DataFrame, targets: np.ndarray, owner: np.ndarray,
+                   service_lines: pd.DataFrame) -> None:
+    """Existing taps on a pipe split at a valve (and their service lines) now name the part they are beside."""
+    line_of = {str(f): i for i, f in enumerate(service_lines["fhtc_id"]) if isinstance(f, str)}
     split = {str(v["pipe_id"]) for v in plan.inserts["valves"]} & {str(p) for p in
                                                                    existing["pipe_id"].dropna().astype(str)}
     for row in np.flatnonzero(existing["pipe_id"].astype(object).isin(split).to_numpy()):
@@ -256,24 +300,58 @@ def _follow_splits(plan: PointPlan, existing: pd.DataFrame, targets: np.ndarray,
         best = mine[int(np.argmin(shapely.distance(targets[mine], existing.geometry.iloc[row])))]
         if str(owner[best]) != pid:
             plan.updates["fhtc"].setdefault(int(row), {})["pipe_id"] = str(owner[best])
+            line = line_of.get(str(existing["fhtc_id"].iloc[row]))
+            if line is not None:
+                plan.updates["service_lines"][line] = {"pipe_id": str(owner[best])}
 
 
 def _households(existing: pd.DataFrame) -> dict[str, int]:
-    if existing.empty or "household_head" not in existing.columns:
-        return {}
-    names = existing["household_head"].astype(object).to_numpy()
-    return {str(v).strip().lower(): i for i, v in enumerate(names) if isinstance(v, str) and v.strip()}
+    """Existing taps by household: its ID (``household_id``) or its head's name, lower case."""
+    out: dict[str, int] = {}
+    for column in ("household_head", "household_id"):  # an ID wins over a name
+        if existing.empty or column not in existing.columns:
+            continue
+        names = existing[column].astype(object).to_numpy()
+        out.update({str(v).strip().lower(): i for i, v in enumerate(names) if isinstance(v, str) and v.strip()})
+    return out
 
 
-def _household(row: dict[str, Any]) -> str | None:
+def _household_attrs(row: dict[str, Any]) -> dict[str, str]:
+    """The point's attributes that name its household (key -> value), as the source gives them."""
     try:
         attrs = json.loads(row.get("attributes") or "{}")
     except (TypeError, ValueError):
-        return None
+        return {}
+    if not isinstance(attrs, dict):
+        return {}
+    out = {}
     for key, value in attrs.items():
-        if "household" in key.lower() and isinstance(value, str) and value.strip():
-            return value.strip().lower()
-    return None
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if text and ("household" in key.lower() or key.lower() in ("hh_id", "hhid")):
+            out[key] = text
+    return out
+
+
+def _household(row: dict[str, Any]) -> str | None:
+    """The household a point names (ID first, else the head's name), lower case, for matching."""
+    attrs = _household_attrs(row)
+    ids = [v for k, v in attrs.items() if _is_id(k)]
+    names = [v for k, v in attrs.items() if not _is_id(k)]
+    value = (ids or names or [None])[0]
+    return value.lower() if value else None
+
+
+def _household_fields(row: dict[str, Any]) -> dict[str, str | None]:
+    """``household_id`` and ``household_head`` for a new tap, from the point's attributes."""
+    attrs = _household_attrs(row)
+    ids = [v for k, v in attrs.items() if _is_id(k)]
+    names = [v for k, v in attrs.items() if not _is_id(k)]
+    return {"household_id": ids[0] if ids else None, "household_head": names[0] if names else None}
+
+
+def _is_id(key: str) -> bool:
+    key = key.lower()
+    return key.endswith("id") or key.endswith("_no") or "code" in key
 
 
 def _valve_type(row: dict[str, Any]) -> str:

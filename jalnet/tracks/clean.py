@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from .fit import fit_runs
 from .model import POINT_REASONS
 
 
@@ -379,7 +380,7 @@ def clean_track(x: np.ndarray, y: np.ndarray, t: np.ndarray | None = None, acc: 
     pieces, piece_points = [], []
     for group in groups:
         run = slice(group[0], group[-1] + 1) if len(group) and group[-1] - group[0] + 1 == len(group) else group
-        coords = _finish(x[run], y[run], accuracy, opts)  # a run of fixes is a view, not a copy
+        coords = _finish(x[run], y[run], accuracy, opts, np.isfinite(median_acc))  # a run is a view, not a copy
         if len(group) < 2 or coords is None:
             reason[group] = "short_segment"
             continue
@@ -413,16 +414,24 @@ def estimated_error(spread_m: float) -> float:
     return float(np.clip(2.0 * spread_m, 2.0, 15.0)) if np.isfinite(spread_m) else float("nan")
 
 
-def _finish(x: np.ndarray, y: np.ndarray, accuracy: float, opts: CleanOptions) -> np.ndarray | None:
-    """Smooth and simplify one piece; None when what is left is shorter than a pipe can be."""
+def _finish(x: np.ndarray, y: np.ndarray, accuracy: float, opts: CleanOptions, reported: bool = True
+            ) -> np.ndarray | None:
+    """Smooth and fit one piece; None when what is left is shorter than a pipe can be.
+
+    Without a reported accuracy the error the bends are judged by is measured on the piece
+    (twice the spread of its fixes about the smoothed line, see :func:`estimated_error`).
+    """
     if len(x) < 2:
         return None
-    if opts.smooth:
-        x, y = smooth(x, y, smoothing_half_window(x, y, accuracy))
-    line = shapely.linestrings(x, y)
-    del x, y
-    if opts.simplify:
-        line = shapely.simplify(line, max(opts.simplify_floor_m, accuracy / 2.0), preserve_topology=False)
+    sx, sy = smooth(x, y, smoothing_half_window(x, y, accuracy)) if opts.smooth else (x, y)
+    if not reported and len(x) > 4:
+        spread = float(np.sqrt(np.mean((x - sx) ** 2 + (y - sy) ** 2)))
+        accuracy = estimated_error(spread) if spread > 0 else accuracy
+    if opts.simplify:  # straight runs between the bends, fitted to the fixes themselves
+        line = shapely.linestrings(fit_runs(x, y, np.column_stack([sx, sy]), max(opts.simplify_floor_m, accuracy)))
+    else:
+        line = shapely.linestrings(sx, sy)
+    del x, y, sx, sy
     if line.is_empty or line.length < opts.min_length_m:
         return None
     return shapely.get_coordinates(line)

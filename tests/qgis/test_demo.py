@@ -34,6 +34,8 @@ def test_demo_writes_registry_summary_and_project(demo) -> None:
         # the sample scheme plus the contractor branches the tracks loop snapped in, with their
         # 16 tap connections and 2 valves as assets
         assert reg.count("fhtc") == 430 + 16 and reg.count("valves") == 17 + 2
+        lines = reg.read("service_lines")  # each new tap with its service line from its pipe
+        assert len(lines) == 16 and set(lines["pipe_id"]) <= set(reg.read("pipes")["pipe_id"])
         assert reg.count("pipes") > 41
         assert (reg.read("staged_pipes")["state"] != "staged").all()
         assert set(reg.read("staged_points")["state"]) == {"added"}

@@ -39,23 +39,29 @@ def test_no_pipe_lost_and_no_rewalk_added_twice(scored) -> None:
 
 
 def test_pipes_end_on_the_right_junctions(scored) -> None:
-    name, _, s = scored
-    # Target 98 %. ky10 misses it by one end in 40: two of its junctions stand 2.4 and 3.5 m from
-    # another junction, closer than the walks' GPS error, and the end takes the wrong one.
-    assert s.right_share >= (0.95 if name == "ky10" else 0.98), s.wrong
+    _, _, s = scored
+    # ky10 has junctions 2.4 and 3.5 m from another one, joined to it by a stub along the walk
+    # (closer than the walks' GPS error): the walk ends at the near one, not over the stub.
+    assert s.right_share >= 0.98, s.wrong
 
 
 def test_rebuilt_lines_follow_the_true_alignment(scored) -> None:
     name, _, s = scored
-    # Targets median 3 m, p95 6 m: not met. The walks' error drifts (80 % of it correlated over
-    # about 20 s), so a walk strays 4-5 m from the pipe for tens of metres; the snap keeps the ends
-    # right and takes out the jitter, not the drift.
-    assert s.median() <= (4.0 if name == "ky10" else 5.5) and s.p95() <= 7.5, (s.median(), s.p95())
+    # Targets median 3 m, p95 6 m: not met (ky10 3.1 / 6.8 m, Net3 3.8 / 6.6 m here). Walks are
+    # fitted as straight runs between their bends, which averages out the drift on straight pipes,
+    # but an end that stops short of or runs past a dead end (up to 8 m) or of a junction where two
+    # walks meet in line stays off by that much, and ky10's curving pipes keep some of the drift.
+    assert s.median() <= (3.5 if name == "ky10" else 4.5) and s.p95() <= 7.0, (s.median(), s.p95())
 
 
 def test_taps_and_valves_go_on_the_right_pipe(scored) -> None:
     _, _, s = scored
     assert s.points >= 10 and s.points_share >= 0.95, s.wrong
+
+
+def test_every_tap_gets_its_service_line(scored) -> None:
+    _, _, s = scored
+    assert s.taps >= 10 and s.served == s.taps, s.wrong
 
 
 def test_the_scorer_sees_a_bad_snap(tmp_path: Path) -> None:

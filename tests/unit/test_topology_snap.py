@@ -346,9 +346,37 @@ def test_points_become_assets_in_the_same_batch(reg_path: str) -> None:
     fhtc = by_id(read(reg_path, "fhtc"), "fhtc_id")
     assert len(fhtc) == 2 and fhtc.drop("F1")["pipe_id"].iloc[0] == result.candidates["result_pipe_id"].iloc[0]
     assert "repeats tap connection F1 (ID F1)" in result.points["message"].iloc[2]
+    # every tap gets its service line, from the nearest point of its pipe to the tap; F1 had none
+    lines = by_id(read(reg_path, "service_lines"), "fhtc_id")
+    new_tap = fhtc.drop("F1").index[0]
+    assert sorted(lines.index) == sorted(["F1", new_tap])
+    assert lines.loc[new_tap].geometry.equals(LineString([(200, 50), (209, 50)]))
+    assert lines.loc[new_tap, "pipe_id"] == fhtc.loc[new_tap, "pipe_id"] and lines.loc[new_tap, "length_m"] == 9.0
+    assert lines.loc["F1"].geometry.equals(LineString([(150, 0), (150, 10)])) and lines.loc["F1", "pipe_id"] == "P2"
+    assert "service line" in result.points["message"].iloc[1]
     with open_registry(reg_path) as reg:  # one batch: undone at once
         reg.undo(result.batch_id)
     assert digest(reg_path, log=False) == before
+
+
+def test_a_tap_matches_the_household_record(tmp_path: Path) -> None:
+    """A tap on record for a household (its ID, a rough place) is the contractor's point of that household."""
+    layers = variant(fhtc=[{"fhtc_id": "F1", "scheme_id": "S1", "pipe_id": "P2", "geometry": Point(150, 10)},
+                           {"fhtc_id": "HS-77", "scheme_id": "S1", "household_id": "HH-0077", "geometry": Point(125, 12)}])
+    path = make_registry(str(tmp_path / "net.gpkg"), layers)
+    stage_points(path, [{"kind": "fhtc", "attributes": '{"household_id": "hh-0077"}', "geometry": Point(120, 6)},
+                        {"kind": "fhtc", "attributes": '{"household_id": "HH-0078", "household": "Ram Das"}',
+                         "geometry": Point(180, -7)}])
+    result = snap(path)
+    assert list(result.points["state"]) == ["conflated", "added"], list(result.points["message"])
+    assert "repeats tap connection HS-77 (household hh-0077, 8 m away)" in result.points["message"].iloc[0]
+    fhtc = by_id(read(path, "fhtc"), "fhtc_id")
+    assert len(fhtc) == 3 and fhtc.loc["HS-77"].geometry.equals(Point(125, 12)) and fhtc.loc["HS-77", "pipe_id"] == "P2"
+    added = fhtc.drop(["F1", "HS-77"]).iloc[0]
+    assert added["household_id"] == "HH-0078" and added["household_head"] == "Ram Das"
+    lines = by_id(read(path, "service_lines"), "fhtc_id")
+    assert lines.loc["HS-77"].geometry.equals(LineString([(125, 0), (125, 12)]))
+    assert lines.loc[added.name].geometry.equals(LineString([(180, 0), (180, -7)]))
 
 
 def test_a_walk_only_partly_along_a_pipe_is_added(reg_path: str) -> None:

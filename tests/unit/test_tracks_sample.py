@@ -79,7 +79,10 @@ def test_sample_branch_is_cleaned_onto_its_truth(imported, truth, branch: str) -
     cleaned = shapely.union_all(cands.geometry.values)
     vertices = shapely.points(shapely.get_coordinates(cleaned))
     dist = shapely.distance(vertices, true_line)
-    assert np.median(dist) < 7.0  # correlated 3-5 m GPS noise
+    # along the whole line (a point every metre), not at its vertices: a walk fitted as straight
+    # runs between its bends has few vertices, half of them at its (overshot) ends
+    along_line = shapely.distance(shapely.points(shapely.get_coordinates(shapely.segmentize(cleaned, 1.0))), true_line)
+    assert np.median(along_line) < 4.5  # correlated 3-5 m GPS noise
     assert dist.max() < overshoot + 10  # every spike (>= 55 m off) is gone; only the walked overshoot remains
     assert cleaned.length == pytest.approx(true_line.length, rel=0.10)
     # the true pipe is covered: within 12 m of the candidates except the unlogged 37 m of BR-02

@@ -321,6 +321,8 @@ class Score:
     hausdorff: np.ndarray  # per found pipe (m)
     points: int
     points_right: int  # staged points now assets on the right pipe
+    taps: int = 0  # tap connections the walks captured
+    served: int = 0  # of those, taps with one service line from their pipe to the tap
     wrong: list[str] = field(default_factory=list)  # what went wrong, one line per case
 
     @property
@@ -341,7 +343,8 @@ class Score:
         return (f"{self.pipes} pipes walked: {self.found} found, {self.ends_right} ({100 * self.right_share:.1f} %) "
                 f"ends on the right junctions, {self.lost} lost, {self.added_twice} re-walks added twice; Hausdorff "
                 f"median {self.median():.2f} m, p95 {self.p95():.2f} m; points {self.points_right}/{self.points} "
-                f"({100 * self.points_share:.1f} %) promoted to the right pipe")
+                f"({100 * self.points_share:.1f} %) promoted to the right pipe; service lines for {self.served}/"
+                f"{self.taps} taps")
 
 
 def score(registry: str, truth: Truth) -> Score:
@@ -360,6 +363,7 @@ def score(registry: str, truth: Truth) -> Score:
         junctions = reg.read("junctions").set_index("node_id")
         fhtc, valves = reg.read("fhtc"), reg.read("valves")
         points = reg.read("staged_points")
+        service = reg.read("service_lines")
     walk_of = staged["name"].astype(str).str.replace(r"^W ", "", regex=True)
     again = walk_of.str.endswith(" again")
     walk_of = walk_of.str.replace(r" again$", "", regex=True)
@@ -432,7 +436,7 @@ def score(registry: str, truth: Truth) -> Score:
                 f" {junctions.geometry[g].distance(Point(truth.node_xy[n])):.1f} m off" if g in junctions.index else "")
                 for n, g in zip(truth.ends[pid], picked)]
             wrong.append(f"{pid}: ends {'; '.join(said)}")
-    right = 0
+    right = served = 0
     said = points["message"].fillna("").str.extract(r"(?:added as|repeats) (?:tap connection|valve) (\S+)")[0]
     asset_of = dict(zip(points["name"].astype(str).str.split(" ").str[-1], said))
     for asset, (kind, pid) in truth.points.items():
@@ -443,8 +447,29 @@ def score(registry: str, truth: Truth) -> Score:
         right += good
         if not good:
             wrong.append(f"{kind} {asset}: on {pipe} for truth {pid}")
+        if kind == "fhtc" and len(hit) == 1:
+            ok = _served(service, hit.iloc[0], pipes)
+            served += ok
+            if not ok:
+                wrong.append(f"fhtc {asset}: no service line from {pipe} to the tap")
+    taps = sum(kind == "fhtc" for kind, _ in truth.points.values())
     return Score(len(truth.lines), len(rebuilt), ends_right, lost, twice, np.array(hausdorff),
-                 len(truth.points), right, wrong)
+                 len(truth.points), right, taps, served, wrong)
+
+
+def _served(service: Any, tap: Any, pipes: Any) -> bool:
+    """One service line for the tap, taken from its pipe: it starts on the pipe and ends at the tap
+    (none for a tap whose fix lies on its pipe: there is nothing to draw)."""
+    lines = service[service["fhtc_id"] == tap["fhtc_id"]]
+    if tap["pipe_id"] not in pipes.index:
+        return False
+    if not len(lines) and pipes.geometry[tap["pipe_id"]].distance(tap.geometry) < 0.01:
+        return True
+    if len(lines) != 1 or lines["pipe_id"].iloc[0] != tap["pipe_id"]:
+        return False
+    line = lines.geometry.iloc[0]
+    return bool(shapely.distance(shapely.get_point(line, 0), pipes.geometry[tap["pipe_id"]]) < 0.01
+                and shapely.get_point(line, -1).distance(tap.geometry) < 0.01)
 
 
 def _valve_nodes(junctions: Any, valves: Any) -> set[str]:

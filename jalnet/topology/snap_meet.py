@@ -1,0 +1,140 @@
+"""Where walks that meet at a new junction really meet: where their lines cross, not the mean of their ends.
+
+A walk stops short of the junction or runs past it by several metres along its own line
+(the walker stops at the trench end, not at the fitting), so the mean of the ends is off
+by about that much. The lines themselves point at the junction: the point nearest all of
+them (least squares over their last runs) is it, when they are not near parallel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Lines closer than this to parallel (sine of the angle between the two most different) do not fix a point.
+MIN_SINE = 0.34  # about 20 degrees
+#: Farthest the meeting point may lie beside a walk's line, as a share of the reach (the reach is
+#: two GPS errors plus an overrun: a quarter of it is about one GPS error).
+SIDE_SHARE = 0.25
+#: Shortest last run of a walk whose direction is used (m): twice the stretch a heading is taken over.
+MIN_RUN_M = 30.0
+
+
+def meeting_point(xy: np.ndarray, heading: np.ndarray, reach: float, run: np.ndarray | None = None
+                  ) -> tuple[float, float]:
+    """The point nearest the lines through *xy* along *heading* ((k, 2) each; unit vectors, 0 when unknown).
+
+    *run*: length (m) of each walk's last straight run; a line from a run shorter than
+    ``MIN_RUN_M`` is not used (a few fixes at the end give no direction to trust).
+
+    A line the point lies far beside (a walk whose end drifted sideways) is left out and the
+    rest tried again. Falls back to the mean of the ends when fewer than two lines are left,
+    when they are near parallel, or when the point found is farther than *reach* from an end.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    head = np.asarray(heading, dtype=float).reshape(-1, 2)
+    mean = xy.mean(axis=0)
+    known = np.hypot(head[:, 0], head[:, 1]) > 0.5
+    if run is not None:
+        known &= np.asarray(run, dtype=float) >= MIN_RUN_M
+    p, d = xy[known], head[known] / np.hypot(head[known, 0], head[known, 1])[:, None]
+    while len(p) >= 2:
+        sine = np.abs(d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0])
+        if sine.max() < MIN_SINE:
+            break
+        # sum over lines of (I - d d^T): the normal equations of the squared distances to the lines
+        proj = np.eye(2)[None, :, :] - d[:, :, None] * d[:, None, :]
+        at = np.linalg.solve(proj.sum(axis=0), np.einsum("kij,kj->i", proj, p))
+        side = np.abs((at - p)[:, 0] * d[:, 1] - (at - p)[:, 1] * d[:, 0])
+        if side.max() <= SIDE_SHARE * reach:
+            if np.hypot(*(xy - at).T).max() > reach:
+                break
+            return float(at[0]), float(at[1])
+        worst = int(np.argmax(side))
+        p, d = np.delete(p, worst, axis=0), np.delete(d, worst, axis=0)
+    return float(mean[0]), float(mean[1])
+
+
+def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: np.ndarray, n_groups: int,
+                   reach: float) -> np.ndarray:
+    """:func:`meeting_point` of each group of ends ((n_groups, 2); rows of groups without ends are 0).
+
+    Pairs, the usual case (two walks meeting), are solved all at once: two lines meet where
+    they cross, so the point is the crossing unless either line is unknown or too short, the
+    two are near parallel, or the crossing lies beyond *reach* of an end; then the mean. Larger
+    groups go through :func:`meeting_point` one by one.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    head = np.asarray(heading, dtype=float).reshape(-1, 2)
+    group = np.asarray(group, dtype=np.int64)
+    size = np.bincount(group, minlength=n_groups)
+    out = np.zeros((n_groups, 2))
+    order = np.argsort(group, kind="stable")
+    starts = np.r_[0, np.cumsum(size)[:-1]]
+    pairs = np.flatnonzero(size == 2)
+    if len(pairs):
+        i, j = order[starts[pairs]], order[starts[pairs] + 1]
+        mean = (xy[i] + xy[j]) / 2
+        norm_i, norm_j = np.hypot(*head[i].T), np.hypot(*head[j].T)
+        known = (norm_i > 0.5) & (norm_j > 0.5) & (np.asarray(run)[i] >= MIN_RUN_M) & (np.asarray(run)[j] >= MIN_RUN_M)
+        di = head[i] / np.where(norm_i > 0, norm_i, 1.0)[:, None]
+        dj = head[j] / np.where(norm_j > 0, norm_j, 1.0)[:, None]
+        cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
+        solvable = known & (np.abs(cross) >= MIN_SINE)
+        # p_i + s d_i = p_j + u d_j  ->  s = cross(p_j - p_i, d_j) / cross(d_i, d_j)
+        w = xy[j] - xy[i]
+        s = (w[:, 0] * dj[:, 1] - w[:, 1] * dj[:, 0]) / np.where(solvable, cross, 1.0)
+        at = xy[i] + s[:, None] * di
+        far = np.maximum(np.hypot(*(xy[i] - at).T), np.hypot(*(xy[j] - at).T)) > reach
+        out[pairs] = np.where((solvable & ~far)[:, None], at, mean)
+    for g in np.flatnonzero(size > 2).tolist():
+        k = order[starts[g]: starts[g] + size[g]]
+        out[g] = meeting_point(xy[k], head[k], reach, np.asarray(run)[k])
+    for g in np.flatnonzero(size == 1).tolist():
+        out[g] = xy[order[starts[g]]]
+    return out
+
+
+def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach: float,
+                   along: np.ndarray) -> np.ndarray:
+    """Distance along each pipe where the walk ending at *xy* (out along *heading*) crosses it.
+
+    A walk that stops short of the pipe it tees into, or runs past it, meets it where its
+    line crosses, not at the foot of its end; *along* (the foot) is kept where the line
+    does not cross within *reach* of the end or runs near parallel to the pipe.
+    """
+    import shapely
+
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    head = np.asarray(heading, dtype=float).reshape(-1, 2)
+    out = np.asarray(along, dtype=float).copy()
+    known = np.hypot(head[:, 0], head[:, 1]) > 0.5
+    if not known.any():
+        return out
+    k = np.flatnonzero(known)
+    ray = shapely.linestrings(np.stack([xy[k] - head[k] * reach, xy[k] + head[k] * reach], axis=1))
+    hit = shapely.intersection(ray, pipes[k])
+    for i, geom in zip(k, hit):
+        pts = shapely.get_coordinates(geom)
+        if geom.geom_type not in ("Point", "MultiPoint") or not len(pts):
+            continue  # no crossing, or the walk runs along the pipe
+        pick = pts[np.argmin(np.hypot(*(pts - xy[i]).T))]
+        foot = shapely.line_interpolate_point(pipes[i], along[i])
+        tangent = shapely.get_coordinates(shapely.line_interpolate_point(pipes[i], along[i] + 1.0))[0] \
+            - shapely.get_coordinates(foot)[0]
+        norm = np.hypot(*tangent)
+        if norm > 0 and abs(tangent[0] * head[i, 1] - tangent[1] * head[i, 0]) / norm < MIN_SINE:
+            continue
+        out[i] = float(shapely.line_locate_point(pipes[i], shapely.points(pick)))
+    return out
+
+
+def last_runs(lines: np.ndarray, ends: list) -> np.ndarray:
+    """Length (m) of the straight run each end (``owner``, ``at_start``) finishes: its line's first or last leg."""
+    import shapely
+
+    out = np.zeros(len(ends))
+    for i, end in enumerate(ends):
+        xy = shapely.get_coordinates(lines[end.owner])
+        leg = xy[:2] if end.at_start else xy[-2:]
+        out[i] = float(np.hypot(*(leg[1] - leg[0]))) if len(leg) == 2 else 0.0
+    return out
