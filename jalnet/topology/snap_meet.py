@@ -86,12 +86,49 @@ def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: 
         at = xy[i] + s[:, None] * di
         far = np.maximum(np.hypot(*(xy[i] - at).T), np.hypot(*(xy[j] - at).T)) > reach
         out[pairs] = np.where((solvable & ~far)[:, None], at, mean)
-    for g in np.flatnonzero(size > 2).tolist():
+    run = np.asarray(run, dtype=float)
+    done = np.zeros(n_groups, dtype=bool)
+    for m in np.unique(size[size > 2]).tolist():  # groups of one size at once: the first try of meeting_point
+        g = np.flatnonzero(size == m)
+        k = order[starts[g][:, None] + np.arange(m)[None, :]]  # (groups, m) ends
+        ok = _first_try(xy[k], head[k], run[k], reach)
+        out[g[ok[0]]] = ok[1][ok[0]]
+        done[g[ok[0]]] = True
+    for g in np.flatnonzero((size > 2) & ~done).tolist():  # lines left out, or some unknown: one by one
         k = order[starts[g]: starts[g] + size[g]]
-        out[g] = meeting_point(xy[k], head[k], reach, np.asarray(run)[k])
+        out[g] = meeting_point(xy[k], head[k], reach, run[k])
     for g in np.flatnonzero(size == 1).tolist():
         out[g] = xy[order[starts[g]]]
     return out
+
+
+def _first_try(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`meeting_point` for many groups of one size (g, m, 2), where it ends on its first try.
+
+    (settled, point): settled where every line is known and the point needs no line left
+    out (then it is the point found, or the mean of the ends when too far or near parallel);
+    the others go through :func:`meeting_point` itself. Same arithmetic, stacked.
+    """
+    mean = xy.mean(axis=1)
+    norm = np.hypot(heading[:, :, 0], heading[:, :, 1])
+    known = ((norm > 0.5) & (run >= MIN_RUN_M)).all(axis=1)
+    d = heading / np.where(norm > 0, norm, 1.0)[:, :, None]
+    sine = np.abs(d[:, :, None, 0] * d[:, None, :, 1] - d[:, :, None, 1] * d[:, None, :, 0])
+    parallel = sine.max(axis=(1, 2)) < MIN_SINE
+    proj = np.eye(2)[None, None, :, :] - d[:, :, :, None] * d[:, :, None, :]
+    matrix = proj.sum(axis=1)
+    solvable = known & ~parallel & (np.abs(np.linalg.det(matrix)) > 0)
+    at = mean.copy()
+    s = np.flatnonzero(solvable)
+    if len(s):
+        at[s] = np.linalg.solve(matrix[s], np.einsum("gkij,gkj->gi", proj[s], xy[s]))
+    rel = at[:, None, :] - xy
+    side = np.abs(rel[:, :, 0] * d[:, :, 1] - rel[:, :, 1] * d[:, :, 0]).max(axis=1)
+    beside_ok = side <= SIDE_SHARE * reach
+    far = np.hypot(rel[:, :, 0], rel[:, :, 1]).max(axis=1) > reach
+    settled = known & (parallel | (solvable & beside_ok))
+    point = np.where((solvable & beside_ok & ~far)[:, None], at, mean)
+    return settled, point
 
 
 def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach: float,
@@ -129,12 +166,22 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
 
 
 def last_runs(lines: np.ndarray, ends: list) -> np.ndarray:
-    """Length (m) of the straight run each end (``owner``, ``at_start``) finishes: its line's first or last leg."""
+    """Length (m) of the straight run each end (``owner``, ``at_start``) finishes: its line's first or last leg.
+
+    All lines' vertices are read in one call; the leg is the first two or the last two of them.
+    """
     import shapely
 
     out = np.zeros(len(ends))
-    for i, end in enumerate(ends):
-        xy = shapely.get_coordinates(lines[end.owner])
-        leg = xy[:2] if end.at_start else xy[-2:]
-        out[i] = float(np.hypot(*(leg[1] - leg[0]))) if len(leg) == 2 else 0.0
+    if not len(ends):
+        return out
+    owner = np.fromiter((e.owner for e in ends), dtype=np.int64, count=len(ends))
+    at_start = np.fromiter((e.at_start for e in ends), dtype=bool, count=len(ends))
+    coords, idx = shapely.get_coordinates(lines[owner], return_index=True)
+    count = np.bincount(idx, minlength=len(ends))
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    legged = count >= 2
+    a = np.where(at_start, first, first + count - 2)[legged]
+    leg = coords[a + 1] - coords[a]
+    out[legged] = np.hypot(leg[:, 0], leg[:, 1])
     return out
