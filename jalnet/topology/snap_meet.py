@@ -103,31 +103,46 @@ def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: 
 
 
 def _first_try(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`meeting_point` for many groups of one size (g, m, 2), where it ends on its first try.
+    """:func:`meeting_point` for many groups of one size (g, m, 2) whose lines are all known.
 
-    (settled, point): settled where every line is known and the point needs no line left
-    out (then it is the point found, or the mean of the ends when too far or near parallel);
-    the others go through :func:`meeting_point` itself. Same arithmetic, stacked.
+    (settled, point): the groups with an unknown or too short line, or a near-singular
+    system, are left unsettled for :func:`meeting_point` itself. Each try solves all the
+    groups still open at once; a group whose point lies far beside a line drops that line
+    (the one farthest beside) and tries again, as :func:`meeting_point` does. Same arithmetic,
+    stacked.
     """
+    g, m = xy.shape[:2]
     mean = xy.mean(axis=1)
     norm = np.hypot(heading[:, :, 0], heading[:, :, 1])
     known = ((norm > 0.5) & (run >= MIN_RUN_M)).all(axis=1)
-    d = heading / np.where(norm > 0, norm, 1.0)[:, :, None]
-    sine = np.abs(d[:, :, None, 0] * d[:, None, :, 1] - d[:, :, None, 1] * d[:, None, :, 0])
-    parallel = sine.max(axis=(1, 2)) < MIN_SINE
-    proj = np.eye(2)[None, None, :, :] - d[:, :, :, None] * d[:, :, None, :]
-    matrix = proj.sum(axis=1)
-    solvable = known & ~parallel & (np.abs(np.linalg.det(matrix)) > 0)
-    at = mean.copy()
-    s = np.flatnonzero(solvable)
-    if len(s):
-        at[s] = np.linalg.solve(matrix[s], np.einsum("gkij,gkj->gi", proj[s], xy[s]))
-    rel = at[:, None, :] - xy
-    side = np.abs(rel[:, :, 0] * d[:, :, 1] - rel[:, :, 1] * d[:, :, 0]).max(axis=1)
-    beside_ok = side <= SIDE_SHARE * reach
-    far = np.hypot(rel[:, :, 0], rel[:, :, 1]).max(axis=1) > reach
-    settled = known & (parallel | (solvable & beside_ok))
-    point = np.where((solvable & beside_ok & ~far)[:, None], at, mean)
+    settled = np.zeros(g, dtype=bool)
+    point = mean.copy()
+    rows = np.flatnonzero(known)
+    p = xy[rows]
+    d = heading[rows] / np.where(norm[rows] > 0, norm[rows], 1.0)[:, :, None]
+    while len(rows) and p.shape[1] >= 2:
+        sine = np.abs(d[:, :, None, 0] * d[:, None, :, 1] - d[:, :, None, 1] * d[:, None, :, 0])
+        parallel = sine.max(axis=(1, 2)) < MIN_SINE
+        settled[rows[parallel]] = True  # the mean
+        proj = np.eye(2)[None, None, :, :] - d[:, :, :, None] * d[:, :, None, :]
+        matrix = proj.sum(axis=1)
+        solvable = ~parallel & (np.abs(np.linalg.det(matrix)) > 0)
+        s = np.flatnonzero(solvable)
+        at = np.linalg.solve(matrix[s], np.einsum("gkij,gkj->gi", proj[s], p[s]))
+        rel = at[:, None, :] - p[s]
+        side = np.abs(rel[:, :, 0] * d[s, :, 1] - rel[:, :, 1] * d[s, :, 0])
+        beside_ok = side.max(axis=1) <= SIDE_SHARE * reach
+        whole = at[:, None, :] - xy[rows[s]]  # how far from every end, the left-out ones too
+        far = np.hypot(whole[:, :, 0], whole[:, :, 1]).max(axis=1) > reach
+        done = s[beside_ok]
+        settled[rows[done]] = True
+        point[rows[s[beside_ok & ~far]]] = at[beside_ok & ~far]
+        again = s[~beside_ok]  # one line left out, the one farthest beside
+        keep = np.ones((len(again), p.shape[1]), dtype=bool)
+        keep[np.arange(len(again)), np.argmax(side[~beside_ok], axis=1)] = False
+        width = p.shape[1] - 1
+        rows, p, d = rows[again], p[again][keep].reshape(-1, width, 2), d[again][keep].reshape(-1, width, 2)
+    settled[rows] = True  # fewer than two lines left: the mean
     return settled, point
 
 
