@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import ItemsView
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,12 @@ class _EndsOf:
         i = self.slot[owner]
         return {True: self.ends[i], False: self.ends[i + 1]}
 
+    def nodes_of(self, owners: list[int]) -> tuple[list[int], list[int]]:
+        """The start and end nodes of these candidates, without a dict per candidate."""
+        ends, slot = self.ends, self.slot
+        at = [slot[k] for k in owners]
+        return [ends[i].node for i in at], [ends[i + 1].node for i in at]
+
     def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
         return self.existing.items()
 
@@ -66,11 +73,11 @@ class BuildPhase:
         lines = self.cand_geom[live]
         length = shapely.length(lines)
         own = self._own_ends(live, ends_of)
-        targets = {}
-        for at_start in (True, False):  # a tee's end is placed later, on its host line
-            targets[at_start] = xy_of(own[at_start])
-            targets[at_start][np.fromiter((e.kind == "tee" for e in own[at_start]), dtype=bool,
-                                          count=len(live))] = np.nan
+        unplaced = (math.nan, math.nan)  # a tee's end is placed later, on its host line
+        targets = {at_start: np.fromiter(chain.from_iterable(unplaced if e.kind == "tee" else e.xy
+                                                             for e in own[at_start]),
+                                         dtype=float, count=2 * len(live)).reshape(-1, 2)
+                   for at_start in (True, False)}
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -120,7 +127,8 @@ class BuildPhase:
         edited: set[int] = set()
         # where each end falls on its host as drawn, all at once; worked out again only for a host
         # whose own ends have moved since
-        first_look = self._tee_projections(lines)
+        tee_ends = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines]
+        first_look = self._tee_projections(lines, tee_ends)
 
         def line(k: int) -> LineString:
             """Candidate *k*'s line with the ends placed so far (redrawn only when read)."""
@@ -162,15 +170,15 @@ class BuildPhase:
                 tees.setdefault(e.pipe, []).append((along, e))
             moved.setdefault(e.owner, []).append(e)
 
-        for e in self.ends:
-            if e.kind == "tee" and not e.existing and e.owner in lines:
-                place(e)
+        for e in tee_ends:
+            place(e)
         self._redraw_ends(lines, moved)
         return tees
 
-    def _tee_projections(self, lines: dict[int, LineString]) -> dict[int, tuple[float, tuple[float, float], float]]:
+    def _tee_projections(self, lines: dict[int, LineString], tee_ends: list[End]
+                         ) -> dict[int, tuple[float, tuple[float, float], float]]:
         """Per tee end (by id): distance along its host line, the point there, and the host's length."""
-        tee = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines and e.pipe in lines]
+        tee = [e for e in tee_ends if e.pipe in lines]
         if not tee:
             return {}
         hosts = geom_array(lines[e.pipe] for e in tee)
@@ -208,24 +216,37 @@ class BuildPhase:
         all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
+        self._piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
         attached, scheme = self.book.attached, self.book.scheme
-        for k, line, line_len in zip(keys, lines.values(), total.tolist()):
-            own = ends_of[(False, k)]
-            if k in marks:
-                inner = [m[1].node for m in marks[k]]
-                parts = [next(cut_parts) for _ in range(len(inner) + 1)]
-                lengths = [next(cut_lengths) for _ in parts]
-                bounds = [own[True].node, *inner, own[False].node]
-            else:
-                parts, lengths, bounds = [line], [line_len], [own[True].node, own[False].node]
+        first_nodes, last_nodes = ends_of.nodes_of(keys)
+        for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
             base = self.values[k]
             reported = base.get("length_m")
+            if k not in marks:  # the usual case: the whole line, one piece
+                row = {**base, "geometry": line, "_candidate": k}
+                if reported is None:  # the contractor gave none: the length as drawn
+                    row["length_m"] = round(line_len, 1)
+                if row["scheme_id"] is None:
+                    row["scheme_id"] = scheme[first] or scheme[last]
+                attached[first] += 1
+                attached[last] += 1
+                if not scheme[first]:
+                    scheme[first] = row["scheme_id"]
+                if not scheme[last]:
+                    scheme[last] = row["scheme_id"]
+                pieces[k] = [row]
+                self._piece_ends[k] = [(first, last)]
+                continue
+            inner = [m[1].node for m in marks[k]]
+            parts = [next(cut_parts) for _ in range(len(inner) + 1)]
+            lengths = [next(cut_lengths) for _ in parts]
+            bounds = [first, *inner, last]
             rows = []
             for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
-                row = {**base, "geometry": part, "_from": a, "_to": b, "_candidate": k}
-                if reported is None:  # the contractor gave none: the length as drawn
+                row = {**base, "geometry": part, "_candidate": k}
+                if reported is None:
                     row["length_m"] = round(part_len, 1)
-                elif len(parts) > 1:
+                else:
                     row["length_m"] = round(reported * part_len / line_len, 1)
                 if row["scheme_id"] is None:
                     row["scheme_id"] = scheme[a] or scheme[b]
@@ -237,6 +258,7 @@ class BuildPhase:
                 if not scheme[b]:
                     scheme[b] = row["scheme_id"]
             pieces[k] = rows
+            self._piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
         return pieces
 
     def _split_existing_pipes(self) -> None:
@@ -322,30 +344,35 @@ class BuildPhase:
                                         "message": end.note, "geometry": Point(end.xy)})
 
     def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
-        new_nodes = [k for k in range(len(self.book.xy)) if self.book.junction[k] < 0]
+        junction = np.array(self.book.junction, dtype=np.int64)
+        new_nodes = np.flatnonzero(junction < 0).tolist()
         node_ids = next_ids(self.id_pool["J-"], len(new_nodes), "J-")
-        self.node_id = {k: node_ids[i] for i, k in enumerate(new_nodes)}
-        for k, row in enumerate(self.book.junction):
-            if row >= 0:
-                self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[row])
+        self.node_id = dict(zip(new_nodes, node_ids))
+        for k in np.flatnonzero(junction >= 0).tolist():
+            self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[int(junction[k])])
         rows = [r for k in sorted(pieces) for r in pieces[k]]
-        all_new = self.plan.new_pipes + rows
+        split_rows = self.plan.new_pipes
+        all_new = split_rows + rows
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
         for row, pid in zip(all_new, pipe_ids):
             row["pipe_id"] = pid
-        for row in all_new:
+        for row in split_rows:
             for ref in ("from_node", "to_node"):
                 if isinstance(row.get(ref), (int, np.integer)):
                     row[ref] = self.node_id[int(row[ref])]
-            if "_from" in row:
-                row["from_node"], row["to_node"] = self.node_id[row.pop("_from")], self.node_id[row.pop("_to")]
+        # the candidates' pieces' nodes by book key (kept for typing the nodes)
+        piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
+        self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
+        node_id = self.node_id
+        for row, (a, b) in zip(rows, piece_ends):
+            row["from_node"], row["to_node"] = node_id[a], node_id[b]
         for update in self.plan.pipe_updates.values():
             for ref in ("from_node", "to_node"):
                 if isinstance(update.get(ref), (int, np.integer)):
                     update[ref] = self.node_id[int(update[ref])]
         self.plan.new_pipes = all_new
         for k, rows_k in pieces.items():
-            self.result[k] = ", ".join(r["pipe_id"] for r in rows_k)
+            self.result[k] = rows_k[0]["pipe_id"] if len(rows_k) == 1 else ", ".join(r["pipe_id"] for r in rows_k)
         for k in np.flatnonzero(self.state == "conflated"):
             if self.result[k].startswith("#"):
                 self.result[k] = self.result[int(self.result[k][1:])]
@@ -379,10 +406,12 @@ class BuildPhase:
     def _node_types(self) -> None:
         """New nodes typed from what meets there (end cap, reducer between two sizes, junction), in numpy."""
         book = self.book
-        keys = self._node_keys()
         n = len(book.xy)
-        ends = np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)] for row in self.plan.new_pipes],
-                        dtype=np.int64).reshape(-1, 2)
+        pieces = self._piece_nodes
+        split_rows = self.plan.new_pipes[: len(self.plan.new_pipes) - len(pieces)]
+        keys = self._node_keys() if split_rows else {}
+        ends = np.vstack([np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)]
+                                    for row in split_rows], dtype=np.int64).reshape(-1, 2), pieces])
         dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
                             errors="coerce").to_numpy(dtype=float)
         pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])

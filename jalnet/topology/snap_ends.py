@@ -22,6 +22,8 @@ from .snap_model import (
     PRIORITY_M,
     End,
     close_pairs,
+    near_cells,
+    others_of,
     owners_of,
     reach,
     reach_xy,
@@ -299,23 +301,26 @@ class EndsPhase:
         lab = labels[order]
         bounds = np.r_[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]), len(order)].tolist()
         members, names = order.tolist(), self.cand_ids[owner[order]].tolist()
-        node_of, centre_of = nodes[lab].tolist(), centre[lab].tolist()
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            node, at, group = node_of[lo], tuple(centre_of[lo]), names[lo:hi]
-            others = group[::-1] if hi - lo == 2 else [", ".join(group[:k] + group[k + 1:]) for k in range(hi - lo)]
-            for i, other in zip(members[lo:hi], others):
+        heads = lab[bounds[:-1]]  # one node and point per group, not per member
+        for lo, hi, node, (x, y) in zip(bounds[:-1], bounds[1:], nodes[heads].tolist(), centre[heads].tolist()):
+            at = (x, y)
+            for i, other in zip(members[lo:hi], others_of(names[lo:hi])):
                 m = free[i]
                 m.kind = "join"
                 m.node = node
                 m.xy = at
-                m.note = ("start" if m.at_start else "end") + f" joined to {other} (gap closed)"
+                m.note = f"{'start' if m.at_start else 'end'} joined to {other} (gap closed)"
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
         still = [e for e in free if e.kind == "free"]
         placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
         still_xy, still_owner = xy_of(still), owners_of(still)
-        near, dist = nearest_other(still_xy, still_owner, xy_of(placed), owners_of(placed), self.tol)
+        placed_xy = xy_of(placed)
+        some = np.flatnonzero(near_cells(placed_xy, still_xy, self.tol))  # only these may be in reach
+        near, dist = nearest_other(still_xy, still_owner, placed_xy[some], owners_of([placed[i] for i in some]),
+                                   self.tol)
+        near[near >= 0] = some[near[near >= 0]]
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on

@@ -86,12 +86,64 @@ def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: 
         at = xy[i] + s[:, None] * di
         far = np.maximum(np.hypot(*(xy[i] - at).T), np.hypot(*(xy[j] - at).T)) > reach
         out[pairs] = np.where((solvable & ~far)[:, None], at, mean)
-    for g in np.flatnonzero(size > 2).tolist():
+    run = np.asarray(run, dtype=float)
+    done = np.zeros(n_groups, dtype=bool)
+    for m in np.unique(size[size > 2]).tolist():  # groups of one size at once: the first try of meeting_point
+        g = np.flatnonzero(size == m)
+        k = order[starts[g][:, None] + np.arange(m)[None, :]]  # (groups, m) ends
+        ok = _first_try(xy[k], head[k], run[k], reach)
+        out[g[ok[0]]] = ok[1][ok[0]]
+        done[g[ok[0]]] = True
+    for g in np.flatnonzero((size > 2) & ~done).tolist():  # lines left out, or some unknown: one by one
         k = order[starts[g]: starts[g] + size[g]]
-        out[g] = meeting_point(xy[k], head[k], reach, np.asarray(run)[k])
+        out[g] = meeting_point(xy[k], head[k], reach, run[k])
     for g in np.flatnonzero(size == 1).tolist():
         out[g] = xy[order[starts[g]]]
     return out
+
+
+def _first_try(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`meeting_point` for many groups of one size (g, m, 2) whose lines are all known.
+
+    (settled, point): the groups with an unknown or too short line, or a near-singular
+    system, are left unsettled for :func:`meeting_point` itself. Each try solves all the
+    groups still open at once; a group whose point lies far beside a line drops that line
+    (the one farthest beside) and tries again, as :func:`meeting_point` does. Same arithmetic,
+    stacked.
+    """
+    g, m = xy.shape[:2]
+    mean = xy.mean(axis=1)
+    norm = np.hypot(heading[:, :, 0], heading[:, :, 1])
+    known = ((norm > 0.5) & (run >= MIN_RUN_M)).all(axis=1)
+    settled = np.zeros(g, dtype=bool)
+    point = mean.copy()
+    rows = np.flatnonzero(known)
+    p = xy[rows]
+    d = heading[rows] / np.where(norm[rows] > 0, norm[rows], 1.0)[:, :, None]
+    while len(rows) and p.shape[1] >= 2:
+        sine = np.abs(d[:, :, None, 0] * d[:, None, :, 1] - d[:, :, None, 1] * d[:, None, :, 0])
+        parallel = sine.max(axis=(1, 2)) < MIN_SINE
+        settled[rows[parallel]] = True  # the mean
+        proj = np.eye(2)[None, None, :, :] - d[:, :, :, None] * d[:, :, None, :]
+        matrix = proj.sum(axis=1)
+        solvable = ~parallel & (np.abs(np.linalg.det(matrix)) > 0)
+        s = np.flatnonzero(solvable)
+        at = np.linalg.solve(matrix[s], np.einsum("gkij,gkj->gi", proj[s], p[s]))
+        rel = at[:, None, :] - p[s]
+        side = np.abs(rel[:, :, 0] * d[s, :, 1] - rel[:, :, 1] * d[s, :, 0])
+        beside_ok = side.max(axis=1) <= SIDE_SHARE * reach
+        whole = at[:, None, :] - xy[rows[s]]  # how far from every end, the left-out ones too
+        far = np.hypot(whole[:, :, 0], whole[:, :, 1]).max(axis=1) > reach
+        done = s[beside_ok]
+        settled[rows[done]] = True
+        point[rows[s[beside_ok & ~far]]] = at[beside_ok & ~far]
+        again = s[~beside_ok]  # one line left out, the one farthest beside
+        keep = np.ones((len(again), p.shape[1]), dtype=bool)
+        keep[np.arange(len(again)), np.argmax(side[~beside_ok], axis=1)] = False
+        width = p.shape[1] - 1
+        rows, p, d = rows[again], p[again][keep].reshape(-1, width, 2), d[again][keep].reshape(-1, width, 2)
+    settled[rows] = True  # fewer than two lines left: the mean
+    return settled, point
 
 
 def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach: float,
@@ -129,12 +181,22 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
 
 
 def last_runs(lines: np.ndarray, ends: list) -> np.ndarray:
-    """Length (m) of the straight run each end (``owner``, ``at_start``) finishes: its line's first or last leg."""
+    """Length (m) of the straight run each end (``owner``, ``at_start``) finishes: its line's first or last leg.
+
+    All lines' vertices are read in one call; the leg is the first two or the last two of them.
+    """
     import shapely
 
     out = np.zeros(len(ends))
-    for i, end in enumerate(ends):
-        xy = shapely.get_coordinates(lines[end.owner])
-        leg = xy[:2] if end.at_start else xy[-2:]
-        out[i] = float(np.hypot(*(leg[1] - leg[0]))) if len(leg) == 2 else 0.0
+    if not len(ends):
+        return out
+    owner = np.fromiter((e.owner for e in ends), dtype=np.int64, count=len(ends))
+    at_start = np.fromiter((e.at_start for e in ends), dtype=bool, count=len(ends))
+    coords, idx = shapely.get_coordinates(lines[owner], return_index=True)
+    count = np.bincount(idx, minlength=len(ends))
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    legged = count >= 2
+    a = np.where(at_start, first, first + count - 2)[legged]
+    leg = coords[a + 1] - coords[a]
+    out[legged] = np.hypot(leg[:, 0], leg[:, 1])
     return out

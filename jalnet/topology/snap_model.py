@@ -98,8 +98,20 @@ class NodeBook:
 
     def _index(self) -> None:
         """Nodes added since the last look-up go into the grid (added in bulk, indexed when asked)."""
-        for key in range(self._indexed, len(self.xy)):
-            self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
+        if len(self.xy) - self._indexed < 64:  # one or a few made since: no numpy round trip
+            for key in range(self._indexed, len(self.xy)):
+                self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
+            self._indexed = len(self.xy)
+            return
+        size = max(self.tol, 1e-6) * 2  # as _cell: floor of the coordinate over the cell size
+        cells = np.floor(np.array(self.xy[self._indexed:], dtype=float).reshape(-1, 2) / size).astype(np.int64)
+        grid = self._grid
+        for key, (cx, cy) in enumerate(cells.tolist(), start=self._indexed):
+            cell = (cx, cy)
+            if cell in grid:
+                grid[cell].append(key)
+            else:
+                grid[cell] = [key]
         self._indexed = len(self.xy)
 
     def of_junction(self, row: int) -> int:
@@ -221,6 +233,42 @@ def close_pairs(xy: np.ndarray, within: float) -> tuple[np.ndarray, np.ndarray]:
     i, j = i[keep], j[keep]
     order = np.lexsort((j, i))
     return i[order], j[order]
+
+
+def others_of(group: list[str]) -> list[str]:
+    """For each member of a group, the other members' names joined (in a pair, the partner's name).
+
+    Groups of up to four (ends meeting at a street corner) are written out, not sliced and joined.
+    """
+    n = len(group)
+    if n == 2:
+        return [group[1], group[0]]
+    if n == 3:
+        a, b, c = group
+        return [f"{b}, {c}", f"{a}, {c}", f"{a}, {b}"]
+    if n == 4:
+        a, b, c, d = group
+        return [f"{b}, {c}, {d}", f"{a}, {c}, {d}", f"{a}, {b}, {d}", f"{a}, {b}, {c}"]
+    return [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
+
+
+def near_cells(xy: np.ndarray, around: np.ndarray, within: float) -> np.ndarray:
+    """Which points of *xy* may lie within *within* of a point of *around*: those in a grid cell next to
+    one of theirs (a superset, found in numpy), so a spatial index need only hold these."""
+    xy, around = np.asarray(xy, dtype=float).reshape(-1, 2), np.asarray(around, dtype=float).reshape(-1, 2)
+    keep = ~np.isfinite(xy).all(axis=1)  # nothing to judge by: kept
+    ok, ok_around = np.flatnonzero(~keep), around[np.isfinite(around).all(axis=1)]
+    if not len(ok) or not len(ok_around):
+        return keep
+    size = max(2 * within, 1e-6)
+    cells, near = np.floor(xy[ok] / size).astype(np.int64), np.floor(ok_around / size).astype(np.int64)
+    lo = np.minimum(cells.min(axis=0), near.min(axis=0)) - 1
+    cells, near = cells - lo, near - lo
+    span = int(max(cells[:, 1].max(), near[:, 1].max())) + 2
+    known = np.unique(np.concatenate([(near[:, 0] + dx) * span + near[:, 1] + dy
+                                      for dx in (-1, 0, 1) for dy in (-1, 0, 1)]))
+    keep[ok] = np.isin(cells[:, 0] * span + cells[:, 1], known)
+    return keep
 
 
 def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -82,11 +82,11 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     """
     staged = positional(staged)
     cut = None if allow_move_existing else near_staged(data, staged.geometry.values, tolerance * AHEAD_FACTOR + 1.0)
-    planner = _Planner(cut[0] if cut else data, staged, tolerance, allow_move_existing, resolve_params(params))
-    planner.id_pool = data.id_pool or {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # whole
-    planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
-    planner.wander_m = WANDER_ERRORS * error if error else 0.0
-    with _no_cycle_collection():
+    with _no_cycle_collection():  # from the start: setting up makes a few objects per staged line too
+        planner = _Planner(cut[0] if cut else data, staged, tolerance, allow_move_existing, resolve_params(params))
+        planner.id_pool = data.id_pool or {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # whole
+        planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
+        planner.wander_m = WANDER_ERRORS * error if error else 0.0
         plan = planner.run(steps)
     if cut:
         to_whole(plan, cut[1])
@@ -174,8 +174,9 @@ class _Planner(EndsPhase, BuildPhase):
             if key not in seen:
                 seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
             values, notes = seen[key]
-            self.values.append(dict(values))
-            self.notes[k] += notes
+            self.values.append(values)  # shared by the candidates alike: read only (pieces copy it)
+            if notes:
+                self.notes[k] += notes
 
     def _refuse_bad_geometry(self) -> None:
         g = self.cand_geom

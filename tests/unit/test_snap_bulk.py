@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from jalnet.topology.snap_model import NodeBook, close_pairs
+from jalnet.topology.snap_model import NodeBook, close_pairs, near_cells, others_of
 
 
 def _junctions(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
@@ -43,6 +43,25 @@ def test_close_pairs_are_all_pairs_within_reach() -> None:
     i, j = np.nonzero(np.triu(d <= 2.5, k=1))
     a, b = close_pairs(xy, 2.5)
     assert len(a) > 100 and list(zip(a.tolist(), b.tolist())) == sorted(zip(i.tolist(), j.tolist()))
+
+
+def test_near_cells_keep_every_point_within_reach_and_few_others() -> None:
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(-500, 500, (2000, 2))
+    around = rng.uniform(-500, 500, (40, 2))
+    xy[:40] = around + rng.uniform(-2, 2, around.shape)
+    xy[40] = np.nan  # no point: kept, nothing to judge by
+    keep = near_cells(xy, around, 2.0)
+    d = np.hypot(*(xy[:, None, :] - around[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    assert keep[d <= 2.0].all() and keep[40]
+    assert keep.sum() < 200  # most points are far from all of them and left out
+    assert not near_cells(xy, np.zeros((0, 2)), 2.0)[:40].any()
+
+
+def test_others_names_at_a_meeting_are_the_rest_of_the_group() -> None:
+    for n in range(2, 7):
+        group = [f"C{k}" for k in range(n)]
+        assert others_of(group) == [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
 
 
 def test_street_grid_self_snap_joins_every_junction_once() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
-from jalnet.topology.snap_meet import meeting_point, meeting_points
+from jalnet.topology.snap_meet import last_runs, meeting_point, meeting_points
+from jalnet.topology.snap_model import End
 
 
 def test_meeting_points_match_meeting_point_group_by_group() -> None:
@@ -31,3 +33,27 @@ def test_two_crossing_walks_meet_where_their_lines_cross() -> None:
     head = np.array([[1.0, 0.0], [0.0, 1.0]])
     out = meeting_points(xy, head, np.array([50.0, 50.0]), np.array([0, 0]), 1, 10.0)
     assert np.allclose(out[0], [0.3, 0.5])
+
+
+def test_groups_of_three_or_more_solved_together_give_meeting_point_exactly() -> None:
+    rng = np.random.default_rng(6)
+    n = 3000
+    labels = rng.integers(0, 700, n)  # mostly groups of 3-6 ends
+    xy = rng.normal(0, 2, (n, 2)) + labels[:, None] * 100.0
+    angle = rng.uniform(0, 2 * np.pi, n)
+    head = np.c_[np.cos(angle), np.sin(angle)]
+    head[rng.random(n) < 0.05] = 0
+    run = np.where(rng.random(n) < 0.05, 10.0, 60.0)
+    out = meeting_points(xy, head, run, labels, 700, 4.0)
+    sizes = np.bincount(labels, minlength=700)
+    assert (sizes > 2).sum() > 500
+    for g in np.flatnonzero(sizes > 2):
+        k = np.flatnonzero(labels == g)
+        assert tuple(out[g]) == meeting_point(xy[k], head[k], 4.0, run[k]), g
+
+
+def test_last_runs_are_the_first_or_last_leg() -> None:
+    lines = np.array([shapely.linestrings([[0, 0], [3, 4], [3, 10]]), shapely.linestrings([[0, 0], [0, 2]])],
+                     dtype=object)
+    ends = [End(0, True, (0.0, 0.0)), End(0, False, (3.0, 10.0)), End(1, False, (0.0, 2.0))]
+    assert last_runs(lines, ends).tolist() == [5.0, 6.0, 2.0]
