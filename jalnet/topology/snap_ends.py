@@ -25,7 +25,6 @@ from .snap_model import (
     near_cells,
     others_of,
     owners_of,
-    reach,
     reach_xy,
     xy_of,
 )
@@ -166,9 +165,6 @@ class EndsPhase:
                     and float(np.hypot(*(self.nodes.xy[other] - np.array(end.xy)))) <= self.tol:
                 return other  # refs list every node first, in order: node k is target k
         return target
-
-    def _reach(self, src: np.ndarray, xy: np.ndarray) -> np.ndarray:
-        return reach([self.ends[i] for i in src], xy)
 
     def _own_node(self, end: End) -> int:
         if not end.existing:

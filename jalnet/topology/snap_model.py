@@ -275,20 +275,14 @@ def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
 
 
-def reach(ends: list[End], xy: np.ndarray) -> np.ndarray:
-    """How far each point counts from its end: along the end's heading shortened, sideways as it is.
+def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """How far each point *xy* counts from its end (points *exy*, unit headings *head*; (n, 2) each):
+    along the end's heading shortened, sideways as it is.
 
     A walk that stops short of its node (or runs past it) is off along its own line, so a
     node straight ahead is reached from farther than one beside the end. Ends without a
     heading get the plain distance.
     """
-    exy = np.array([e.xy for e in ends], dtype=float).reshape(-1, 2)
-    head = np.array([e.heading for e in ends], dtype=float).reshape(-1, 2)
-    return reach_xy(exy, head, xy)
-
-
-def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """:func:`reach` on arrays: ends' points and headings (n, 2), the points reached (n, 2)."""
     d = np.asarray(xy, dtype=float).reshape(-1, 2) - exy
     along = d[:, 0] * head[:, 0] + d[:, 1] * head[:, 1]
     side = np.abs(d[:, 0] * head[:, 1] - d[:, 1] * head[:, 0])
