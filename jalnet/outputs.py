@@ -69,6 +69,13 @@ def gpkg_output(path: str | os.PathLike, what: str) -> Path:
     out = Path(path)
     if out.suffix.lower() != ".gpkg":
         raise InputError(f"{what} {out} must end with .gpkg")
-    if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    return output_folder(out)
+
+
+def output_folder(path: str | os.PathLike, what: str = "") -> Path:
+    """The file or folder a tool is about to write, refused in one line before any work when the
+    folder it goes in does not exist (*what*, when given, says what the output is)."""
+    out = Path(path)
+    if not out.parent.is_dir():
+        raise InputError(f"folder {out.parent}{f' for the {what}' if what else ''} does not exist; create it first")
     return out

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
+from ..outputs import output_folder
 from .common import add_registry, feedback, print_json, table
 
 
@@ -137,8 +138,7 @@ def _timeline(args: argparse.Namespace) -> int:
     assets = pd.concat([h.drop(columns="geometry") for h in history.values()], ignore_index=True)
     if args.csv:
         path = Path(args.csv)
-        if not path.parent.is_dir():
-            raise InputError(f"folder {path.parent} does not exist; create it first")
+        output_folder(path)
         assets.to_csv(path, index=False)
     if args.json:
         print_json({"schemes": schemes.to_dict("records"),

@@ -27,7 +27,7 @@ import pyogrio
 from .. import __version__
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..outputs import write_gpkg_layer
+from ..outputs import output_folder, write_gpkg_layer
 from ..registry import Registry, open_registry
 from ..registry.schema import Field, layer
 from .background import write_background
@@ -65,8 +65,7 @@ def package_scheme(registry: Registry | str | os.PathLike, scheme_id: str, out_d
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(f"{out} is not empty; give a new folder, or --overwrite to replace it")
-    if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    output_folder(out)
     if dem is not None and not Path(dem).is_file():
         raise InputError(f"DEM {dem} does not exist; give a GeoTIFF of the scheme's terrain or leave it out")
     if isinstance(registry, Registry):

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
-from ..outputs import staged_write, write_gpkg_layer
+from ..outputs import output_folder, staged_write, write_gpkg_layer
 from ..registry import Registry, borrow
 from .assets import Assets, read_assets
 from .events import FloodEvent, OpenEvent, open_event
@@ -90,8 +90,7 @@ def _check_output(path: str | Path | None, suffixes: tuple[str, ...], what: str,
     p = Path(path).expanduser().resolve()
     if p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {p} must end in {' or '.join(suffixes)}")
-    if not p.parent.is_dir():
-        raise InputError(f"folder {p.parent} for the {what} does not exist; create it first")
+    output_folder(p, what)
     if p.exists() and not overwrite:
         raise InputError(f"{what} {p} already exists; choose another name or overwrite it (--overwrite)")
     return p

@@ -33,6 +33,7 @@ from typing import Any
 from .. import __version__
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..outputs import output_folder
 from ..registry import Registry, using_registry
 from .metadata import layer_record
 from .preflight import Preflight, check_export
@@ -91,9 +92,7 @@ def check_output(out: str | os.PathLike, overwrite: bool) -> Path:
         raise InputError(f"output {path} is a folder; give a .zip file name")
     if path.exists() and not overwrite:
         raise InputError(f"{path} already exists; pick another name or pass --overwrite to replace it")
-    if not path.parent.is_dir():
-        raise InputError(f"folder {path.parent} does not exist; create it first")
-    return path
+    return output_folder(path)
 
 
 def export_package(registry: str | os.PathLike | Registry, out: str | os.PathLike,

@@ -22,6 +22,7 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..outputs import output_folder
 from ..registry import Registry, using_registry
 from ..registry.schema import LAYERS
 from ..report.html import Section, esc, page, table_html
@@ -173,8 +174,7 @@ class Preflight:
     def write_report(self, path: str | os.PathLike) -> Path:
         """The HTML report, written whole or not at all."""
         target = Path(path)
-        if not target.parent.is_dir():
-            raise InputError(f"folder {target.parent} does not exist; create it first (report {target.name})")
+        output_folder(target, f"report {target.name}")
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             tmp.write_text(self.html(), encoding="utf-8")

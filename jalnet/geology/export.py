@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..outputs import output_folder
 from ..registry.store import Registry
 from .las import curve_samples
 from .model import file_stem, read_lithologs, write_csv
@@ -29,8 +29,7 @@ def export_lithologs(registry: Registry, out_dir: str | os.PathLike,
                      borehole_ids: Iterable[str] | None = None) -> dict[str, Path]:
     """Write boreholes.csv, intervals.csv, construction.csv (and las/<id>.las); returns the paths."""
     out = Path(out_dir)
-    if not out.parent.exists():
-        raise InputError(f"folder {out.parent} does not exist; create it first")
+    output_folder(out)
     out.mkdir(exist_ok=True)
     data = read_lithologs(registry, borehole_ids)
     bh = data.boreholes

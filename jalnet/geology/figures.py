@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from ..errors import InputError
+from ..outputs import output_folder
 from .vocabulary import CODES, is1498_class, style
 
 FORMATS = ("png", "svg")
@@ -58,8 +59,7 @@ def code_label(code: str | None, word: str | None) -> str:
 def save(fig: Figure, base: str | os.PathLike, formats: Iterable[str] = FORMATS) -> list[Path]:
     """Write *fig* as base.png / base.svg; returns the paths."""
     base = Path(base)
-    if not base.parent.exists():
-        raise InputError(f"folder {base.parent} does not exist; create it first")
+    output_folder(base)
     paths = []
     for fmt in formats:
         if fmt not in FORMATS:

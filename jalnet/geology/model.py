@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..outputs import output_folder
 from ..registry.schema import LAYERS
 from ..registry.store import Registry
 
@@ -136,8 +137,7 @@ def file_stem(borehole_id: str) -> str:
 def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str]) -> Path:
     """A small CSV writer for findings and exports (UTF-8, header always written)."""
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"folder {path.parent} does not exist; create it first")
+    output_folder(path)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

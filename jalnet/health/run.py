@@ -21,6 +21,7 @@ import shapely
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..outputs import output_folder
 from ..registry import Registry
 from ..registry.access import using_registry
 from ..topology.exceptions import accepted_fingerprints
@@ -66,8 +67,7 @@ class HealthResult:
         from .report import health_report
 
         out = Path(path)
-        if not out.parent.exists():
-            raise InputError(f"folder {out.parent} does not exist; create it first")
+        output_folder(out)
         out.write_text(health_report(self), encoding="utf-8")
         return out
 
@@ -154,8 +154,8 @@ def run_health(registry: Registry | str | os.PathLike, out: str | os.PathLike | 
                feedback: Feedback | None = None) -> HealthResult:
     """:func:`check_health`, then the health GeoPackage and the dashboard written (each when a path is given)."""
     for path, suffix in ((out, ".gpkg"), (report, ".html")):
-        if path is not None and not Path(path).parent.exists():
-            raise InputError(f"folder {Path(path).parent} does not exist; create it first")
+        if path is not None:
+            output_folder(path)
         if path is not None and suffix == ".gpkg" and Path(path).suffix.lower() != suffix:
             raise InputError(f"health file {path} must end with .gpkg")
     result = check_health(registry, scheme=scheme, store=store, feedback=feedback)

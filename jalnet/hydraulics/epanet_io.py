@@ -27,6 +27,7 @@ from shapely.geometry import LineString, Point
 
 from ..errors import InputError
 from ..feedback import Feedback, Steps
+from ..outputs import output_folder
 from ..registry import Registry, borrow
 from ..registry.schema import DOMAINS, LAYERS
 from .build import BuildParams, BuildReport, _epanet_message, build_model
@@ -397,8 +398,7 @@ def export_inp(registry: Registry | str | os.PathLike, scheme: str, path: str | 
     """Write *scheme* as an EPANET .inp (in *units*, default the model's own; coordinates in *crs*)."""
     wntr = require_wntr()
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"folder {path.parent} does not exist; create it first")
+    output_folder(path)
     wn, report = build_model(registry, scheme, dem=dem, params=params, feedback=feedback)
     if crs is not None:
         _reproject(wn, report.crs, crs)
