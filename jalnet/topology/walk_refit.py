@@ -5,11 +5,12 @@ included (see :mod:`jalnet.tracks.fit`). Where the snap puts an end on an existi
 pipe, that end is known far better than the fixes placed it: moving only the end vertex
 (or adding a jog to the node) leaves the runs near it where the GPS drift put them. Here
 the line is fitted again with such ends pinned: the fit's own line stands in for its fixes
-(samples every ``STEP_M`` along each run, so each metre weighs the same), and the free
-vertices settle where they best follow it with the ends where they must be. An end that
-stopped short of its node gets its last run stretched along the walk; one sideways off its
-node turns the runs near it, less and less farther in. All lines are solved at once, in
-one banded system (the cost grows with the length walked).
+(spread evenly along each run, each metre weighing the same, so the sums of the least
+squares are integrals over the runs, worked out exactly), and the free vertices settle
+where they best follow it with the ends where they must be. An end that stopped short of
+its node gets its last run stretched along the walk; one sideways off its node turns the
+runs near it, less and less farther in. All lines are solved at once, in one banded
+system: the cost grows with the vertices, not with the length walked.
 """
 
 from __future__ import annotations
@@ -17,45 +18,51 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from ..tracks.fit import least_squares
-
-#: Spacing (m) of the samples of a run that stand in for its fixes.
-STEP_M = 2.0
-#: Fit passes (each fix's place along its run is taken from the previous one).
-PASSES = 3
+from ..tracks.fit import solve_chain
 
 
 def refit_to_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
-    """*lines* with their first/last vertex pinned at *start_xy*/*end_xy* (NaN: that end is fitted too).
-
-    Consecutive duplicate vertices are dropped first (a run must have a direction).
-    """
+    """*lines* with their first/last vertex pinned at *start_xy*/*end_xy* (NaN: that end is fitted too)."""
     coords, idx = shapely.get_coordinates(lines, return_index=True)
     n = len(lines)
     if not n or not len(coords):
         return lines
-    step = np.r_[True, (idx[1:] != idx[:-1]) | (np.hypot(*np.diff(coords, axis=0).T) > 1e-9)]
-    coords, idx = coords[step], idx[step]
     first = np.searchsorted(idx, np.arange(n))
     last = np.searchsorted(idx, np.arange(n), side="right") - 1
-    if np.any(last <= first):  # a line reduced to one point: nothing to fit
-        return lines
-    # runs: vertex j to j + 1 within one line
-    seg = np.flatnonzero(idx[:-1] == idx[1:])
-    length = np.hypot(*(coords[seg + 1] - coords[seg]).T)
-    count = np.maximum(2, np.ceil(length / STEP_M)).astype(np.int64)
-    run = np.repeat(seg, count)
-    offset = np.arange(len(run)) - np.repeat(np.cumsum(count) - count, count)
-    u = (offset + 0.5) / np.repeat(count, count)
-    x = coords[run, 0] + u * (coords[run + 1, 0] - coords[run, 0])
-    y = coords[run, 1] + u * (coords[run + 1, 1] - coords[run, 1])
-    w = np.repeat(length / count, count)  # each metre of the line weighs the same
+    m = len(coords)
+    coords = coords.copy()
+    targets = [(np.asarray(start_xy, dtype=float), first, first + 1), (np.asarray(end_xy, dtype=float), last, last - 1)]
+    for target, vertex, nxt in targets:  # an end short of or past its node: its run stretched or cut to it first
+        _along(coords, target, vertex, nxt)
+    # each run A-B, its points p(u) = A + u (B - A) weighing its length L: the integrals of
+    # (1 - u)^2, u (1 - u), u^2 are 1/3, 1/6, 1/3, and of (1 - u) p, u p are A/3 + B/6, A/6 + B/3
+    joined = idx[:-1] == idx[1:]
+    length = np.where(joined, np.hypot(*np.diff(coords, axis=0).T), 0.0)
+    diag = np.r_[length / 3, 0.0] + np.r_[0.0, length / 3]
+    off = length / 6  # zero between two lines: they are solved apart
+    a, b = coords[:-1], coords[1:]
+    rhs = np.zeros((m, 2))
+    rhs[:-1] += length[:, None] * (a / 3 + b / 6)
+    rhs[1:] += length[:, None] * (a / 6 + b / 3)
     verts = coords.copy()
-    pinned = np.zeros(len(verts), dtype=bool)
-    for target, vertex in ((np.asarray(start_xy, dtype=float), first), (np.asarray(end_xy, dtype=float), last)):
+    pinned = np.zeros(m, dtype=bool)
+    for target, vertex, _ in targets:
         given = ~np.isnan(target).any(axis=1)
         verts[vertex[given]] = target[given]
         pinned[vertex[given]] = True
-    for _ in range(PASSES):
-        verts = least_squares(x, y, run, verts, w, pinned)
-    return shapely.linestrings(verts, indices=idx)
+    return shapely.linestrings(solve_chain(diag, off, rhs, verts, pinned), indices=idx)
+
+
+def _along(coords: np.ndarray, target: np.ndarray, vertex: np.ndarray, nxt: np.ndarray) -> None:
+    """End vertices moved, in place, along their run to where their target is abreast of them.
+
+    What is left of the move is sideways: the refit turns the runs for it. Without this, the
+    evenly spread points of a run that is stretched would slide its far vertex (a bend) along.
+    """
+    given = ~np.isnan(target).any(axis=1) & (nxt >= 0) & (nxt < len(coords))
+    i, j, p = vertex[given], nxt[given], target[given]
+    d = coords[i] - coords[j]
+    span = np.einsum("ij,ij->i", d, d)
+    t = np.einsum("ij,ij->i", p - coords[j], d) / np.maximum(span, 1e-12)
+    ok = (span > 1e-12) & (t > 0)  # the node ahead of the run's other vertex, not behind it
+    coords[i[ok]] = coords[j[ok]] + t[ok, None] * d[ok]
