@@ -18,6 +18,7 @@ from shapely.geometry import LineString, Point
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
 from .snap_model import End, geom_array, xy_of
+from .walk_refit import refit_to_ends
 
 
 class _EndsOf:
@@ -92,6 +93,11 @@ class BuildPhase:
         lines = lines.copy()
         lines[cut] = cut_many(lines, cut, start[cut], stop[cut])
         final = with_ends(lines, targets[True], targets[False], self.node_tol)
+        walked = np.flatnonzero(self.walked[live])
+        if len(walked):
+            final[walked] = self._refit_walks(lines[walked], final[walked], targets[True][walked],
+                                              targets[False][walked], [own[True][i] for i in walked],
+                                              [own[False][i] for i in walked])
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
         firsts = shapely.get_point(final, 0)
@@ -105,6 +111,27 @@ class BuildPhase:
             out[k] = geom
             self.notes[k] += [first.note, last.note]
         return out
+
+    def _refit_walks(self, drawn: np.ndarray, moved: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray,
+                     starts: list[End], ends: list[End]) -> np.ndarray:
+        """Walks fitted again with their ends pinned where they land on the registry (an existing node or
+        pipe, placed exactly), rather than bent over to it at the last vertex; an end on a node the walks
+        make (placed from the walks themselves, as uncertain as the walk) is joined as before.
+
+        A refit that strays from the walk farther than the plain end move does (a line folding back
+        over an end it ran past) is not taken.
+        """
+        pins = []
+        for xy, own in ((start_xy, starts), (end_xy, ends)):
+            known = np.fromiter((self._on_registry(e) for e in own), dtype=bool, count=len(own))
+            pins.append(np.where(known[:, None], xy, np.nan))
+        refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, self.node_tol)
+        better = shapely.hausdorff_distance(refit, drawn) <= shapely.hausdorff_distance(moved, drawn) + 0.01
+        return np.where(better, refit, moved)
+
+    def _on_registry(self, e: End) -> bool:
+        """Whether the end's place comes from the registry (an existing node or pipe), not from walks."""
+        return e.kind in ("node", "pipe") or (e.node >= 0 and self.book.junction[e.node] >= 0)
 
     def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
         """Start and end of each live candidate: straight from the ends list while it is in candidate order."""

@@ -62,6 +62,7 @@ from .snap_model import (
     gap,
     layer_key,
 )
+from .snap_tolerance import walked_lines
 from .spatial import box_pairs
 from .walk_average import average_lines
 
@@ -140,6 +141,7 @@ class _Planner(EndsPhase, BuildPhase):
         self.plan = Plan()
         n = len(staged)
         self.cand_geom = np.asarray(staged.geometry.values, dtype=object).copy()
+        self.walked = walked_lines(staged)  # fitted again with their ends on their nodes
         self.state = np.full(n, "", dtype=object)
         self.result = [""] * n
         self.notes: list[list[str]] = [[] for _ in range(n)]

@@ -49,12 +49,23 @@ def fit_tolerance(staged: pd.DataFrame, tolerance: float | None = None) -> SnapT
     return SnapTolerance(value, typical, f"{value:g} m derived from {kinds}")
 
 
+def _sources(staged: pd.DataFrame) -> pd.Series:
+    """Each staged line's geometry source (a walk when none is said)."""
+    if "geom_source" not in staged.columns:
+        return pd.Series(["gps_track"] * len(staged), index=staged.index)
+    return staged["geom_source"].astype(object).where(staged["geom_source"].notna(), "gps_track")
+
+
+def walked_lines(staged: pd.DataFrame) -> np.ndarray:
+    """Mask of the staged lines that are walks (any source that is not drawn or measured)."""
+    return _sources(staged).map(DRAWN_ERROR_M).isna().to_numpy() if len(staged) else np.zeros(0, dtype=bool)
+
+
 def _per_line(staged: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
     n = len(staged)
     if not n:
         return np.zeros(0), np.zeros(0), ""
-    source = staged["geom_source"].astype(object).where(staged["geom_source"].notna(), "gps_track") \
-        if "geom_source" in staged.columns else pd.Series(["gps_track"] * n, index=staged.index)
+    source = _sources(staged)
     reported = pd.to_numeric(staged["accuracy_m"], errors="coerce") if "accuracy_m" in staged.columns else \
         pd.Series(np.nan, index=staged.index)
     drawn = source.map(DRAWN_ERROR_M)

@@ -42,7 +42,7 @@ def fit_runs(x: np.ndarray, y: np.ndarray, shape: np.ndarray, error: float) -> n
     run = np.clip(np.searchsorted(at, np.arange(len(x)), side="right") - 1, 0, len(verts) - 2)
     weights = np.ones(len(x))
     for _ in range(2):
-        verts = _least_squares(x, y, run, verts, weights)
+        verts = least_squares(x, y, run, verts, weights)
         d = _distance(x, y, verts[run], verts[run + 1])
         cut = HUBER_ERRORS * error
         weights = np.where(d > cut, cut / np.maximum(d, 1e-9), 1.0)
@@ -77,13 +77,12 @@ def _distance(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
     return np.hypot(x - (a[:, 0] + u * (b[:, 0] - a[:, 0])), y - (a[:, 1] + u * (b[:, 1] - a[:, 1])))
 
 
-def _least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
+def least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Vertices minimising the weighted squared distance, along their run, of each fix to the polyline.
 
     Fix i lies on run k[i], a share u of the way along it (its projection on the current
     run); the normal equations are tridiagonal in the vertices, summed over the fixes
-    without an n-by-k matrix (a walk may have a million fixes). A vertex few fixes see is
-    held near where it was.
+    without an n-by-k matrix (a walk may have a million fixes).
     """
     u = _share(x, y, verts[k], verts[k + 1])
     a, b = (1 - u) * w, u * w
@@ -92,7 +91,30 @@ def _least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarra
     off = np.bincount(k, a * u, m - 1)
     rhs = np.column_stack([np.bincount(k, a * x, m) + np.bincount(k + 1, b * x, m),
                            np.bincount(k, a * y, m) + np.bincount(k + 1, b * y, m)])
-    hold = 1e-3 * max(float(diag.max()), 1.0)  # keeps a vertex no fix sees where it was
+    return solve_chain(diag, off, rhs, verts)
+
+
+def solve_chain(diag: np.ndarray, off: np.ndarray, rhs: np.ndarray, verts: np.ndarray,
+                pinned: np.ndarray | None = None) -> np.ndarray:
+    """The vertices of a polyline from its tridiagonal normal equations (diagonal, off-diagonal, (m, 2) sums).
+
+    A vertex few fixes see is held near where it was (*verts*). *pinned* (a mask over the
+    vertices) keeps those where they are and fits the others around them (an end placed on
+    its node). Several polylines can be solved at once: a zero off-diagonal between the last
+    vertex of one and the first of the next keeps them apart.
+    """
+    m = len(verts)
+    hold = 1e-3 * max(float(diag.max()), 1.0)
+    diag = diag + hold
+    rhs = rhs + hold * verts
+    if pinned is not None and pinned.any():
+        fixed = np.flatnonzero(pinned)
+        below, above = fixed[fixed > 0] - 1, fixed[fixed < m - 1]  # couplings (i - 1, i) and (i, i + 1)
+        rhs[below] -= off[below, None] * verts[below + 1]  # a free neighbour gets the pinned vertex's pull
+        rhs[above + 1] -= off[above, None] * verts[above]
+        off = off.copy()
+        off[below] = off[above] = 0.0
+        diag[fixed], rhs[fixed] = 1.0, verts[fixed]
     bands = np.zeros((3, m))
-    bands[0, 1:], bands[1], bands[2, :-1] = off, diag + hold, off
-    return solve_banded((1, 1), bands, rhs + hold * verts)
+    bands[0, 1:], bands[1], bands[2, :-1] = off, diag, off
+    return solve_banded((1, 1), bands, rhs)

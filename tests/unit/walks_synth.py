@@ -62,7 +62,8 @@ class WalkSpec:
 SMALL = {"ky10": WalkSpec("ky10.inp", pipes=40, seed=3, rewalks=2, valves=4),
          "Net3": WalkSpec("Net3.inp", pipes=20, seed=5, noise_m=4.0, rewalks=1, valves=3, taps_per_100m=0.5)}
 FULL = {"ky10": WalkSpec("ky10.inp", pipes=150, seed=3, valves=12),
-        "Net3": WalkSpec("Net3.inp", pipes=30, seed=5, noise_m=4.0, rewalks=1, valves=6, taps_per_100m=0.5)}
+        "Net3": WalkSpec("Net3.inp", pipes=30, seed=5, noise_m=4.0, rewalks=1, valves=6, taps_per_100m=0.5),
+        "Net6": WalkSpec("Net6.inp", pipes=100, seed=7, valves=6)}  # a third network, in no asserted test
 
 
 @dataclass
