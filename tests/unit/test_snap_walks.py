@@ -47,7 +47,7 @@ def test_pipes_end_on_the_right_junctions(scored) -> None:
 
 def test_rebuilt_lines_follow_the_true_alignment(scored) -> None:
     name, _, s = scored
-    # Targets median 3 m, p95 6 m: not met (ky10 3.1 / 6.8 m, Net3 3.8 / 6.6 m here). Walks are
+    # Targets median 3 m, p95 6 m: not met (ky10 3.1 / 6.9 m, Net3 4.2 / 6.6 m here). Walks are
     # fitted as straight runs between their bends, which averages out the drift on straight pipes,
     # but an end that stops short of or runs past a dead end (up to 8 m) or of a junction where two
     # walks meet in line stays off by that much, and ky10's curving pipes keep some of the drift.
