@@ -10,7 +10,9 @@ For each network (tests/data/ky10.inp: 150 walked pipes, 3 m GPS error; tests/da
 truth; this script imports them, snaps with no options and prints the score against the targets
 (ends on the right junctions >= 98 %, Hausdorff median <= 3 m and p95 <= 6 m, no pipe lost,
 >= 95 % of points on the right pipe, a service line for every tap), the times and peak memory.
-Add ``--tolerance M`` to see what a fixed tolerance would give.
+Add ``--tolerance M`` to see what a fixed tolerance would give, ``--seed N`` for other walks of
+the same pipes' kind, ``--also Net1:10:3`` for a set from another network in tests/data (file
+stem, pipes walked, GPS error in m).
 """
 
 from __future__ import annotations
@@ -30,14 +32,25 @@ sys.path.insert(0, str(ROOT / "tests" / "unit"))
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tolerance", type=float, default=None, help="fixed snapping tolerance (default: derived)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every walk set (default: each set's own)")
+    p.add_argument("--also", action="append", default=[], metavar="NET:PIPES:ERROR",
+                   help="another walk set, e.g. Net1:10:3 (tests/data/Net1.inp, 10 pipes, 3 m GPS error)")
     args = p.parse_args()
-    from walks_synth import FULL, make_walks, score
+    from dataclasses import replace
+
+    from walks_synth import FULL, WalkSpec, make_walks, score
 
     from jalnet.topology import snap
     from jalnet.tracks import import_tracks
 
+    sets = dict(FULL)
+    for extra in args.also:
+        net, pipes, error = extra.split(":")
+        sets[net] = WalkSpec(f"{net}.inp", pipes=int(pipes), noise_m=float(error))
+    if args.seed is not None:
+        sets = {name: replace(spec, seed=args.seed) for name, spec in sets.items()}
     met = True
-    for name, spec in FULL.items():
+    for name, spec in sets.items():
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             registry, truth = make_walks(spec, Path(tmp))

@@ -1,149 +1,81 @@
-"""Where walks that meet at a new junction really meet: where their lines cross, not the mean of their ends.
+"""Where walks that meet at a new junction really meet: weighed over every walk's line and end.
 
 A walk stops short of the junction or runs past it by several metres along its own line
-(the walker stops at the trench end, not at the fitting), so the mean of the ends is off
-by about that much. The lines themselves point at the junction: the point nearest all of
-them (least squares over their last runs) is it, when they are not near parallel.
+(the walker stops at the trench end, not at the fitting), so its end says little about
+where along its line the junction is; its line, fitted over many fixes, says much more about
+where beside it the junction is. Each walk is one measurement of the junction: its line
+(the side error is the GPS error of the fitted line) and its end along that line (the
+over- or undershoot plus that error, one and a half to two times as large). The junction is the point of
+least weighted squares over all of them: where two walks cross at a good angle it is close
+to the crossing; two walks continuing one another fix the line, and along it the midpoint
+of their ends; lines at a narrow angle, whose crossing would swing far with a metre of
+side error, lean on the ends as much as they deserve. No case needs its own rule or a fallback.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Lines closer than this to parallel (sine of the angle between the two most different) do not fix a point.
+#: A walk's line closer than this to parallel to the pipe it meets (sine of the angle) does not cross it.
 MIN_SINE = 0.34  # about 20 degrees
-#: Farthest the meeting point may lie beside a walk's line, as a share of the reach (the reach is
-#: two GPS errors plus an overrun: a quarter of it is about one GPS error).
-SIDE_SHARE = 0.25
-#: Shortest last run of a walk whose direction is used (m): twice the stretch a heading is taken over.
+#: How much less an end tells along its line than beside it, for a last run of MIN_RUN_M: the spread
+#: of the stop (over- or undershoot of a few metres plus the GPS error) over the side error of the line.
+ALONG_SPREAD = 1.5
+#: Last run (m) the side weight is reckoned from. A longer run averages more fixes, but their errors
+#: drift together and pipes bend, so its weight grows only as the square root of its length; a
+#: shorter one (a few fixes at the end) gives its direction badly: the weight falls as the square.
 MIN_RUN_M = 30.0
 
 
 def meeting_point(xy: np.ndarray, heading: np.ndarray, reach: float, run: np.ndarray | None = None
                   ) -> tuple[float, float]:
-    """The point nearest the lines through *xy* along *heading* ((k, 2) each; unit vectors, 0 when unknown).
+    """The junction the walks ending at *xy* along *heading* ((k, 2) each; unit vectors, 0 when unknown) meet at.
 
-    *run*: length (m) of each walk's last straight run; a line from a run shorter than
-    ``MIN_RUN_M`` is not used (a few fixes at the end give no direction to trust).
-
-    A line the point lies far beside (a walk whose end drifted sideways) is left out and the
-    rest tried again. Falls back to the mean of the ends when fewer than two lines are left,
-    when they are near parallel, or when the point found is farther than *reach* from an end.
+    *run*: length (m) of each walk's last straight run (MIN_RUN_M when not given). *reach* is kept
+    for the callers: the weighing is relative, so it does not depend on the scale.
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    head = np.asarray(heading, dtype=float).reshape(-1, 2)
-    mean = xy.mean(axis=0)
-    known = np.hypot(head[:, 0], head[:, 1]) > 0.5
-    if run is not None:
-        known &= np.asarray(run, dtype=float) >= MIN_RUN_M
-    p, d = xy[known], head[known] / np.hypot(head[known, 0], head[known, 1])[:, None]
-    while len(p) >= 2:
-        sine = np.abs(d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0])
-        if sine.max() < MIN_SINE:
-            break
-        # sum over lines of (I - d d^T): the normal equations of the squared distances to the lines
-        proj = np.eye(2)[None, :, :] - d[:, :, None] * d[:, None, :]
-        at = np.linalg.solve(proj.sum(axis=0), np.einsum("kij,kj->i", proj, p))
-        side = np.abs((at - p)[:, 0] * d[:, 1] - (at - p)[:, 1] * d[:, 0])
-        if side.max() <= SIDE_SHARE * reach:
-            if np.hypot(*(xy - at).T).max() > reach:
-                break
-            return float(at[0]), float(at[1])
-        worst = int(np.argmax(side))
-        p, d = np.delete(p, worst, axis=0), np.delete(d, worst, axis=0)
-    return float(mean[0]), float(mean[1])
+    run = np.full(len(xy), MIN_RUN_M) if run is None else np.asarray(run, dtype=float)
+    out = meeting_points(xy, heading, run, np.zeros(len(xy), dtype=np.int64), 1, reach)
+    return float(out[0, 0]), float(out[0, 1])
 
 
 def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: np.ndarray, n_groups: int,
                    reach: float) -> np.ndarray:
-    """:func:`meeting_point` of each group of ends ((n_groups, 2); rows of groups without ends are 0).
+    """The meeting point of each group of ends ((n_groups, 2); rows of groups without ends are 0).
 
-    Pairs, the usual case (two walks meeting), are solved all at once: two lines meet where
-    they cross, so the point is the crossing unless either line is unknown or too short, the
-    two are near parallel, or the crossing lies beyond *reach* of an end; then the mean. Larger
-    groups go through :func:`meeting_point` one by one.
+    Each end weighs the squared distance beside its line by its side weight (see MIN_RUN_M) and
+    along it by 1 / ALONG_SPREAD^2 (an end without a heading, or whose run is so short its side
+    says less than its end, weighs the same every way). The normal equations are summed per group
+    and each 2 x 2 system solved in closed form, so a group of one is its end and all groups,
+    of any size, are solved at once.
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     head = np.asarray(heading, dtype=float).reshape(-1, 2)
+    run = np.asarray(run, dtype=float).reshape(-1)
     group = np.asarray(group, dtype=np.int64)
-    size = np.bincount(group, minlength=n_groups)
+    norm = np.hypot(head[:, 0], head[:, 1])
+    known = norm > 0.5
+    d = np.where(known[:, None], head / np.where(known, norm, 1.0)[:, None], 0.0)
+    along_w = 1.0 / ALONG_SPREAD**2
+    share = np.maximum(run, 0.0) / MIN_RUN_M
+    side_w = np.where(share >= 1.0, np.sqrt(np.minimum(share, 1e6)), share**2)
+    side_w = np.where(known, np.maximum(side_w, along_w), along_w)  # never less than the end itself
+    # weight matrix of each end: side_w (I - d d^T) + along_w d d^T = side_w I + (along_w - side_w) d d^T
+    dd = d[:, :, None] * d[:, None, :]
+    w = side_w[:, None, None] * np.eye(2)[None] + (along_w - side_w)[:, None, None] * dd
+    matrix = np.zeros((n_groups, 2, 2))
+    rhs = np.zeros((n_groups, 2))
+    np.add.at(matrix, group, w)
+    np.add.at(rhs, group, np.einsum("kij,kj->ki", w, xy))
+    det = matrix[:, 0, 0] * matrix[:, 1, 1] - matrix[:, 0, 1] * matrix[:, 1, 0]
+    ok = det > 0
+    safe = np.where(ok, det, 1.0)
     out = np.zeros((n_groups, 2))
-    order = np.argsort(group, kind="stable")
-    starts = np.r_[0, np.cumsum(size)[:-1]]
-    pairs = np.flatnonzero(size == 2)
-    if len(pairs):
-        i, j = order[starts[pairs]], order[starts[pairs] + 1]
-        mean = (xy[i] + xy[j]) / 2
-        norm_i, norm_j = np.hypot(*head[i].T), np.hypot(*head[j].T)
-        known = (norm_i > 0.5) & (norm_j > 0.5) & (np.asarray(run)[i] >= MIN_RUN_M) & (np.asarray(run)[j] >= MIN_RUN_M)
-        di = head[i] / np.where(norm_i > 0, norm_i, 1.0)[:, None]
-        dj = head[j] / np.where(norm_j > 0, norm_j, 1.0)[:, None]
-        cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
-        solvable = known & (np.abs(cross) >= MIN_SINE)
-        # p_i + s d_i = p_j + u d_j  ->  s = cross(p_j - p_i, d_j) / cross(d_i, d_j)
-        w = xy[j] - xy[i]
-        s = (w[:, 0] * dj[:, 1] - w[:, 1] * dj[:, 0]) / np.where(solvable, cross, 1.0)
-        at = xy[i] + s[:, None] * di
-        far = np.maximum(np.hypot(*(xy[i] - at).T), np.hypot(*(xy[j] - at).T)) > reach
-        out[pairs] = np.where((solvable & ~far)[:, None], at, mean)
-    run = np.asarray(run, dtype=float)
-    done = np.zeros(n_groups, dtype=bool)
-    for m in np.unique(size[size > 2]).tolist():  # groups of one size at once: the first try of meeting_point
-        g = np.flatnonzero(size == m)
-        k = order[starts[g][:, None] + np.arange(m)[None, :]]  # (groups, m) ends
-        ok = _first_try(xy[k], head[k], run[k], reach)
-        out[g[ok[0]]] = ok[1][ok[0]]
-        done[g[ok[0]]] = True
-    for g in np.flatnonzero((size > 2) & ~done).tolist():  # lines left out, or some unknown: one by one
-        k = order[starts[g]: starts[g] + size[g]]
-        out[g] = meeting_point(xy[k], head[k], reach, run[k])
-    for g in np.flatnonzero(size == 1).tolist():
-        out[g] = xy[order[starts[g]]]
+    out[:, 0] = (matrix[:, 1, 1] * rhs[:, 0] - matrix[:, 0, 1] * rhs[:, 1]) / safe
+    out[:, 1] = (matrix[:, 0, 0] * rhs[:, 1] - matrix[:, 1, 0] * rhs[:, 0]) / safe
+    out[~ok] = 0.0
     return out
-
-
-def _first_try(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`meeting_point` for many groups of one size (g, m, 2) whose lines are all known.
-
-    (settled, point): the groups with an unknown or too short line, or a near-singular
-    system, are left unsettled for :func:`meeting_point` itself. Each try solves all the
-    groups still open at once; a group whose point lies far beside a line drops that line
-    (the one farthest beside) and tries again, as :func:`meeting_point` does. Same arithmetic,
-    stacked.
-    """
-    g, m = xy.shape[:2]
-    mean = xy.mean(axis=1)
-    norm = np.hypot(heading[:, :, 0], heading[:, :, 1])
-    known = ((norm > 0.5) & (run >= MIN_RUN_M)).all(axis=1)
-    settled = np.zeros(g, dtype=bool)
-    point = mean.copy()
-    rows = np.flatnonzero(known)
-    p = xy[rows]
-    d = heading[rows] / np.where(norm[rows] > 0, norm[rows], 1.0)[:, :, None]
-    while len(rows) and p.shape[1] >= 2:
-        sine = np.abs(d[:, :, None, 0] * d[:, None, :, 1] - d[:, :, None, 1] * d[:, None, :, 0])
-        parallel = sine.max(axis=(1, 2)) < MIN_SINE
-        settled[rows[parallel]] = True  # the mean
-        proj = np.eye(2)[None, None, :, :] - d[:, :, :, None] * d[:, :, None, :]
-        matrix = proj.sum(axis=1)
-        solvable = ~parallel & (np.abs(np.linalg.det(matrix)) > 0)
-        s = np.flatnonzero(solvable)
-        at = np.linalg.solve(matrix[s], np.einsum("gkij,gkj->gi", proj[s], p[s]))
-        rel = at[:, None, :] - p[s]
-        side = np.abs(rel[:, :, 0] * d[s, :, 1] - rel[:, :, 1] * d[s, :, 0])
-        beside_ok = side.max(axis=1) <= SIDE_SHARE * reach
-        whole = at[:, None, :] - xy[rows[s]]  # how far from every end, the left-out ones too
-        far = np.hypot(whole[:, :, 0], whole[:, :, 1]).max(axis=1) > reach
-        done = s[beside_ok]
-        settled[rows[done]] = True
-        point[rows[s[beside_ok & ~far]]] = at[beside_ok & ~far]
-        again = s[~beside_ok]  # one line left out, the one farthest beside
-        keep = np.ones((len(again), p.shape[1]), dtype=bool)
-        keep[np.arange(len(again)), np.argmax(side[~beside_ok], axis=1)] = False
-        width = p.shape[1] - 1
-        rows, p, d = rows[again], p[again][keep].reshape(-1, width, 2), d[again][keep].reshape(-1, width, 2)
-    settled[rows] = True  # fewer than two lines left: the mean
-    return settled, point
 
 
 def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach: float,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from jalnet.topology.snap_meet import last_runs, meeting_point, meeting_points
+from jalnet.topology.snap_meet import ALONG_SPREAD, MIN_RUN_M, last_runs, meeting_point, meeting_points
 from jalnet.topology.snap_model import End
 
 
@@ -28,11 +28,42 @@ def test_meeting_points_match_meeting_point_group_by_group() -> None:
         assert np.allclose(out[g], want, atol=1e-6), g
 
 
-def test_two_crossing_walks_meet_where_their_lines_cross() -> None:
-    xy = np.array([[-4.0, 0.5], [0.3, -5.0]])  # both stopped short of the junction at (0, 0)
+def test_two_crossing_walks_meet_between_their_lines_crossing_and_their_stops() -> None:
+    # both stopped short of the junction at (0, 0), each 0.3-0.5 m beside it; runs of MIN_RUN_M
+    xy = np.array([[-4.0, 0.5], [0.3, -5.0]])
     head = np.array([[1.0, 0.0], [0.0, 1.0]])
-    out = meeting_points(xy, head, np.array([50.0, 50.0]), np.array([0, 0]), 1, 10.0)
-    assert np.allclose(out[0], [0.3, 0.5])
+    out = meeting_points(xy, head, np.full(2, MIN_RUN_M), np.array([0, 0]), 1, 10.0)
+    # x: the second line (side weight 1) at 0.3 and the first walk's stop (1 / ALONG_SPREAD^2) at -4
+    along = 1 / ALONG_SPREAD**2
+    assert np.allclose(out[0], [(0.3 - 4.0 * along) / (1 + along), (0.5 - 5.0 * along) / (1 + along)])
+    # long runs are known better beside them: the point moves to the crossing (0.3, 0.5)
+    far = meeting_points(xy, head, np.full(2, 100 * MIN_RUN_M), np.array([0, 0]), 1, 10.0)[0]
+    near = (10 * np.array([0.3, 0.5]) + along * np.array([-4.0, -5.0])) / (10 + along)  # weight sqrt(100)
+    assert np.allclose(far, near) and np.hypot(*(far - [0.3, 0.5])) < 0.3 < np.hypot(*(out[0] - [0.3, 0.5]))
+
+
+def test_walks_continuing_one_another_meet_on_the_better_line_at_the_midpoint_of_their_stops() -> None:
+    # one walk stopped 3 m short of the junction, the other ran 4 m past it; 0.6 m apart beside
+    xy = np.array([[-3.0, 0.0], [4.0, 0.6]])
+    head = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    same = meeting_points(xy, head, np.array([MIN_RUN_M, MIN_RUN_M]), np.array([0, 0]), 1, 10.0)[0]
+    assert np.allclose(same, [0.5, 0.3])  # equal runs: the mean of the ends
+    # the first walk's last run is 4 x longer: twice the weight beside (square root), the same along
+    longer = meeting_points(xy, head, np.array([4 * MIN_RUN_M, MIN_RUN_M]), np.array([0, 0]), 1, 10.0)[0]
+    assert np.allclose(longer, [0.5, 0.2])
+
+
+def test_an_end_without_a_direction_to_trust_counts_as_its_point() -> None:
+    # the second walk's last run is a few fixes long: its line says less than its end, every way
+    xy = np.array([[-4.0, 0.0], [1.0, -3.0]])
+    head = np.array([[1.0, 0.0], [0.0, 1.0]])
+    short = meeting_points(xy, head, np.array([MIN_RUN_M, 5.0]), np.array([0, 0]), 1, 10.0)[0]
+    unknown = meeting_points(xy, np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([MIN_RUN_M, 0.0]),
+                             np.array([0, 0]), 1, 10.0)[0]
+    along = 1 / ALONG_SPREAD**2
+    want = [(-4.0 * along + 1.0 * along) / (2 * along), (0.0 * 1 - 3.0 * along) / (1 + along)]
+    assert np.allclose(short, want) and np.allclose(unknown, want)
+    assert meeting_point(xy[:1], head[:1], 10.0) == (-4.0, 0.0)  # one end: where it stopped
 
 
 def test_groups_of_three_or_more_solved_together_give_meeting_point_exactly() -> None:
