@@ -385,6 +385,8 @@ class BuildPhase:
 
     def _reassign_assets(self) -> None:
         """Valves and taps referring to a split pipe now refer to the part they are on."""
+        if not any(len(self.data[layer]) for layer in ("valves", "fhtc")):
+            return
         parts: dict[str, list[tuple[str, LineString]]] = {}
         for pos, update in self.plan.pipe_updates.items():
             if "geometry" in update:

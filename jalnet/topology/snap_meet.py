@@ -158,25 +158,33 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
 
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     head = np.asarray(heading, dtype=float).reshape(-1, 2)
-    out = np.asarray(along, dtype=float).copy()
+    along = np.asarray(along, dtype=float)
+    out = along.copy()
     known = np.hypot(head[:, 0], head[:, 1]) > 0.5
     if not known.any():
         return out
     k = np.flatnonzero(known)
     ray = shapely.linestrings(np.stack([xy[k] - head[k] * reach, xy[k] + head[k] * reach], axis=1))
     hit = shapely.intersection(ray, pipes[k])
-    for i, geom in zip(k, hit):
-        pts = shapely.get_coordinates(geom)
-        if geom.geom_type not in ("Point", "MultiPoint") or not len(pts):
-            continue  # no crossing, or the walk runs along the pipe
-        pick = pts[np.argmin(np.hypot(*(pts - xy[i]).T))]
-        foot = shapely.line_interpolate_point(pipes[i], along[i])
-        tangent = shapely.get_coordinates(shapely.line_interpolate_point(pipes[i], along[i] + 1.0))[0] \
-            - shapely.get_coordinates(foot)[0]
-        norm = np.hypot(*tangent)
-        if norm > 0 and abs(tangent[0] * head[i, 1] - tangent[1] * head[i, 0]) / norm < MIN_SINE:
-            continue
-        out[i] = float(shapely.line_locate_point(pipes[i], shapely.points(pick)))
+    # a crossing is a point (or points); none, or a stretch along the pipe, keeps the foot
+    kind = shapely.get_type_id(hit)
+    crossed = ((kind == shapely.GeometryType.POINT) | (kind == shapely.GeometryType.MULTIPOINT)) & \
+        ~shapely.is_empty(hit)
+    k, hit = k[crossed], hit[crossed]
+    if not len(k):
+        return out
+    pts, which = shapely.get_coordinates(hit, return_index=True)
+    near = np.hypot(*(pts - xy[k][which]).T)
+    order = np.lexsort((near, which))  # per end the crossing nearest it (the first of equals)
+    pick = pts[order[np.r_[True, which[order][1:] != which[order][:-1]]]]
+    # the pipe's direction at the foot: a walk near parallel to it fixes no crossing
+    lines = pipes[k]
+    foot = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k]))
+    tangent = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k] + 1.0)) - foot
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    sine = np.abs(tangent[:, 0] * head[k, 1] - tangent[:, 1] * head[k, 0]) / np.where(norm > 0, norm, 1.0)
+    steep = ~((norm > 0) & (sine < MIN_SINE))
+    out[k[steep]] = shapely.line_locate_point(lines[steep], shapely.points(pick[steep]))
     return out
 
 
