@@ -76,11 +76,12 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     while len(out) < n:
         batch = [f"{prefix}{k:0{width}d}" for k in range(number + 1, number + 1 + (n - len(out)))]
         number += len(batch)
-        wide = [c for c in batch if len(c) > len(prefix) + width]  # numbers outgrew the width (P-9999 -> P-10000)
+        # numbers outgrew the width (P-9999 -> P-10000): such ids may have been given some other way
+        wide = [c for c in batch if len(c) > len(prefix) + width] if number >= 10**width else []
         if wide and taken is None:
             taken = np.asarray(ids, dtype=str)
         clash = set(np.asarray(wide, dtype=str)[np.isin(np.asarray(wide, dtype=str), taken)]) if wide else set()
-        out += [c for c in batch if c not in clash]
+        out += [c for c in batch if c not in clash] if clash else batch
     return out
 
 

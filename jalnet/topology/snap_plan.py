@@ -360,7 +360,8 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(chosen):
             return
         trimmed = cut_many(lines, which[chosen], start[chosen], stop[chosen])
-        for i, geom in zip(chosen, trimmed):
+        left = shapely.length(trimmed).tolist()
+        for i, geom, geom_len in zip(chosen, trimmed, left):
             k = live[which[i]]
             if trim_start[i]:
                 self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across "
@@ -369,5 +370,5 @@ class _Planner(EndsPhase, BuildPhase):
                 self.notes[k].append(f"trimmed {length[i] - stop[i]:.1f} m overshoot at the end across "
                                      f"{self.pipe_ids[pipe[last][i]]}")
             self.cand_geom[k] = geom
-            if geom.length < self.min_part:
+            if geom_len < self.min_part:
                 self._reject(k, "nothing left after trimming overshoots")
