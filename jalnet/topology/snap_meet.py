@@ -156,6 +156,8 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
     """
     import shapely
 
+    from .lines import crossings
+
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     head = np.asarray(heading, dtype=float).reshape(-1, 2)
     along = np.asarray(along, dtype=float)
@@ -165,7 +167,7 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
         return out
     k = np.flatnonzero(known)
     ray_a, ray_b = xy[k] - head[k] * reach, xy[k] + head[k] * reach
-    pts, which, unsure = _ray_crossings(pipes[k], ray_a, ray_b)
+    pts, which, unsure = crossings(shapely.linestrings(np.stack([ray_a, ray_b], axis=1)), pipes[k])
     if unsure.any():  # near parallel, or through a vertex: GEOS decides (a stretch along the pipe keeps the foot)
         ask = np.flatnonzero(unsure)
         pts, which = pts[~unsure[which]], which[~unsure[which]]
@@ -192,39 +194,6 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
     steep = ~((norm > 0) & (sine < MIN_SINE))
     out[k[steep]] = shapely.line_locate_point(lines[steep], shapely.points(pick[steep]))
     return out
-
-
-def _ray_crossings(lines: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where segment ``a[i]``-``b[i]`` crosses ``lines[i]``, in numpy: (points, i of each, unsure per i).
-
-    A pair is unsure (left to GEOS) when a segment of the line runs near parallel to it
-    within reach, or it passes within rounding of a segment's end: there the answer may be
-    a stretch, or hinge on the last bit.
-    """
-    import shapely
-
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    seg = np.flatnonzero(idx[1:] == idx[:-1])  # segment j: vertices j and j + 1 of one line
-    i = idx[seg]
-    p, r = a[i], b[i] - a[i]
-    q, s = coords[seg], coords[seg + 1] - coords[seg]
-    denom = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-    w = q - p
-    size = np.hypot(r[:, 0], r[:, 1]) * np.hypot(s[:, 0], s[:, 1])
-    flat = np.abs(denom) <= 1e-9 * size
-    safe = np.where(flat, 1.0, denom)
-    t = (w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / safe  # along the segment a-b
-    u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / safe  # along the line's segment
-    eps = 1e-9
-    lo, hi = np.minimum(q, q + s), np.maximum(q, q + s)
-    box_a, box_b = np.minimum(a[i], b[i]), np.maximum(a[i], b[i])
-    boxes_meet = (lo <= box_b + eps).all(axis=1) & (hi >= box_a - eps).all(axis=1)
-    edge = ~flat & (t >= -eps) & (t <= 1 + eps) & (u >= -eps) & (u <= 1 + eps) & \
-        ((t <= eps) | (t >= 1 - eps) | (u <= eps) | (u >= 1 - eps))
-    unsure = np.zeros(len(lines), dtype=bool)
-    unsure[i[(flat & boxes_meet) | edge]] = True
-    cross = ~flat & (t > eps) & (t < 1 - eps) & (u > eps) & (u < 1 - eps)
-    return q[cross] + u[cross, None] * s[cross], i[cross], unsure
 
 
 def last_runs(lines: np.ndarray, ends: list) -> np.ndarray:
