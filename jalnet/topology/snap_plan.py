@@ -43,7 +43,7 @@ from .conflate import SHARE, chain_share, pair_share
 from .lines import crossings, cut_many
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
-from .snap_area import near_staged, to_whole
+from .snap_area import diagonals, near_staged, to_whole
 from .snap_build import BuildPhase
 from .snap_ends import EndsPhase
 from .snap_model import (
@@ -208,7 +208,7 @@ class _Planner(EndsPhase, BuildPhase):
             return
         lines = self.cand_geom[live]
         box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
-        src, dst = self.tree.query(shapely.box(*box.T))  # boxes only: no distance worked out yet
+        src, dst = self.tree.query(diagonals(box))  # boxes only: no distance worked out yet
         if not len(src):
             return
         targets = self.geoms[self.usable]

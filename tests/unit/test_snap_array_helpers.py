@@ -1,4 +1,5 @@
-"""Crossings of lines found in numpy, the doubtful ones left to GEOS; ids continuing a million."""
+"""The snap plan's array helpers: crossings in numpy (doubtful pairs left to GEOS), the registry cut
+to a batch's surroundings, ids continuing a large registry."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from shapely.geometry import LineString
 
 from jalnet.topology.ids import next_ids
 from jalnet.topology.lines import crossings
+from jalnet.topology.snap_area import within_reach
 
 
 def test_clean_crossings_match_geos_and_doubtful_pairs_are_left_to_it() -> None:
@@ -43,3 +45,16 @@ def test_new_ids_continue_the_highest_of_a_large_registry() -> None:
     assert next_ids(pd.Series(["P-0007", "P-0041", "Q-9"], dtype=object), 1, "P-") == ["P-0042"]
     assert next_ids(pd.Series(["P-0041", "P-0007", 12], dtype=object), 1, "P-") == ["P-0042"]
     assert next_ids(pd.Series(["P-9998", "P-10000", "P-9999"], dtype=object), 2, "P-") == ["P-10001", "P-10002"]
+
+
+def test_the_pipes_near_a_batch_are_those_an_index_of_the_pipes_finds() -> None:
+    rng = np.random.default_rng(3)
+    start = rng.uniform(0, 2000, (5000, 2))
+    pipes = shapely.linestrings(np.stack([start, start + rng.normal(0, 30, (5000, 2))], axis=1))
+    walk = rng.uniform(0, 2000, (300, 2))
+    lines = shapely.linestrings(np.stack([walk, walk + rng.normal(0, 15, (300, 2)),
+                                          walk + rng.normal(0, 25, (300, 2))], axis=1))
+    _, hit = shapely.STRtree(pipes).query(lines, predicate="dwithin", distance=8.5)
+    near = within_reach(pipes, lines, 8.5)
+    assert len(near) > 100
+    assert near.tolist() == np.unique(hit).tolist()
