@@ -74,11 +74,21 @@ def pair_share(lines: np.ndarray, targets: np.ndarray, src: np.ndarray, dst: np.
 def chain_share(lines: np.ndarray, targets: np.ndarray, src: np.ndarray, dst: np.ndarray, reach: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per line (``src`` values, 0..len(lines)-1): share within *reach* of the nearest of its paired
-    targets at each sample, the median of those distances (inf for a line with no pair), and the
-    longest stretch of it out of reach of them all (m)."""
-    share, median = np.zeros(len(lines)), np.full(len(lines), np.inf)
+    targets at each sample, the median of those distances, and the longest stretch of it out of reach
+    of them all (m); 0, inf and inf for a line with no pair. Only the paired lines are sampled (a
+    batch of walks has a few repeats among many)."""
+    share, median, apart = np.zeros(len(lines)), np.full(len(lines), np.inf), np.full(len(lines), np.inf)
     if not len(src):
-        return share, median, np.full(len(lines), np.inf)
+        return share, median, apart
+    used, local = np.unique(src, return_inverse=True)
+    share[used], median[used], apart[used] = _chain_share(lines[used], targets, local, dst, reach)
+    return share, median, apart
+
+
+def _chain_share(lines: np.ndarray, targets: np.ndarray, src: np.ndarray, dst: np.ndarray, reach: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`chain_share` for lines that all have a pair."""
+    share, median = np.zeros(len(lines)), np.full(len(lines), np.inf)
     count, first, owner, _, point, d = _pair_distances(lines, targets, src, dst)
     best = np.full(len(owner), np.inf)
     np.minimum.at(best, point, d)

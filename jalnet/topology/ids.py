@@ -52,11 +52,12 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     """
     values = existing.to_numpy(dtype=object) if isinstance(existing, pd.Series) else np.asarray(list(existing),
                                                                                                  dtype=object)
-    ids = np.asarray(values[pd.notna(values)], dtype=str) if len(values) else np.zeros(0, dtype="<U1")
+    # kept as objects: text arrays of a million ids cost more to make than everything below
+    ids = values[pd.notna(values)] if len(values) else np.zeros(0, dtype=object)
     ids = ids[ids != ""]
     step = max(1, len(ids) // _SAMPLE)
     patterns: Counter[tuple[str, int]] = Counter()
-    for value in ids[::step]:
+    for value in np.asarray(ids[::step], dtype=str):
         match = _NUMBERED.match(str(value))
         if match:
             patterns[(match.group(1), len(match.group(2)))] += 1
@@ -71,18 +72,36 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     if patterns:
         number = _highest(ids, prefix, width)
     out: list[str] = []
+    taken: np.ndarray | None = None
     while len(out) < n:
         batch = [f"{prefix}{k:0{width}d}" for k in range(number + 1, number + 1 + (n - len(out)))]
         number += len(batch)
-        wide = [c for c in batch if len(c) > len(prefix) + width]  # numbers outgrew the width (P-9999 -> P-10000)
-        clash = set(np.asarray(wide, dtype=str)[np.isin(np.asarray(wide, dtype=str), ids)]) if wide else set()
-        out += [c for c in batch if c not in clash]
+        # numbers outgrew the width (P-9999 -> P-10000): such ids may have been given some other way
+        wide = [c for c in batch if len(c) > len(prefix) + width] if number >= 10**width else []
+        if wide and taken is None:
+            taken = np.asarray(ids, dtype=str)
+        clash = set(np.asarray(wide, dtype=str)[np.isin(np.asarray(wide, dtype=str), taken)]) if wide else set()
+        out += [c for c in batch if c not in clash] if clash else batch
     return out
 
 
 def _highest(ids: np.ndarray, prefix: str, width: int) -> int:
-    """Highest number among ids "prefix + *width* digits", read off the characters' codes in one go."""
-    size, longest = len(prefix) + width, ids.dtype.itemsize // 4
+    """Highest number among ids "prefix + *width* digits" (*ids*: objects).
+
+    Such ids sort as text in the order of their numbers, so when the greatest id of all
+    is one of them (the usual case: one pattern), it is the answer, found in one pass over
+    the objects. Else the characters' codes are read off a text array in one go.
+    """
+    size = len(prefix) + width
+    try:
+        top = ids.max() if len(ids) else None
+    except TypeError:  # ids of mixed types: compared as text below
+        top = None
+    if isinstance(top, str) and len(top) == size and top.startswith(prefix) and \
+            all("0" <= c <= "9" for c in top[len(prefix):]):
+        return int(top[len(prefix):])
+    ids = np.asarray(ids, dtype=str)
+    longest = ids.dtype.itemsize // 4
     if not len(ids) or longest < size:
         return 0
     codes = np.ascontiguousarray(ids).view(np.uint32).reshape(len(ids), longest)

@@ -6,6 +6,10 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
+#: Segments closer than this to parallel (sine of their angle) may share a stretch, and crossings
+#: within this share of a segment of its end may be at a vertex: such pairs are left to GEOS.
+_FLAT = 1e-5
+_EDGE = 1e-7
 #: Vertices this close (m) to a cut are dropped for the cut point: the running length over many lines
 #: cut at once is only that exact.
 _AT_CUT = 1e-6
@@ -90,3 +94,39 @@ def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, repla
     key = np.concatenate([np.arange(len(coords), dtype=float), *extra_key])
     order = np.lexsort((key, part))
     return shapely.linestrings(xy[order], indices=part[order])
+
+
+def crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where line ``a[i]`` crosses line ``b[i]``, segment by segment in numpy: (points, pair of each, unsure).
+
+    Only clean crossings are answered: a pair is *unsure* (for GEOS to decide) when two of
+    its segments run near parallel with their boxes meeting (they may share a stretch), or
+    meet within rounding of a segment's end (at a vertex, the answer hinges on the last bit).
+    A pair with no point and not unsure does not meet.
+    """
+    n = len(a)
+    ca, ia = shapely.get_coordinates(a, return_index=True)
+    cb, ib = shapely.get_coordinates(b, return_index=True)
+    seg_a = np.flatnonzero(ia[1:] == ia[:-1])  # segment k: vertices k and k + 1 of one line
+    seg_b = np.flatnonzero(ib[1:] == ib[:-1])
+    na, nb = np.bincount(ia[seg_a], minlength=n), np.bincount(ib[seg_b], minlength=n)
+    first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
+    combos = na * nb
+    pair = np.repeat(np.arange(n), combos)
+    k = np.arange(len(pair)) - np.repeat(np.cumsum(combos) - combos, combos)
+    sa, sb = seg_a[first_a[pair] + k // nb[pair]], seg_b[first_b[pair] + k % nb[pair]]
+    p, r = ca[sa], ca[sa + 1] - ca[sa]
+    q, s = cb[sb], cb[sb + 1] - cb[sb]
+    denom = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+    w = q - p
+    flat = np.abs(denom) <= _FLAT * np.hypot(r[:, 0], r[:, 1]) * np.hypot(s[:, 0], s[:, 1])
+    safe = np.where(flat, 1.0, denom)
+    t = (w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / safe  # along a's segment
+    u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / safe  # along b's segment
+    boxes_meet = (np.minimum(q, q + s) <= np.maximum(p, p + r) + _EDGE).all(axis=1) & \
+        (np.maximum(q, q + s) >= np.minimum(p, p + r) - _EDGE).all(axis=1)
+    near = ~flat & (t >= -_EDGE) & (t <= 1 + _EDGE) & (u >= -_EDGE) & (u <= 1 + _EDGE)
+    clean = near & (t > _EDGE) & (t < 1 - _EDGE) & (u > _EDGE) & (u < 1 - _EDGE)
+    unsure = np.zeros(n, dtype=bool)
+    unsure[pair[(flat & boxes_meet) | (near & ~clean)]] = True
+    return q[clean] + u[clean, None] * s[clean], pair[clean], unsure

@@ -314,27 +314,33 @@ class BuildPhase:
         split = pos[head]
         rows = self._rows_of(split)
         part_len = shapely.length(parts).tolist()
+        # plain lists from here: one pass of Python per split pipe, no numpy scalars or slices in it
+        parts_l, node_l, length_l = list(parts), node.tolist(), length.tolist()
+        updates, new_pipes, splits = self.plan.pipe_updates, self.plan.new_pipes, self.plan.splits
+        attached, book_xy, pipe_ids = self.book.attached, self.book.xy, self.pipe_ids
         cursor = 0
-        for row, p, a, b in zip(rows, split.tolist(), np.flatnonzero(head), np.flatnonzero(tail)):
-            n_parts = (b - a) + 2
-            mine, lens = parts[cursor : cursor + n_parts], part_len[cursor : cursor + n_parts]
+        for row, p, a, b in zip(rows, split.tolist(), np.flatnonzero(head).tolist(), np.flatnonzero(tail).tolist()):
+            inner = node_l[a : b + 1]
+            n_parts = len(inner) + 1
+            mine, lens = parts_l[cursor : cursor + n_parts], part_len[cursor : cursor + n_parts]
             cursor += n_parts
-            line_len = float(length[a])
-            bounds = [row["from_node"], *node[a : b + 1].tolist(), row["to_node"]]
+            line_len = length_l[a]
             reported = row["length_m"]
-            update = self.plan.pipe_updates.setdefault(p, {})
-            update["geometry"], update["to_node"] = mine[0], bounds[1]
+            update = updates.setdefault(p, {})
+            update["geometry"], update["to_node"] = mine[0], inner[0]
             if reported is not None:
-                update["length_m"] = round(float(reported) * lens[0] / line_len, 1)
-            for part, part_m, a_node, b_node in zip(mine[1:], lens[1:], bounds[1:-1], bounds[2:]):
+                reported = float(reported)
+                update["length_m"] = round(reported * lens[0] / line_len, 1)
+            for part, part_m, a_node, b_node in zip(mine[1:], lens[1:], inner, [*inner[1:], row["to_node"]]):
                 values = dict(row)
                 if reported is not None:
-                    values["length_m"] = round(float(reported) * part_m / line_len, 1)
+                    values["length_m"] = round(reported * part_m / line_len, 1)
                 values.update({"from_node": a_node, "to_node": b_node, "geometry": part, "_split_of": p})
-                self.plan.new_pipes.append(values)
-            for node_key in bounds[1:-1]:
-                self.book.attached[node_key] += 2
-                self.plan.splits.append({"pipe_id": self.pipe_ids[p], "node": node_key, "xy": self.book.xy[node_key]})
+                new_pipes.append(values)
+            pipe_id = pipe_ids[p]
+            for node_key in inner:
+                attached[node_key] += 2
+                splits.append({"pipe_id": pipe_id, "node": node_key, "xy": book_xy[node_key]})
 
     def _rows_of(self, positions: np.ndarray) -> list[dict[str, Any]]:
         """The attributes of existing pipes (geometry and id aside), empty values as None, column by column."""
@@ -412,6 +418,8 @@ class BuildPhase:
 
     def _reassign_assets(self) -> None:
         """Valves and taps referring to a split pipe now refer to the part they are on."""
+        if not any(len(self.data[layer]) for layer in ("valves", "fhtc")):
+            return
         parts: dict[str, list[tuple[str, LineString]]] = {}
         for pos, update in self.plan.pipe_updates.items():
             if "geometry" in update:

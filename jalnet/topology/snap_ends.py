@@ -135,8 +135,7 @@ class EndsPhase:
         if not len(src):
             return
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
-        along = crossing_along(self.geoms[pipe], np.array([self.ends[i].xy for i in free[src].tolist()]),
-                               np.array([self.ends[i].heading for i in free[src].tolist()]), self.tol, along)
+        along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
         at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
         length = shapely.length(self.geoms[pipe])
         for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),

@@ -88,27 +88,43 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
     """
     import shapely
 
+    from .lines import crossings
+
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     head = np.asarray(heading, dtype=float).reshape(-1, 2)
-    out = np.asarray(along, dtype=float).copy()
+    along = np.asarray(along, dtype=float)
+    out = along.copy()
     known = np.hypot(head[:, 0], head[:, 1]) > 0.5
     if not known.any():
         return out
     k = np.flatnonzero(known)
-    ray = shapely.linestrings(np.stack([xy[k] - head[k] * reach, xy[k] + head[k] * reach], axis=1))
-    hit = shapely.intersection(ray, pipes[k])
-    for i, geom in zip(k, hit):
-        pts = shapely.get_coordinates(geom)
-        if geom.geom_type not in ("Point", "MultiPoint") or not len(pts):
-            continue  # no crossing, or the walk runs along the pipe
-        pick = pts[np.argmin(np.hypot(*(pts - xy[i]).T))]
-        foot = shapely.line_interpolate_point(pipes[i], along[i])
-        tangent = shapely.get_coordinates(shapely.line_interpolate_point(pipes[i], along[i] + 1.0))[0] \
-            - shapely.get_coordinates(foot)[0]
-        norm = np.hypot(*tangent)
-        if norm > 0 and abs(tangent[0] * head[i, 1] - tangent[1] * head[i, 0]) / norm < MIN_SINE:
-            continue
-        out[i] = float(shapely.line_locate_point(pipes[i], shapely.points(pick)))
+    ray_a, ray_b = xy[k] - head[k] * reach, xy[k] + head[k] * reach
+    pts, which, unsure = crossings(shapely.linestrings(np.stack([ray_a, ray_b], axis=1)), pipes[k])
+    if unsure.any():  # near parallel, or through a vertex: GEOS decides (a stretch along the pipe keeps the foot)
+        ask = np.flatnonzero(unsure)
+        pts, which = pts[~unsure[which]], which[~unsure[which]]
+        hit = shapely.intersection(shapely.linestrings(np.stack([ray_a[ask], ray_b[ask]], axis=1)), pipes[k[ask]])
+        kind = shapely.get_type_id(hit)
+        crossed = ((kind == shapely.GeometryType.POINT) | (kind == shapely.GeometryType.MULTIPOINT)) & \
+            ~shapely.is_empty(hit)
+        more, owner = shapely.get_coordinates(hit[crossed], return_index=True)
+        pts, which = np.vstack([pts, more]), np.concatenate([which, ask[crossed][owner]])
+        by_end = np.argsort(which, kind="stable")
+        pts, which = pts[by_end], which[by_end]
+    if not len(which):
+        return out
+    near = np.hypot(*(pts - xy[k][which]).T)
+    order = np.lexsort((near, which))  # per end the crossing nearest it (the first of equals)
+    first = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+    k, pick = k[which[first]], pts[first]
+    # the pipe's direction at the foot: a walk near parallel to it fixes no crossing
+    lines = pipes[k]
+    foot = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k]))
+    tangent = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k] + 1.0)) - foot
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    sine = np.abs(tangent[:, 0] * head[k, 1] - tangent[:, 1] * head[k, 0]) / np.where(norm > 0, norm, 1.0)
+    steep = ~((norm > 0) & (sine < MIN_SINE))
+    out[k[steep]] = shapely.line_locate_point(lines[steep], shapely.points(pick[steep]))
     return out
 
 

@@ -40,10 +40,10 @@ from shapely.geometry import LineString, Point
 from ..feedback import Steps
 from .attributes import CARRIED, pipe_values
 from .conflate import SHARE, chain_share, pair_share
-from .lines import cut_many
+from .lines import crossings, cut_many
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
-from .snap_area import near_staged, to_whole
+from .snap_area import diagonals, near_staged, to_whole
 from .snap_build import BuildPhase
 from .snap_ends import EndsPhase
 from .snap_model import (
@@ -210,7 +210,7 @@ class _Planner(EndsPhase, BuildPhase):
             return
         lines = self.cand_geom[live]
         box = shapely.bounds(lines) + np.array([-self.tol, -self.tol, self.tol, self.tol])
-        src, dst = self.tree.query(shapely.box(*box.T))  # boxes only: no distance worked out yet
+        src, dst = self.tree.query(diagonals(box))  # boxes only: no distance worked out yet
         if not len(src):
             return
         targets = self.geoms[self.usable]
@@ -337,15 +337,22 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(live) or not len(self.usable):
             return
         lines = self.cand_geom[live]
-        src, dst = self.tree.query(lines, predicate="intersects")
+        src, dst = self.tree.query(lines)  # boxes, in the order an "intersects" query keeps
         if not len(src):
             return
-        hits = shapely.intersection(lines[src], self.geoms[self.usable[dst]])
-        parts, owner = shapely.get_parts(hits, return_index=True)
+        pipes = self.geoms[self.usable[dst]]
+        xy, pair, unsure = crossings(lines[src], pipes)  # clean crossings in numpy
+        xy, pair = xy[~unsure[pair]], pair[~unsure[pair]]
+        ask = np.flatnonzero(unsure)  # through a vertex or along a stretch: GEOS
+        parts, owner = shapely.get_parts(shapely.intersection(lines[src[ask]], pipes[ask]), return_index=True)
         stretch = shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING
         points = np.where(stretch, shapely.get_point(parts, 0), parts)  # for a shared stretch, its first point
         found = located(points)
-        points, owner = points[found], owner[found]
+        by_pair = np.argsort(np.concatenate([pair, ask[owner[found]]]), kind="stable")
+        points = np.concatenate([shapely.points(xy), points[found]])[by_pair]
+        owner = np.concatenate([pair, ask[owner[found]]])[by_pair]
+        if not len(owner):  # boxes meet, lines do not
+            return
         cand, pipe = src[owner], self.usable[dst[owner]]
         along = shapely.line_locate_point(lines[cand], points)
         order = np.lexsort((along, cand))
@@ -362,7 +369,8 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(chosen):
             return
         trimmed = cut_many(lines, which[chosen], start[chosen], stop[chosen])
-        for i, geom in zip(chosen, trimmed):
+        left = shapely.length(trimmed).tolist()
+        for i, geom, geom_len in zip(chosen, trimmed, left):
             k = live[which[i]]
             if trim_start[i]:
                 self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across "
@@ -371,5 +379,5 @@ class _Planner(EndsPhase, BuildPhase):
                 self.notes[k].append(f"trimmed {length[i] - stop[i]:.1f} m overshoot at the end across "
                                      f"{self.pipe_ids[pipe[last][i]]}")
             self.cand_geom[k] = geom
-            if geom.length < self.min_part:
+            if geom_len < self.min_part:
                 self._reject(k, "nothing left after trimming overshoots")
