@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import ItemsView
-from itertools import chain
+from itertools import chain, compress, repeat
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End, geom_array, xy_of
+from .snap_model import End, geom_array, kinds_of, notes_of, xy_of
 
 
 class _EndsOf:
@@ -73,11 +73,10 @@ class BuildPhase:
         lines = self.cand_geom[live]
         length = shapely.length(lines)
         own = self._own_ends(live, ends_of)
-        unplaced = (math.nan, math.nan)  # a tee's end is placed later, on its host line
-        targets = {at_start: np.fromiter(chain.from_iterable(unplaced if e.kind == "tee" else e.xy
-                                                             for e in own[at_start]),
-                                         dtype=float, count=2 * len(live)).reshape(-1, 2)
-                   for at_start in (True, False)}
+        targets = {}
+        for at_start, ends in own.items():
+            targets[at_start] = xy_of(ends)
+            targets[at_start][np.array(kinds_of(ends)) == "tee"] = np.nan  # a tee's end is placed later, on its host
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -97,14 +96,14 @@ class BuildPhase:
         firsts = shapely.get_point(final, 0)
         lasts = shapely.get_point(final, -1)
         bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
-        out: dict[int, LineString] = {}
-        for k, geom, refuse, first, last in zip(live.tolist(), final, bad.tolist(), own[True], own[False]):
-            if refuse:
-                self._reject(k, "both ends snap to the same place")
-                continue
-            out[k] = geom
-            self.notes[k] += [first.note, last.note]
-        return out
+        for k in live[bad].tolist():
+            self._reject(k, "both ends snap to the same place")
+        good = ~bad
+        keys, keep = live[good].tolist(), good.tolist()
+        notes = self.notes
+        for k, first, last in zip(keys, compress(notes_of(own[True]), keep), compress(notes_of(own[False]), keep)):
+            notes[k] += (first, last)
+        return dict(zip(keys, final[good]))
 
     def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
         """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
@@ -216,26 +215,29 @@ class BuildPhase:
         all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
         pieces: dict[int, list[dict]] = {}
-        self._piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
-        attached, scheme = self.book.attached, self.book.scheme
+        piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
+        self._piece_ends = piece_ends
+        attached, scheme, values = self.book.attached, self.book.scheme, self.values
         first_nodes, last_nodes = ends_of.nodes_of(keys)
+        # a node without a scheme takes its first pipe's, a pipe without one its nodes': nothing to pass on
+        # when neither the lines nor the nodes have one (a batch without schemes), so that is skipped
+        track = scheme.count(None) < len(scheme) or any(values[k]["scheme_id"] is not None for k in keys)
         for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
-            base = self.values[k]
+            base = values[k]
             reported = base.get("length_m")
             if k not in marks:  # the usual case: the whole line, one piece
                 row = {**base, "geometry": line, "_candidate": k}
                 if reported is None:  # the contractor gave none: the length as drawn
                     row["length_m"] = round(line_len, 1)
-                if row["scheme_id"] is None:
-                    row["scheme_id"] = scheme[first] or scheme[last]
-                attached[first] += 1
-                attached[last] += 1
-                if not scheme[first]:
-                    scheme[first] = row["scheme_id"]
-                if not scheme[last]:
-                    scheme[last] = row["scheme_id"]
+                if track:
+                    if row["scheme_id"] is None:
+                        row["scheme_id"] = scheme[first] or scheme[last]
+                    if not scheme[first]:
+                        scheme[first] = row["scheme_id"]
+                    if not scheme[last]:
+                        scheme[last] = row["scheme_id"]
                 pieces[k] = [row]
-                self._piece_ends[k] = [(first, last)]
+                piece_ends[k] = [(first, last)]
                 continue
             inner = [m[1].node for m in marks[k]]
             parts = [next(cut_parts) for _ in range(len(inner) + 1)]
@@ -248,17 +250,19 @@ class BuildPhase:
                     row["length_m"] = round(part_len, 1)
                 else:
                     row["length_m"] = round(reported * part_len / line_len, 1)
-                if row["scheme_id"] is None:
-                    row["scheme_id"] = scheme[a] or scheme[b]
+                if track:
+                    if row["scheme_id"] is None:
+                        row["scheme_id"] = scheme[a] or scheme[b]
+                    if not scheme[a]:
+                        scheme[a] = row["scheme_id"]
+                    if not scheme[b]:
+                        scheme[b] = row["scheme_id"]
                 rows.append(row)
-                attached[a] += 1
-                attached[b] += 1
-                if not scheme[a]:
-                    scheme[a] = row["scheme_id"]
-                if not scheme[b]:
-                    scheme[b] = row["scheme_id"]
             pieces[k] = rows
-            self._piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
+            piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
+        # every piece's two nodes count one more pipe attached, added up in numpy
+        ends = np.fromiter(chain.from_iterable(chain.from_iterable(piece_ends.values())), dtype=np.int64)
+        attached[:] = (np.array(attached, dtype=np.int64) + np.bincount(ends, minlength=len(attached))).tolist()
         return pieces
 
     def _split_existing_pipes(self) -> None:
@@ -444,9 +448,13 @@ class BuildPhase:
         return {v: k for k, v in self.node_id.items()}
 
     def _candidate_rows(self) -> None:
+        """One row per staged candidate, its columns made first (in bulk) and then zipped."""
         fids = self.staged["fid"].to_numpy().astype(np.int64).tolist()
+        state = self.state.copy()
+        state[(state == "") | (state == "merged")] = "added"
+        results = [result or None for result in self.result]
+        messages = list(map("; ".join, map(filter, repeat(None), self.notes)))  # the notes said, in order
         self.plan.candidates += [{
-            "position": k, "fid": fid, "candidate_id": cid, "state": "added" if state in ("", "merged") else state,
-            "result_pipe_id": result or None, "message": "; ".join([n for n in notes if n]),
-        } for k, (fid, cid, state, result, notes) in enumerate(zip(fids, self.cand_ids.tolist(), self.state.tolist(),
-                                                                   self.result, self.notes))]
+            "position": k, "fid": fid, "candidate_id": cid, "state": st, "result_pipe_id": result, "message": message,
+        } for k, fid, cid, st, result, message in zip(range(len(fids)), fids, self.cand_ids.tolist(), state.tolist(),
+                                                      results, messages)]

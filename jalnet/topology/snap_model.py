@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -205,11 +207,46 @@ class Plan:
 
 def xy_of(ends: list[End]) -> np.ndarray:
     """The ends' points as an (n, 2) array, read in one pass (numpy's list-of-tuples conversion is slow)."""
-    return np.fromiter(chain.from_iterable(e.xy for e in ends), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+    return np.fromiter(chain.from_iterable(map(_XY, ends)), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+
+
+_XY, _HEADING, _OWNER, _KIND_OF, _NOTE = (attrgetter(name) for name in ("xy", "heading", "owner", "kind", "note"))
+
+
+def kinds_of(ends: list[End]) -> list[str]:
+    return list(map(_KIND_OF, ends))
+
+
+def notes_of(ends: list[End]) -> list[str]:
+    return list(map(_NOTE, ends))
+
+
+def new_ends(owner: np.ndarray, xy: np.ndarray, head: np.ndarray) -> list[End]:
+    """Free ends of candidates, start and end of each in turn (*owner*, points *xy*, headings *head*, in
+    that order), made without a Python loop (the fields passed in :class:`End`'s order)."""
+    x, y, hx, hy = xy[:, 0].tolist(), xy[:, 1].tolist(), head[:, 0].tolist(), head[:, 1].tolist()
+    return list(map(End, owner.tolist(), [True, False] * (len(owner) // 2), zip(x, y), repeat(False),
+                    repeat("free"), repeat(-1), repeat(-1), repeat(0.0), repeat(""), zip(hx, hy)))
+
+
+def heads_of(ends: list[End] | tuple[End, ...]) -> np.ndarray:
+    """The ends' headings as an (n, 2) array, read in one pass."""
+    return np.fromiter(chain.from_iterable(map(_HEADING, ends)), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+
+
+def pick(items: list[Any], idx: np.ndarray) -> list[Any]:
+    """``[items[i] for i in idx]``, looked up in C."""
+    idx = np.asarray(idx).tolist()
+    return list(map(items.__getitem__, idx))
+
+
+def set_each(items: list[Any], name: str, values: Any) -> None:
+    """``item.<name> = value`` for each item and value in turn, looped in C."""
+    deque(map(setattr, items, repeat(name), values), maxlen=0)
 
 
 def owners_of(ends: list[End]) -> np.ndarray:
-    return np.fromiter((e.owner for e in ends), dtype=np.int64, count=len(ends))
+    return np.fromiter(map(_OWNER, ends), dtype=np.int64, count=len(ends))
 
 
 def geom_array(items: Any) -> np.ndarray:
