@@ -204,8 +204,9 @@ class BuildPhase:
         keys = list(lines)
         geoms = geom_array(lines.values())
         total = shapely.length(geoms)
-        marks = {k: sorted(tees[k], key=lambda m: m[0]) for k in keys if k in tees}
-        cut = [i for i, k in enumerate(keys) if k in marks]
+        marks = {k: sorted(marked, key=lambda m: m[0]) for k, marked in tees.items() if k in lines}
+        is_cut = np.isin(np.array(keys, dtype=np.int64), np.array(list(marks), dtype=np.int64))
+        cut = np.flatnonzero(is_cut).tolist()
         owner, begin, stop = [], [], []
         for i in cut:
             bounds = [0.0, *(m[0] for m in marks[keys[i]]), float(total[i])]
@@ -214,56 +215,61 @@ class BuildPhase:
             stop += bounds[1:]
         all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
-        pieces: dict[int, list[dict]] = {}
-        piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
-        self._piece_ends = piece_ends
-        attached, scheme, values = self.book.attached, self.book.scheme, self.values
+        values = self.values
         first_nodes, last_nodes = ends_of.nodes_of(keys)
-        # a node without a scheme takes its first pipe's, a pipe without one its nodes': nothing to pass on
-        # when neither the lines nor the nodes have one (a batch without schemes), so that is skipped
-        track = scheme.count(None) < len(scheme) or any(values[k]["scheme_id"] is not None for k in keys)
-        for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
+        # the usual case, a whole line as one piece, row by row in one comprehension; its length as drawn
+        # when the contractor gave none
+        whole = np.flatnonzero(~is_cut).tolist()
+        whole_keys = [keys[i] for i in whole]
+        rows = [{**values[k], "geometry": line, "_candidate": k} for k, line in zip(whole_keys, geoms[whole])]
+        drawn = total[whole].tolist()
+        for row, line_len in zip(rows, drawn):
+            if row.get("length_m") is None:
+                row["length_m"] = round(line_len, 1)
+        pieces: dict[int, list[dict]] = dict(zip(whole_keys, ([row] for row in rows)))
+        piece_ends: dict[int, list[tuple[int, int]]] = {  # book keys of each piece's nodes
+            keys[i]: [(first_nodes[i], last_nodes[i])] for i in whole}
+        self._piece_ends = piece_ends
+        for i in cut:  # lines other ends rest on: one piece between each two nodes
+            k, line_len = keys[i], float(total[i])
             base = values[k]
             reported = base.get("length_m")
-            if k not in marks:  # the usual case: the whole line, one piece
-                row = {**base, "geometry": line, "_candidate": k}
-                if reported is None:  # the contractor gave none: the length as drawn
-                    row["length_m"] = round(line_len, 1)
-                if track:
-                    if row["scheme_id"] is None:
-                        row["scheme_id"] = scheme[first] or scheme[last]
-                    if not scheme[first]:
-                        scheme[first] = row["scheme_id"]
-                    if not scheme[last]:
-                        scheme[last] = row["scheme_id"]
-                pieces[k] = [row]
-                piece_ends[k] = [(first, last)]
-                continue
             inner = [m[1].node for m in marks[k]]
             parts = [next(cut_parts) for _ in range(len(inner) + 1)]
             lengths = [next(cut_lengths) for _ in parts]
-            bounds = [first, *inner, last]
+            bounds = [first_nodes[i], *inner, last_nodes[i]]
             rows = []
-            for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
+            for part, part_len in zip(parts, lengths):
                 row = {**base, "geometry": part, "_candidate": k}
                 if reported is None:
                     row["length_m"] = round(part_len, 1)
                 else:
                     row["length_m"] = round(reported * part_len / line_len, 1)
-                if track:
-                    if row["scheme_id"] is None:
-                        row["scheme_id"] = scheme[a] or scheme[b]
-                    if not scheme[a]:
-                        scheme[a] = row["scheme_id"]
-                    if not scheme[b]:
-                        scheme[b] = row["scheme_id"]
                 rows.append(row)
             pieces[k] = rows
             piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
+        self._pass_schemes(keys, pieces, piece_ends)
         # every piece's two nodes count one more pipe attached, added up in numpy
+        attached = self.book.attached
         ends = np.fromiter(chain.from_iterable(chain.from_iterable(piece_ends.values())), dtype=np.int64)
         attached[:] = (np.array(attached, dtype=np.int64) + np.bincount(ends, minlength=len(attached))).tolist()
         return pieces
+
+    def _pass_schemes(self, keys: list[int], pieces: dict[int, list[dict]],
+                      piece_ends: dict[int, list[tuple[int, int]]]) -> None:
+        """A piece without a scheme takes its nodes', a node without one its first piece's (in candidate order).
+        Nothing to pass on when neither the pieces nor the nodes have one (a batch without schemes)."""
+        scheme = self.book.scheme
+        if scheme.count(None) == len(scheme) and all(self.values[k]["scheme_id"] is None for k in keys):
+            return
+        for k in keys:
+            for row, (a, b) in zip(pieces[k], piece_ends[k]):
+                if row["scheme_id"] is None:
+                    row["scheme_id"] = scheme[a] or scheme[b]
+                if not scheme[a]:
+                    scheme[a] = row["scheme_id"]
+                if not scheme[b]:
+                    scheme[b] = row["scheme_id"]
 
     def _split_existing_pipes(self) -> None:
         if not self.splits:

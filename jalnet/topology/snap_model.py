@@ -312,6 +312,40 @@ def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
 
 
+def straight_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs of lines, what numpy can tell before GEOS: (pairs that certainly do not meet, and where
+    the others cross, NaN when not worked out). Only straight lines (two vertices) are judged: apart when
+    one lies wholly on one side of the other by more than rounding could blur; a crossing point only
+    for a clear crossing at a clear angle (to within far less than a millimetre: a filter, not the answer)."""
+    apart = np.zeros(len(a), dtype=bool)
+    at = np.full((len(a), 2), np.nan)
+    two = np.flatnonzero((shapely.get_num_coordinates(a) == 2) & (shapely.get_num_coordinates(b) == 2))
+    if not len(two):
+        return apart, at
+    pa = shapely.get_coordinates(a[two]).reshape(-1, 2, 2)
+    pb = shapely.get_coordinates(b[two]).reshape(-1, 2, 2)
+    origin = pa[:, 0]  # cross products of coordinates taken from one end: small numbers, small errors
+    pa, pb = pa - origin[:, None], pb - origin[:, None]
+    da, db = pa[:, 1] - pa[:, 0], pb[:, 1] - pb[:, 0]
+    lengths = np.hypot(da[:, 0], da[:, 1]) * np.hypot(db[:, 0], db[:, 1])
+    margin = 1e-9 * (lengths + np.abs(pb).max(axis=(1, 2)) ** 2) + 1e-12
+
+    def side(d: np.ndarray, start: np.ndarray, point: np.ndarray) -> np.ndarray:
+        return d[:, 0] * (point[:, 1] - start[:, 1]) - d[:, 1] * (point[:, 0] - start[:, 0])
+
+    s1, s2 = side(da, pa[:, 0], pb[:, 0]), side(da, pa[:, 0], pb[:, 1])  # b's ends from a
+    s3, s4 = side(db, pb[:, 0], pa[:, 0]), side(db, pb[:, 0], pa[:, 1])  # a's ends from b
+    one_side = ((s1 > margin) & (s2 > margin)) | ((s1 < -margin) & (s2 < -margin)) | \
+        ((s3 > margin) & (s4 > margin)) | ((s3 < -margin) & (s4 < -margin))
+    across = (np.abs(s1 - s2) > 1e-3 * lengths) & (np.minimum(np.abs(s1), np.abs(s2)) > margin) & \
+        (np.minimum(np.abs(s3), np.abs(s4)) > margin) & ~one_side  # crossing inside both, at an angle
+    t = np.divide(s3, s3 - s4, out=np.zeros_like(s3), where=across)
+    point = pa[:, 0] + t[:, None] * da + origin
+    apart[two] = one_side
+    at[two[across]] = point[across]
+    return apart, at
+
+
 def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """How far each point *xy* counts from its end (points *exy*, unit headings *head*; (n, 2) each):
     along the end's heading shortened, sideways as it is.
