@@ -169,8 +169,10 @@ class _Planner(EndsPhase, BuildPhase):
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
         seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
         rows = zip(*columns) if columns else [()] * len(self.staged)
-        for k, row in enumerate(rows):
-            key = tuple(None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in row)
+        # each row's key (missing values alike, a value with its type), made column by column
+        keys = zip(*[[None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in column]
+                     for column in columns]) if columns else rows
+        for k, (key, row) in enumerate(zip(keys, rows)):
             if key not in seen:
                 seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
             values, notes = seen[key]
@@ -306,7 +308,9 @@ class _Planner(EndsPhase, BuildPhase):
         batches = self.staged["import_batch"].astype(object).to_numpy()
         files = self.staged["source_file"].astype(object).to_numpy()
         walks: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-        for k in self._live():
+        marked = [k for k, ref in zip(self._live().tolist(), refs[self._live()].tolist())
+                  if isinstance(ref, str) and "[piece " in ref]  # only these can match PIECE: no regex for the rest
+        for k in marked:
             match = PIECE.search(refs[k]) if isinstance(refs[k], str) else None
             if match:
                 key = (batches[k], files[k], refs[k][: match.start()])
