@@ -17,7 +17,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End, geom_array, kinds_of, notes_of, xy_of
+from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, xy_of
 
 
 class _EndsOf:
@@ -40,9 +40,8 @@ class _EndsOf:
 
     def nodes_of(self, owners: list[int]) -> tuple[list[int], list[int]]:
         """The start and end nodes of these candidates, without a dict per candidate."""
-        ends, slot = self.ends, self.slot
-        at = [slot[k] for k in owners]
-        return [ends[i].node for i in at], [ends[i + 1].node for i in at]
+        at = np.array(list(map(self.slot.__getitem__, owners)), dtype=np.int64)
+        return nodes_of(pick(self.ends, at)), nodes_of(pick(self.ends, at + 1))
 
     def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
         return self.existing.items()
@@ -93,9 +92,11 @@ class BuildPhase:
         final = with_ends(lines, targets[True], targets[False], self.node_tol)
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
-        firsts = shapely.get_point(final, 0)
-        lasts = shapely.get_point(final, -1)
-        bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
+        coords, which = shapely.get_coordinates(final, return_index=True)  # first and last vertices, one call
+        span = coords[np.searchsorted(which, np.arange(len(final)), side="right") - 1] - \
+            coords[np.searchsorted(which, np.arange(len(final)))]
+        apart = np.sqrt(span[:, 0] * span[:, 0] + span[:, 1] * span[:, 1])  # as GEOS measures two points
+        bad = (shapely.length(final) < self.min_part) | (apart <= self.node_tol)
         for k in live[bad].tolist():
             self._reject(k, "both ends snap to the same place")
         good = ~bad
@@ -126,7 +127,7 @@ class BuildPhase:
         edited: set[int] = set()
         # where each end falls on its host as drawn, all at once; worked out again only for a host
         # whose own ends have moved since
-        tee_ends = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines]
+        tee_ends = [e for e in of_kind(self.ends, ("tee",), candidates_only=True) if e.owner in lines]
         first_look = self._tee_projections(lines, tee_ends)
 
         def line(k: int) -> LineString:

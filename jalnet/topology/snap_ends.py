@@ -27,6 +27,7 @@ from .snap_model import (
     heads_of,
     near_cells,
     new_ends,
+    of_kind,
     others_of,
     owners_of,
     pick,
@@ -319,8 +320,8 @@ class EndsPhase:
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
-        still = [e for e in free if e.kind == "free"]
-        placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
+        still = of_kind(free, ("free",))
+        placed = of_kind(self.ends, ("free", "tee"), keep=False, candidates_only=True)
         still_xy, still_owner = xy_of(still), owners_of(still)
         placed_xy = xy_of(placed)
         some = np.flatnonzero(near_cells(placed_xy, still_xy, self.tol))  # only these may be in reach
