@@ -6,6 +6,7 @@ A mixin of :class:`.snap_plan._Planner` (its state: ``ends``, ``book``, ``splits
 from __future__ import annotations
 
 from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 import shapely
@@ -28,7 +29,7 @@ from .snap_model import (
     near_cells,
     new_ends,
     of_kind,
-    others_of,
+    others_in_groups,
     owners_of,
     pick,
     reach_xy,
@@ -37,6 +38,8 @@ from .snap_model import (
     xy_of,
 )
 from .spatial import nearest_other
+
+_AT_START = attrgetter("at_start")
 
 
 class EndsPhase:
@@ -309,14 +312,14 @@ class EndsPhase:
         members, names = pick(free, order), self.cand_ids[owner[order]].tolist()
         heads = lab[bounds[:-1]]  # one node and point per group, not per member
         # the members' values made in bulk, then set with C-level loops (no Python loop per member)
-        others = chain.from_iterable(others_of(names[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:]))
         size = np.diff(bounds)
+        others = others_in_groups(names, np.array(bounds[:-1], dtype=np.int64), size)
         at = list(map(tuple, centre[heads].tolist()))
         set_each(members, "kind", repeat("join"))
         set_each(members, "node", np.repeat(nodes[heads], size).tolist())
         set_each(members, "xy", chain.from_iterable(map(repeat, at, size.tolist())))
-        set_each(members, "note", [f"{'start' if m.at_start else 'end'} joined to {other} (gap closed)"
-                                   for m, other in zip(members, others)])
+        set_each(members, "note", [f"{'start' if at_start else 'end'} joined to {other} (gap closed)"
+                                   for at_start, other in zip(map(_AT_START, members), others)])
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""

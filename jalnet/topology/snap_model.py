@@ -304,6 +304,29 @@ def others_of(group: list[str]) -> list[str]:
     return [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
 
 
+def others_in_groups(names: list[str], start: np.ndarray, size: np.ndarray) -> list[str]:
+    """:func:`others_of` for many groups lying one after another in *names* (first member *start*, *size*
+    members each): groups of one size at a time, column by column, not a call per group."""
+    out: list[str] = [""] * len(names)
+    for n in np.unique(size).tolist():
+        first = start[size == n]
+        if n > 4:
+            for lo in first.tolist():
+                out[lo : lo + n] = others_of(names[lo : lo + n])
+            continue
+        columns = [pick(names, first + j) for j in range(n)]  # the j-th member's name of each group
+        for j in range(n):
+            rest = [column for i, column in enumerate(columns) if i != j]
+            texts = rest[0] if len(rest) == 1 else list(map(", ".join, zip(*rest))) if rest else [""] * len(first)
+            set_items(out, (first + j).tolist(), texts)
+    return out
+
+
+def set_items(items: list[Any], positions: list[int], values: Any) -> None:
+    """``items[p] = value`` for each position and value in turn, looped in C."""
+    deque(map(items.__setitem__, positions, values), maxlen=0)
+
+
 def near_cells(xy: np.ndarray, around: np.ndarray, within: float) -> np.ndarray:
     """Which points of *xy* may lie within *within* of a point of *around*: those in a grid cell next to
     one of theirs (a superset, found in numpy), so a spatial index need only hold these."""
