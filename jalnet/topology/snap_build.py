@@ -6,6 +6,7 @@ A mixin of :class:`.snap_plan._Planner`, run last.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import ItemsView
 from itertools import chain, compress, repeat
 from typing import Any
@@ -101,9 +102,8 @@ class BuildPhase:
             self._reject(k, "both ends snap to the same place")
         good = ~bad
         keys, keep = live[good].tolist(), good.tolist()
-        notes = self.notes
-        for k, first, last in zip(keys, compress(notes_of(own[True]), keep), compress(notes_of(own[False]), keep)):
-            notes[k] += (first, last)
+        said = zip(compress(notes_of(own[True]), keep), compress(notes_of(own[False]), keep))
+        deque(map(list.extend, pick(self.notes, keys), said), maxlen=0)  # each line's notes += its ends' notes
         return dict(zip(keys, final[good]))
 
     def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:

@@ -336,11 +336,11 @@ class EndsPhase:
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
         if len(ask):  # the few lines within reach of these ends first (a tree of the ends, not of every line)
             lines = self.cand_geom[live]
-            some = np.unique(shapely.STRtree(shapely.points(still_xy[ask])).query(
+            reached = np.unique(shapely.STRtree(shapely.points(still_xy[ask])).query(
                 lines, predicate="dwithin", distance=self.tol)[0])
-            near_line, _ = nearest_other(still_xy[ask], still_owner[ask], lines[some], live[some], self.tol)
-            if len(some):
-                hosts[ask] = np.where(near_line >= 0, some[np.maximum(near_line, 0)], -1)
+            near_line, _ = nearest_other(still_xy[ask], still_owner[ask], lines[reached], live[reached], self.tol)
+            if len(reached):
+                hosts[ask] = np.where(near_line >= 0, reached[np.maximum(near_line, 0)], -1)
         ids = self.cand_ids
         caps = []
         for end, j, d, h in zip(still, near, dist, hosts):
