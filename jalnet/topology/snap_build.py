@@ -6,8 +6,9 @@ A mixin of :class:`.snap_plan._Planner`, run last.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import ItemsView
-from itertools import chain
+from itertools import chain, compress, repeat
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, project, set_end, with_ends
-from .snap_model import End, geom_array, xy_of
+from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, xy_of
 from .walk_refit import refit_to_ends
 
 
@@ -41,9 +42,8 @@ class _EndsOf:
 
     def nodes_of(self, owners: list[int]) -> tuple[list[int], list[int]]:
         """The start and end nodes of these candidates, without a dict per candidate."""
-        ends, slot = self.ends, self.slot
-        at = [slot[k] for k in owners]
-        return [ends[i].node for i in at], [ends[i + 1].node for i in at]
+        at = np.array(list(map(self.slot.__getitem__, owners)), dtype=np.int64)
+        return nodes_of(pick(self.ends, at)), nodes_of(pick(self.ends, at + 1))
 
     def existing_items(self) -> ItemsView[tuple[bool, int], dict[bool, End]]:
         return self.existing.items()
@@ -74,11 +74,10 @@ class BuildPhase:
         lines = self.cand_geom[live]
         length = shapely.length(lines)
         own = self._own_ends(live, ends_of)
-        unplaced = (math.nan, math.nan)  # a tee's end is placed later, on its host line
-        targets = {at_start: np.fromiter(chain.from_iterable(unplaced if e.kind == "tee" else e.xy
-                                                             for e in own[at_start]),
-                                         dtype=float, count=2 * len(live)).reshape(-1, 2)
-                   for at_start in (True, False)}
+        targets = {}
+        for at_start, ends in own.items():
+            targets[at_start] = xy_of(ends)
+            targets[at_start][np.array(kinds_of(ends)) == "tee"] = np.nan  # a tee's end is placed later, on its host
         along = {key: np.full(len(live), np.nan) for key in (True, False)}
         for at_start, xy in targets.items():
             given = ~np.isnan(xy[:, 0])
@@ -100,17 +99,18 @@ class BuildPhase:
                                               [own[False][i] for i in walked])
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
-        firsts = shapely.get_point(final, 0)
-        lasts = shapely.get_point(final, -1)
-        bad = (shapely.length(final) < self.min_part) | (shapely.distance(firsts, lasts) <= self.node_tol)
-        out: dict[int, LineString] = {}
-        for k, geom, refuse, first, last in zip(live.tolist(), final, bad.tolist(), own[True], own[False]):
-            if refuse:
-                self._reject(k, "both ends snap to the same place")
-                continue
-            out[k] = geom
-            self.notes[k] += [first.note, last.note]
-        return out
+        coords, which = shapely.get_coordinates(final, return_index=True)  # first and last vertices, one call
+        span = coords[np.searchsorted(which, np.arange(len(final)), side="right") - 1] - \
+            coords[np.searchsorted(which, np.arange(len(final)))]
+        apart = np.sqrt(span[:, 0] * span[:, 0] + span[:, 1] * span[:, 1])  # as GEOS measures two points
+        bad = (shapely.length(final) < self.min_part) | (apart <= self.node_tol)
+        for k in live[bad].tolist():
+            self._reject(k, "both ends snap to the same place")
+        good = ~bad
+        keys, keep = live[good].tolist(), good.tolist()
+        said = zip(compress(notes_of(own[True]), keep), compress(notes_of(own[False]), keep))
+        deque(map(list.extend, pick(self.notes, keys), said), maxlen=0)  # each line's notes += its ends' notes
+        return dict(zip(keys, final[good]))
 
     def _refit_walks(self, drawn: np.ndarray, moved: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray,
                      starts: list[End], ends: list[End]) -> np.ndarray:
@@ -154,7 +154,7 @@ class BuildPhase:
         edited: set[int] = set()
         # where each end falls on its host as drawn, all at once; worked out again only for a host
         # whose own ends have moved since
-        tee_ends = [e for e in self.ends if e.kind == "tee" and not e.existing and e.owner in lines]
+        tee_ends = [e for e in of_kind(self.ends, ("tee",), candidates_only=True) if e.owner in lines]
         first_look = self._tee_projections(lines, tee_ends)
 
         def line(k: int) -> LineString:
@@ -232,8 +232,9 @@ class BuildPhase:
         keys = list(lines)
         geoms = geom_array(lines.values())
         total = shapely.length(geoms)
-        marks = {k: sorted(tees[k], key=lambda m: m[0]) for k in keys if k in tees}
-        cut = [i for i, k in enumerate(keys) if k in marks]
+        marks = {k: sorted(marked, key=lambda m: m[0]) for k, marked in tees.items() if k in lines}
+        is_cut = np.isin(np.array(keys, dtype=np.int64), np.array(list(marks), dtype=np.int64))
+        cut = np.flatnonzero(is_cut).tolist()
         owner, begin, stop = [], [], []
         for i in cut:
             bounds = [0.0, *(m[0] for m in marks[keys[i]]), float(total[i])]
@@ -242,51 +243,61 @@ class BuildPhase:
             stop += bounds[1:]
         all_parts = cut_many(geoms, np.array(owner, dtype=np.int64), np.array(begin), np.array(stop))
         cut_parts, cut_lengths = iter(all_parts), iter(shapely.length(all_parts).tolist())
-        pieces: dict[int, list[dict]] = {}
-        self._piece_ends: dict[int, list[tuple[int, int]]] = {}  # book keys of each piece's nodes
-        attached, scheme = self.book.attached, self.book.scheme
+        values = self.values
         first_nodes, last_nodes = ends_of.nodes_of(keys)
-        for k, line, line_len, first, last in zip(keys, lines.values(), total.tolist(), first_nodes, last_nodes):
-            base = self.values[k]
+        # the usual case, a whole line as one piece, row by row in one comprehension; its length as drawn
+        # when the contractor gave none
+        whole = np.flatnonzero(~is_cut).tolist()
+        whole_keys = [keys[i] for i in whole]
+        rows = [{**values[k], "geometry": line, "_candidate": k} for k, line in zip(whole_keys, geoms[whole])]
+        drawn = total[whole].tolist()
+        for row, line_len in zip(rows, drawn):
+            if row.get("length_m") is None:
+                row["length_m"] = round(line_len, 1)
+        pieces: dict[int, list[dict]] = dict(zip(whole_keys, ([row] for row in rows)))
+        piece_ends: dict[int, list[tuple[int, int]]] = {  # book keys of each piece's nodes
+            keys[i]: [(first_nodes[i], last_nodes[i])] for i in whole}
+        self._piece_ends = piece_ends
+        for i in cut:  # lines other ends rest on: one piece between each two nodes
+            k, line_len = keys[i], float(total[i])
+            base = values[k]
             reported = base.get("length_m")
-            if k not in marks:  # the usual case: the whole line, one piece
-                row = {**base, "geometry": line, "_candidate": k}
-                if reported is None:  # the contractor gave none: the length as drawn
-                    row["length_m"] = round(line_len, 1)
-                if row["scheme_id"] is None:
-                    row["scheme_id"] = scheme[first] or scheme[last]
-                attached[first] += 1
-                attached[last] += 1
-                if not scheme[first]:
-                    scheme[first] = row["scheme_id"]
-                if not scheme[last]:
-                    scheme[last] = row["scheme_id"]
-                pieces[k] = [row]
-                self._piece_ends[k] = [(first, last)]
-                continue
             inner = [m[1].node for m in marks[k]]
             parts = [next(cut_parts) for _ in range(len(inner) + 1)]
             lengths = [next(cut_lengths) for _ in parts]
-            bounds = [first, *inner, last]
+            bounds = [first_nodes[i], *inner, last_nodes[i]]
             rows = []
-            for part, part_len, a, b in zip(parts, lengths, bounds[:-1], bounds[1:]):
+            for part, part_len in zip(parts, lengths):
                 row = {**base, "geometry": part, "_candidate": k}
                 if reported is None:
                     row["length_m"] = round(part_len, 1)
                 else:
                     row["length_m"] = round(reported * part_len / line_len, 1)
+                rows.append(row)
+            pieces[k] = rows
+            piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
+        self._pass_schemes(keys, pieces, piece_ends)
+        # every piece's two nodes count one more pipe attached, added up in numpy
+        attached = self.book.attached
+        ends = np.fromiter(chain.from_iterable(chain.from_iterable(piece_ends.values())), dtype=np.int64)
+        attached[:] = (np.array(attached, dtype=np.int64) + np.bincount(ends, minlength=len(attached))).tolist()
+        return pieces
+
+    def _pass_schemes(self, keys: list[int], pieces: dict[int, list[dict]],
+                      piece_ends: dict[int, list[tuple[int, int]]]) -> None:
+        """A piece without a scheme takes its nodes', a node without one its first piece's (in candidate order).
+        Nothing to pass on when neither the pieces nor the nodes have one (a batch without schemes)."""
+        scheme = self.book.scheme
+        if scheme.count(None) == len(scheme) and all(self.values[k]["scheme_id"] is None for k in keys):
+            return
+        for k in keys:
+            for row, (a, b) in zip(pieces[k], piece_ends[k]):
                 if row["scheme_id"] is None:
                     row["scheme_id"] = scheme[a] or scheme[b]
-                rows.append(row)
-                attached[a] += 1
-                attached[b] += 1
                 if not scheme[a]:
                     scheme[a] = row["scheme_id"]
                 if not scheme[b]:
                     scheme[b] = row["scheme_id"]
-            pieces[k] = rows
-            self._piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
-        return pieces
 
     def _split_existing_pipes(self) -> None:
         if not self.splits:
@@ -479,9 +490,13 @@ class BuildPhase:
         return {v: k for k, v in self.node_id.items()}
 
     def _candidate_rows(self) -> None:
+        """One row per staged candidate, its columns made first (in bulk) and then zipped."""
         fids = self.staged["fid"].to_numpy().astype(np.int64).tolist()
+        state = self.state.copy()
+        state[(state == "") | (state == "merged")] = "added"
+        results = [result or None for result in self.result]
+        messages = list(map("; ".join, map(filter, repeat(None), self.notes)))  # the notes said, in order
         self.plan.candidates += [{
-            "position": k, "fid": fid, "candidate_id": cid, "state": "added" if state in ("", "merged") else state,
-            "result_pipe_id": result or None, "message": "; ".join([n for n in notes if n]),
-        } for k, (fid, cid, state, result, notes) in enumerate(zip(fids, self.cand_ids.tolist(), self.state.tolist(),
-                                                                   self.result, self.notes))]
+            "position": k, "fid": fid, "candidate_id": cid, "state": st, "result_pipe_id": result, "message": message,
+        } for k, fid, cid, st, result, message in zip(range(len(fids)), fids, self.cand_ids.tolist(), state.tolist(),
+                                                      results, messages)]

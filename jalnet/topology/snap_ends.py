@@ -5,6 +5,9 @@ A mixin of :class:`.snap_plan._Planner` (its state: ``ends``, ``book``, ``splits
 
 from __future__ import annotations
 
+from itertools import chain, repeat
+from operator import attrgetter
+
 import numpy as np
 import shapely
 from shapely.geometry import Point
@@ -22,13 +25,21 @@ from .snap_model import (
     PRIORITY_M,
     End,
     close_pairs,
+    heads_of,
     near_cells,
-    others_of,
+    new_ends,
+    of_kind,
+    others_in_groups,
     owners_of,
+    pick,
     reach_xy,
+    set_each,
+    straight_crossings,
     xy_of,
 )
 from .spatial import nearest_other
+
+_AT_START = attrgetter("at_start")
 
 
 class EndsPhase:
@@ -41,8 +52,11 @@ class EndsPhase:
         length = shapely.length(lines)
         back = np.minimum(HEADING_M, length / 2)
         tips, units = [], []
-        for at_start, inward in ((True, back), (False, length - back)):
-            tip = shapely.get_coordinates(shapely.get_point(lines, 0 if at_start else -1))
+        coords, which = shapely.get_coordinates(lines, return_index=True)  # first and last vertex: one call
+        first = np.searchsorted(which, np.arange(len(lines)))
+        last = np.searchsorted(which, np.arange(len(lines)), side="right") - 1
+        for tip_at, inward in ((first, back), (last, length - back)):
+            tip = coords[tip_at]
             inner = shapely.get_coordinates(shapely.line_interpolate_point(lines, inward))
             out = tip - inner
             norm = np.hypot(out[:, 0], out[:, 1])
@@ -52,9 +66,7 @@ class EndsPhase:
         self.end_xy = np.stack(tips, axis=1).reshape(-1, 2)
         self.end_head = np.stack(units, axis=1).reshape(-1, 2)
         self.end_owner = np.repeat(live, 2)
-        starts = [True, False] * len(live)
-        self.ends = [End(k, at_start, (x, y), heading=(hx, hy)) for k, at_start, (x, y), (hx, hy) in
-                     zip(self.end_owner.tolist(), starts, self.end_xy.tolist(), self.end_head.tolist())]
+        self.ends = new_ends(self.end_owner, self.end_xy, self.end_head)
         if self.allow_move:
             self._collect_loose_existing_ends()
 
@@ -279,8 +291,8 @@ class EndsPhase:
         """Each group of free ends meets at one new node: where two of its walks cross, else where their
         lines point to (:func:`.snap_meet.meeting_points`)."""
         n_groups = len(count)
-        centre = meeting_points(xy[grouped], np.array([free[i].heading for i in grouped.tolist()], dtype=float),
-                                last_runs(self.cand_geom, [free[i] for i in grouped.tolist()]),
+        grouped_ends = pick(free, grouped)
+        centre = meeting_points(xy[grouped], heads_of(grouped_ends), last_runs(self.cand_geom, grouped_ends),
                                 labels[grouped], n_groups, self.tol)
         if len(ca):  # a crossing wins: the first pair of the group (lowest end, then its partner)
             order = np.lexsort((cb, ca, labels[ca]))
@@ -291,25 +303,27 @@ class EndsPhase:
         lead = np.full(n_groups, len(free), dtype=np.int64)
         np.minimum.at(lead, labels[grouped], grouped)  # the lowest member of each group
         nodes = np.full(n_groups, -1, dtype=np.int64)
-        nodes[groups] = self.book.at_many(centre[groups], [self._scheme_of(free[lead[g]]) for g in groups])
+        values = self.values  # free ends are candidates' ends: their scheme is their candidate's
+        nodes[groups] = self.book.at_many(centre[groups], [values[k]["scheme_id"] for k in owner[lead[groups]].tolist()])
         order = grouped[np.argsort(labels[grouped], kind="stable")]  # by group, members in end order
         lab = labels[order]
         bounds = np.r_[np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]), len(order)].tolist()
-        members, names = order.tolist(), self.cand_ids[owner[order]].tolist()
+        members, names = pick(free, order), self.cand_ids[owner[order]].tolist()
         heads = lab[bounds[:-1]]  # one node and point per group, not per member
-        for lo, hi, node, (x, y) in zip(bounds[:-1], bounds[1:], nodes[heads].tolist(), centre[heads].tolist()):
-            at = (x, y)
-            for i, other in zip(members[lo:hi], others_of(names[lo:hi])):
-                m = free[i]
-                m.kind = "join"
-                m.node = node
-                m.xy = at
-                m.note = f"{'start' if m.at_start else 'end'} joined to {other} (gap closed)"
+        # the members' values made in bulk, then set with C-level loops (no Python loop per member)
+        size = np.diff(bounds)
+        others = others_in_groups(names, np.array(bounds[:-1], dtype=np.int64), size)
+        at = list(map(tuple, centre[heads].tolist()))
+        set_each(members, "kind", repeat("join"))
+        set_each(members, "node", np.repeat(nodes[heads], size).tolist())
+        set_each(members, "xy", chain.from_iterable(map(repeat, at, size.tolist())))
+        set_each(members, "note", [f"{'start' if at_start else 'end'} joined to {other} (gap closed)"
+                                   for at_start, other in zip(map(_AT_START, members), others)])
 
     def _rest_free_ends(self, free: list[End]) -> None:
         """Still free: onto a placed end of another candidate, or onto another candidate's line, else capped."""
-        still = [e for e in free if e.kind == "free"]
-        placed = [e for e in self.ends if e.kind not in ("free", "tee") and not e.existing]
+        still = of_kind(free, ("free",))
+        placed = of_kind(self.ends, ("free", "tee"), keep=False, candidates_only=True)
         still_xy, still_owner = xy_of(still), owners_of(still)
         placed_xy = xy_of(placed)
         some = np.flatnonzero(near_cells(placed_xy, still_xy, self.tol))  # only these may be in reach
@@ -319,7 +333,13 @@ class EndsPhase:
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
-        hosts[ask], _ = nearest_other(still_xy[ask], still_owner[ask], self.cand_geom[live], live, self.tol)
+        if len(ask):  # the few lines within reach of these ends first (a tree of the ends, not of every line)
+            lines = self.cand_geom[live]
+            reached = np.unique(shapely.STRtree(shapely.points(still_xy[ask])).query(
+                lines, predicate="dwithin", distance=self.tol)[0])
+            near_line, _ = nearest_other(still_xy[ask], still_owner[ask], lines[reached], live[reached], self.tol)
+            if len(reached):
+                hosts[ask] = np.where(near_line >= 0, reached[np.maximum(near_line, 0)], -1)
         ids = self.cand_ids
         caps = []
         for end, j, d, h in zip(still, near, dist, hosts):
@@ -348,7 +368,11 @@ class EndsPhase:
         box_a, box_b = shapely.bounds(lines_a), shapely.bounds(lines_b)
         boxes_meet = (np.maximum(box_a[:, 0], box_b[:, 0]) <= np.minimum(box_a[:, 2], box_b[:, 2])) & \
             (np.maximum(box_a[:, 1], box_b[:, 1]) <= np.minimum(box_a[:, 3], box_b[:, 3]))
-        meet = np.flatnonzero(boxes_meet)  # boxes first, then GEOS for the pairs that may cross
+        meet = np.flatnonzero(boxes_meet)  # boxes first, then straight lines in numpy, then GEOS for the rest
+        apart, near = straight_crossings(lines_a[meet], lines_b[meet])
+        slack = self.tol + 1e-6  # a crossing worked out in numpy clearly out of reach of an end: not asked
+        out = (np.hypot(*(near - xy[a[meet]]).T) > slack) | (np.hypot(*(near - xy[b[meet]]).T) > slack)
+        meet = meet[~apart & ~out]
         meet = meet[shapely.intersects(lines_a[meet], lines_b[meet])]
         if not len(meet):
             return none

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import attrgetter, not_
 from typing import Any
 
 import numpy as np
@@ -205,11 +207,61 @@ class Plan:
 
 def xy_of(ends: list[End]) -> np.ndarray:
     """The ends' points as an (n, 2) array, read in one pass (numpy's list-of-tuples conversion is slow)."""
-    return np.fromiter(chain.from_iterable(e.xy for e in ends), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+    return np.fromiter(chain.from_iterable(map(_XY, ends)), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+
+
+_XY, _HEADING, _OWNER, _KIND_OF, _NOTE = (attrgetter(name) for name in ("xy", "heading", "owner", "kind", "note"))
+
+
+_EXISTING, _NODE = attrgetter("existing"), attrgetter("node")
+
+
+def kinds_of(ends: list[End]) -> list[str]:
+    return list(map(_KIND_OF, ends))
+
+
+def nodes_of(ends: list[End]) -> list[int]:
+    return list(map(_NODE, ends))
+
+
+def of_kind(ends: list[End], kinds: tuple[str, ...], keep: bool = True, candidates_only: bool = False) -> list[End]:
+    """The ends of one of *kinds* (or, with *keep* False, of none of them), optionally only candidates'
+    (not ``existing``): selected in C, no Python loop over the ends."""
+    said = map(frozenset(kinds).__contains__, map(_KIND_OF, ends))
+    out = list(compress(ends, said if keep else map(not_, said)))
+    return list(compress(out, map(not_, map(_EXISTING, out)))) if candidates_only else out
+
+
+def notes_of(ends: list[End]) -> list[str]:
+    return list(map(_NOTE, ends))
+
+
+def new_ends(owner: np.ndarray, xy: np.ndarray, head: np.ndarray) -> list[End]:
+    """Free ends of candidates, start and end of each in turn (*owner*, points *xy*, headings *head*, in
+    that order), made without a Python loop (the fields passed in :class:`End`'s order)."""
+    x, y, hx, hy = xy[:, 0].tolist(), xy[:, 1].tolist(), head[:, 0].tolist(), head[:, 1].tolist()
+    return list(map(End, owner.tolist(), [True, False] * (len(owner) // 2), zip(x, y), repeat(False),
+                    repeat("free"), repeat(-1), repeat(-1), repeat(0.0), repeat(""), zip(hx, hy)))
+
+
+def heads_of(ends: list[End] | tuple[End, ...]) -> np.ndarray:
+    """The ends' headings as an (n, 2) array, read in one pass."""
+    return np.fromiter(chain.from_iterable(map(_HEADING, ends)), dtype=float, count=2 * len(ends)).reshape(-1, 2)
+
+
+def pick(items: list[Any], idx: np.ndarray) -> list[Any]:
+    """``[items[i] for i in idx]``, looked up in C."""
+    idx = np.asarray(idx).tolist()
+    return list(map(items.__getitem__, idx))
+
+
+def set_each(items: list[Any], name: str, values: Any) -> None:
+    """``item.<name> = value`` for each item and value in turn, looped in C."""
+    deque(map(setattr, items, repeat(name), values), maxlen=0)
 
 
 def owners_of(ends: list[End]) -> np.ndarray:
-    return np.fromiter((e.owner for e in ends), dtype=np.int64, count=len(ends))
+    return np.fromiter(map(_OWNER, ends), dtype=np.int64, count=len(ends))
 
 
 def geom_array(items: Any) -> np.ndarray:
@@ -252,6 +304,29 @@ def others_of(group: list[str]) -> list[str]:
     return [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
 
 
+def others_in_groups(names: list[str], start: np.ndarray, size: np.ndarray) -> list[str]:
+    """:func:`others_of` for many groups lying one after another in *names* (first member *start*, *size*
+    members each): groups of one size at a time, column by column, not a call per group."""
+    out: list[str] = [""] * len(names)
+    for n in np.unique(size).tolist():
+        first = start[size == n]
+        if n > 4:
+            for lo in first.tolist():
+                out[lo : lo + n] = others_of(names[lo : lo + n])
+            continue
+        columns = [pick(names, first + j) for j in range(n)]  # the j-th member's name of each group
+        for j in range(n):
+            rest = [column for i, column in enumerate(columns) if i != j]
+            texts = rest[0] if len(rest) == 1 else list(map(", ".join, zip(*rest))) if rest else [""] * len(first)
+            set_items(out, (first + j).tolist(), texts)
+    return out
+
+
+def set_items(items: list[Any], positions: list[int], values: Any) -> None:
+    """``items[p] = value`` for each position and value in turn, looped in C."""
+    deque(map(items.__setitem__, positions, values), maxlen=0)
+
+
 def near_cells(xy: np.ndarray, around: np.ndarray, within: float) -> np.ndarray:
     """Which points of *xy* may lie within *within* of a point of *around*: those in a grid cell next to
     one of theirs (a superset, found in numpy), so a spatial index need only hold these."""
@@ -273,6 +348,40 @@ def near_cells(xy: np.ndarray, around: np.ndarray, within: float) -> np.ndarray:
 
 def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+
+
+def straight_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs of lines, what numpy can tell before GEOS: (pairs that certainly do not meet, and where
+    the others cross, NaN when not worked out). Only straight lines (two vertices) are judged: apart when
+    one lies wholly on one side of the other by more than rounding could blur; a crossing point only
+    for a clear crossing at a clear angle (to within far less than a millimetre: a filter, not the answer)."""
+    apart = np.zeros(len(a), dtype=bool)
+    at = np.full((len(a), 2), np.nan)
+    two = np.flatnonzero((shapely.get_num_coordinates(a) == 2) & (shapely.get_num_coordinates(b) == 2))
+    if not len(two):
+        return apart, at
+    pa = shapely.get_coordinates(a[two]).reshape(-1, 2, 2)
+    pb = shapely.get_coordinates(b[two]).reshape(-1, 2, 2)
+    origin = pa[:, 0]  # cross products of coordinates taken from one end: small numbers, small errors
+    pa, pb = pa - origin[:, None], pb - origin[:, None]
+    da, db = pa[:, 1] - pa[:, 0], pb[:, 1] - pb[:, 0]
+    lengths = np.hypot(da[:, 0], da[:, 1]) * np.hypot(db[:, 0], db[:, 1])
+    margin = 1e-9 * (lengths + np.abs(pb).max(axis=(1, 2)) ** 2) + 1e-12
+
+    def side(d: np.ndarray, start: np.ndarray, point: np.ndarray) -> np.ndarray:
+        return d[:, 0] * (point[:, 1] - start[:, 1]) - d[:, 1] * (point[:, 0] - start[:, 0])
+
+    s1, s2 = side(da, pa[:, 0], pb[:, 0]), side(da, pa[:, 0], pb[:, 1])  # b's ends from a
+    s3, s4 = side(db, pb[:, 0], pa[:, 0]), side(db, pb[:, 0], pa[:, 1])  # a's ends from b
+    one_side = ((s1 > margin) & (s2 > margin)) | ((s1 < -margin) & (s2 < -margin)) | \
+        ((s3 > margin) & (s4 > margin)) | ((s3 < -margin) & (s4 < -margin))
+    across = (np.abs(s1 - s2) > 1e-3 * lengths) & (np.minimum(np.abs(s1), np.abs(s2)) > margin) & \
+        (np.minimum(np.abs(s3), np.abs(s4)) > margin) & ~one_side  # crossing inside both, at an angle
+    t = np.divide(s3, s3 - s4, out=np.zeros_like(s3), where=across)
+    point = pa[:, 0] + t[:, None] * da + origin
+    apart[two] = one_side
+    at[two[across]] = point[across]
+    return apart, at
 
 
 def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:

@@ -169,16 +169,20 @@ class _Planner(EndsPhase, BuildPhase):
         """Pipe values per candidate; a batch repeats a few attribute sets, so each is worked out once."""
         names = [c for c in ATTRIBUTE_INPUTS if c in self.staged.columns]
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
-        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
-        rows = zip(*columns) if columns else [()] * len(self.staged)
-        for k, row in enumerate(rows):
-            key = tuple(None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in row)
-            if key not in seen:
-                seen[key] = pipe_values(dict(zip(names, row)), self.schemes)
-            values, notes = seen[key]
-            self.values.append(values)  # shared by the candidates alike: read only (pieces copy it)
-            if notes:
-                self.notes[k] += notes
+        n = len(self.staged)
+        # each row's key (missing values alike, a value with its type), made column by column
+        keys = list(zip(*[[None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in column]
+                          for column in columns])) if columns else [()] * n
+        first = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # each key's first row (later rows written over)
+        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {
+            key: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
+            for key, row in sorted(first.items(), key=lambda item: item[1])}  # worked out in row order, as met
+        said = list(map(seen.__getitem__, keys))
+        self.values += [values for values, _ in said]  # shared by the candidates alike: read only (pieces copy it)
+        if any(notes for _, notes in seen.values()):
+            for k, (_, notes) in enumerate(said):
+                if notes:
+                    self.notes[k] += notes
 
     def _refuse_bad_geometry(self) -> None:
         g = self.cand_geom
@@ -308,7 +312,9 @@ class _Planner(EndsPhase, BuildPhase):
         batches = self.staged["import_batch"].astype(object).to_numpy()
         files = self.staged["source_file"].astype(object).to_numpy()
         walks: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-        for k in self._live():
+        marked = [k for k, ref in zip(self._live().tolist(), refs[self._live()].tolist())
+                  if isinstance(ref, str) and "[piece " in ref]  # only these can match PIECE: no regex for the rest
+        for k in marked:
             match = PIECE.search(refs[k]) if isinstance(refs[k], str) else None
             if match:
                 key = (batches[k], files[k], refs[k][: match.start()])

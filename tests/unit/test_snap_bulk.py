@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from jalnet.topology.snap_model import NodeBook, close_pairs, near_cells, others_of
+from jalnet.topology.snap_model import NodeBook, close_pairs, near_cells, others_in_groups, others_of, straight_crossings
 
 
 def _junctions(xy: list[tuple[float, float]]) -> gpd.GeoDataFrame:
@@ -62,6 +62,37 @@ def test_others_names_at_a_meeting_are_the_rest_of_the_group() -> None:
     for n in range(2, 7):
         group = [f"C{k}" for k in range(n)]
         assert others_of(group) == [", ".join(group[:k] + group[k + 1:]) for k in range(n)]
+
+
+def test_others_of_many_groups_are_those_of_each_group() -> None:
+    sizes = [2, 3, 2, 4, 6, 3, 5, 2]
+    names = [f"C{k}" for k in range(sum(sizes))]
+    start = np.r_[0, np.cumsum(sizes)[:-1]]
+    expected = [other for lo, n in zip(start.tolist(), sizes) for other in others_of(names[lo : lo + n])]
+    assert others_in_groups(names, start, np.array(sizes)) == expected
+
+
+def test_straight_crossings_agree_with_geos() -> None:
+    """What numpy says of straight lines before GEOS is asked: never 'apart' for lines that meet, and a
+    crossing point where GEOS finds it; touching, collinear and bent lines are left to GEOS."""
+    rng = np.random.default_rng(12)
+    n = 4000
+    a0 = rng.uniform(0, 50, (n, 2)) + [330000.0, 2900000.0]  # map coordinates: large numbers
+    a = shapely.linestrings(np.stack([a0, a0 + rng.uniform(-30, 30, (n, 2))], axis=1))
+    b0 = a0 + rng.uniform(-20, 20, (n, 2))
+    b1 = b0 + rng.uniform(-30, 30, (n, 2))
+    b1[:300] = shapely.get_coordinates(a[:300])[1::2]  # touching at a's end
+    b0[300:400] = (a0[300:400] + shapely.get_coordinates(a[300:400])[1::2]) / 2  # starting on a's middle
+    b = shapely.linestrings(np.stack([b0, b1], axis=1))
+    b[400:500] = shapely.linestrings(np.stack([a0[400:500], b1[400:500], b0[400:500]], axis=1))  # bent: GEOS
+    apart, at = straight_crossings(a, b)
+    meets = shapely.intersects(a, b)
+    assert apart.sum() > n / 4 and not (apart & meets).any()
+    assert not apart[400:500].any() and np.isnan(at[400:500]).all()
+    worked = np.flatnonzero(~np.isnan(at[:, 0]))
+    assert len(worked) > n / 10 and meets[worked].all()
+    geos = shapely.get_coordinates(shapely.intersection(a[worked], b[worked]))
+    assert len(geos) == len(worked) and np.abs(geos - at[worked]).max() < 1e-6
 
 
 def test_street_grid_self_snap_joins_every_junction_once() -> None:
