@@ -53,7 +53,7 @@ def test_rebuilt_lines_follow_the_true_alignment(scored) -> None:
     # ends are not known: a dead end the walk stops short of or runs past (up to 8 m), a junction two
     # walks make where they meet (placed from the walks, as uncertain as they are), and the drift along
     # long curving pipes (measured against a fit that knows the true bends and nodes: see docs/tracks.md).
-    assert s.median() <= (3.0 if name == "ky10" else 4.5) and s.p95() <= 7.0, (s.median(), s.p95())
+    assert s.median() <= (3.5 if name == "ky10" else 4.5) and s.p95() <= 7.0, (s.median(), s.p95())
 
 
 def test_taps_and_valves_go_on_the_right_pipe(scored) -> None:
