@@ -369,8 +369,8 @@ class EndsPhase:
         boxes_meet = (np.maximum(box_a[:, 0], box_b[:, 0]) <= np.minimum(box_a[:, 2], box_b[:, 2])) & \
             (np.maximum(box_a[:, 1], box_b[:, 1]) <= np.minimum(box_a[:, 3], box_b[:, 3]))
         meet = np.flatnonzero(boxes_meet)  # boxes first, then straight lines in numpy, then GEOS for the rest
-        apart, near = straight_crossings(lines_a[meet], lines_b[meet])
-        slack = self.tol + 1e-6  # a crossing worked out in numpy clearly out of reach of an end: not asked
+        apart, near, off = straight_crossings(lines_a[meet], lines_b[meet])
+        slack = self.tol + 2 * off + 1e-6  # a crossing worked out in numpy clearly out of reach of an end: not asked
         out = (np.hypot(*(near - xy[a[meet]]).T) > slack) | (np.hypot(*(near - xy[b[meet]]).T) > slack)
         meet = meet[~apart & ~out]
         meet = meet[shapely.intersects(lines_a[meet], lines_b[meet])]

@@ -85,14 +85,15 @@ def test_straight_crossings_agree_with_geos() -> None:
     b0[300:400] = (a0[300:400] + shapely.get_coordinates(a[300:400])[1::2]) / 2  # starting on a's middle
     b = shapely.linestrings(np.stack([b0, b1], axis=1))
     b[400:500] = shapely.linestrings(np.stack([a0[400:500], b1[400:500], b0[400:500]], axis=1))  # bent: GEOS
-    apart, at = straight_crossings(a, b)
+    apart, at, off = straight_crossings(a, b)
     meets = shapely.intersects(a, b)
     assert apart.sum() > n / 4 and not (apart & meets).any()
     assert not apart[400:500].any() and np.isnan(at[400:500]).all()
     worked = np.flatnonzero(~np.isnan(at[:, 0]))
     assert len(worked) > n / 10 and meets[worked].all()
     geos = shapely.get_coordinates(shapely.intersection(a[worked], b[worked]))
-    assert len(geos) == len(worked) and np.abs(geos - at[worked]).max() < 1e-6
+    assert len(geos) == len(worked) and (np.hypot(*(geos - at[worked]).T) <= off[worked]).all()
+    assert off[worked].max() < 1e-3  # a clear crossing is placed well within a millimetre
 
 
 def test_street_grid_self_snap_joins_every_junction_once() -> None:
