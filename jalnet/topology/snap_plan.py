@@ -88,6 +88,7 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
         planner.id_pool = data.id_pool or {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # whole
         planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
         planner.wander_m = WANDER_ERRORS * error if error else 0.0
+        planner.meet_m = planner.tol / 2  # walks meeting there end on an existing node or pipe this near
         plan = planner.run(steps)
     if cut:
         to_whole(plan, cut[1])
@@ -120,6 +121,7 @@ class _Planner(EndsPhase, BuildPhase):
         self.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # ids new ones continue
         self.repeat_m = self.tol / 2  # typical distance of a repeat walk from its pipe, at most
         self.wander_m = 0.0  # GPS wander taken out of the new lines (simplification tolerance)
+        self.meet_m = self.tol / 2  # farthest an existing node or pipe walks end on from where they meet
         self.node_tol = p["node_tolerance_m"]
         self.asset_tol = p["asset_tolerance_m"]
         self.min_part = p["tiny_length_m"]
