@@ -245,12 +245,45 @@ class _Planner(EndsPhase, BuildPhase):
         for j in np.flatnonzero(same):
             k = live[j]
             target = int(self.usable[by_walk[int(j)]])
+            if self._walks_a_neighbour(lines[j], target):
+                continue
             self.state[k] = "conflated"
             self.result[k] = str(self.pipe_ids[target])
             filled = self._fill(target, self.values[k])
             text = (f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m, "
                     f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
+
+    def _walks_a_neighbour(self, line: LineString, target: int) -> bool:
+        """True when *line*, though it runs along existing pipe *target*, is the walk of a pipe beside it.
+
+        Two mains a few metres apart have the same shape within the GPS error; the walk of the one
+        missing from the registry ends at its own nodes, each nearer to the walk's end than the end of
+        *target* is (by a repeat's distance), which no existing pipe joins yet: it is that pipe, not
+        *target* again.
+        """
+        nodes = self.nodes
+        own = (int(nodes.start[target]), int(nodes.end[target]))
+        if min(own) < 0:
+            return False
+        if not hasattr(self, "_node_tree"):
+            self._node_tree = shapely.STRtree(shapely.points(nodes.xy))
+            self._joined = set(zip(np.minimum(nodes.start, nodes.end)[self.usable].tolist(),
+                                   np.maximum(nodes.start, nodes.end)[self.usable].tolist()))
+        ends = shapely.points(np.array([line.coords[0], line.coords[-1]]))
+        mine = shapely.points(nodes.xy[list(own)])
+        beside = []
+        for tip in ends:
+            reach = float(np.min(shapely.distance(tip, mine))) - self.repeat_m  # nearer than target's end
+            if reach <= 0:
+                return False
+            hits = self._node_tree.query(tip, predicate="dwithin", distance=min(reach, self.tol))
+            hits = [int(h) for h in hits if int(h) not in own]
+            if not hits:
+                return False
+            beside.append(min(hits, key=lambda h: shapely.distance(tip, Point(nodes.xy[h]))))
+        a, b = sorted(beside)
+        return a != b and (a, b) not in self._joined
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self._columns:
