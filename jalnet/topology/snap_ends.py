@@ -127,7 +127,7 @@ class EndsPhase:
             dist = shapely.distance(end_pts[src], points[dst])
             target_xy = shapely.get_coordinates(points[dst])
             reach = reach_xy(xy[src], head[src], target_xy)
-            away = self._away_from_meeting(centre[src], target_xy)
+            away = self._away_from_meeting(xy[src], centre[src], target_xy)
             near = (reach <= self.tol) & ~away
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
@@ -148,7 +148,9 @@ class EndsPhase:
         dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
-            off = shapely.distance(shapely.points(centre[free[src[meets]]]), self.geoms[pipe[meets]]) > self.meet_m
+            at = centre[free[src[meets]]]
+            off = (shapely.distance(shapely.points(at), self.geoms[pipe[meets]]) > self.meet_m) & \
+                (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
@@ -191,13 +193,18 @@ class EndsPhase:
         grouped = grouped[angled[labels[grouped]]]
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1, self.tol)
+        # only a point the walks agree on: the ends within meet_m of it, two of them at least
+        grouped = grouped[np.hypot(*(xy[grouped] - centres[labels[grouped]]).T) <= self.meet_m]
+        grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
         out[grouped] = centres[labels[grouped]]
         return out
 
-    def _away_from_meeting(self, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
-        """Targets farther than ``meet_m`` from the meeting point of their end's walks (NaN: none)."""
+    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
+        """Targets farther than ``meet_m`` from the meeting point of their end's walks (NaN: none), and
+        farther from the end than that point is."""
         with np.errstate(invalid="ignore"):
-            return np.hypot(*(target_xy - centre).T) > self.meet_m
+            beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
+            return (np.hypot(*(target_xy - centre).T) > self.meet_m) & beyond
 
     def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
         """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
