@@ -257,10 +257,10 @@ class _Planner(EndsPhase, BuildPhase):
     def _walks_a_neighbour(self, line: LineString, target: int) -> bool:
         """True when *line*, though it runs along existing pipe *target*, is the walk of a pipe beside it.
 
-        Two mains a few metres apart have the same shape within the GPS error; the walk of the one
-        missing from the registry ends at its own nodes, each nearer to the walk's end than the end of
-        *target* is (by a repeat's distance), which no existing pipe joins yet: it is that pipe, not
-        *target* again.
+        Two mains a few metres apart have the same shape within the GPS error, and a short pipe can lie
+        along a longer walk from the same node; the walk of the pipe missing from the registry ends at
+        other nodes than *target* (one or both nearer to the walk's end than the end of *target* is, by
+        a repeat's distance) which no existing pipe joins yet: it is that pipe, not *target* again.
         """
         nodes = self.nodes
         own = (int(nodes.start[target]), int(nodes.end[target]))
@@ -274,16 +274,14 @@ class _Planner(EndsPhase, BuildPhase):
         mine = shapely.points(nodes.xy[list(own)])
         beside = []
         for tip in ends:
-            reach = float(np.min(shapely.distance(tip, mine))) - self.repeat_m  # nearer than target's end
-            if reach <= 0:
-                return False
-            hits = self._node_tree.query(tip, predicate="dwithin", distance=min(reach, self.tol))
+            gaps = shapely.distance(tip, mine)
+            reach = float(np.min(gaps)) - self.repeat_m  # nearer than target's end
+            hits = self._node_tree.query(tip, predicate="dwithin", distance=min(reach, self.tol)) if reach > 0 else []
             hits = [int(h) for h in hits if int(h) not in own]
-            if not hits:
-                return False
-            beside.append(min(hits, key=lambda h: shapely.distance(tip, Point(nodes.xy[h]))))
+            beside.append(min(hits, key=lambda h: shapely.distance(tip, Point(nodes.xy[h]))) if hits
+                          else own[int(np.argmin(gaps))])
         a, b = sorted(beside)
-        return a != b and (a, b) not in self._joined
+        return (a, b) != tuple(sorted(own)) and a != b and (a, b) not in self._joined
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self._columns:

@@ -486,3 +486,21 @@ def test_walks_meeting_on_a_pipe_from_either_side_split_it_once(reg_path: str) -
     assert a.to_node == b.from_node
     assert a.geometry.coords[-1] == pytest.approx((121.5, 0))
     assert result.counts["split_pipes"] == 1
+
+
+def test_a_walk_past_the_end_of_a_short_pipe_to_another_node_is_added(tmp_path: Path) -> None:
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    for pid, a, b, line in (("PS", "JA", "JS", [(0, 130), (20, 130)]), ("PT", "JT", "JT2", [(40, 131), (40, 150)])):
+        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
+                                "geometry": LineString(line)})
+    for nid, xy in (("JA", (0, 130)), ("JS", (20, 130)), ("JT", (40, 131)), ("JT2", (40, 150))):
+        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
+    path = make_registry(str(tmp_path / "short.gpkg"), layers)
+    # from JA along PS (20 m, all of it within reach) and on to JT: the pipe JA-JT, not PS walked again
+    stage(path, [{"geometry": LineString([(0.5, 131), (39, 131.5)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert {new.from_node, new.to_node} == {"JA", "JT"}
