@@ -328,7 +328,8 @@ class _Planner(EndsPhase, BuildPhase):
             return
         b_in_a, b_off, b_apart = pair_share(lines, lines, b, a, self.tol)
         a_in_b, a_off, a_apart = pair_share(lines, lines, a, b, self.tol)
-        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= self.repeat_m) & (a_off <= self.repeat_m) & \
+        off = self.repeat_m * np.sqrt(2)  # two walks, each as far off its pipe as a repeat is: sqrt(2) times apart
+        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= off) & (a_off <= off) & \
             (np.maximum(a_apart, b_apart) <= self.tol)
         for i, j in zip(a[same], b[same]):
             first, later = order[i], order[j]

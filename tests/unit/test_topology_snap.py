@@ -504,3 +504,12 @@ def test_a_walk_past_the_end_of_a_short_pipe_to_another_node_is_added(tmp_path: 
     assert row.state == "added", row.message
     new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
     assert {new.from_node, new.to_node} == {"JA", "JT"}
+
+
+def test_two_walks_of_a_new_pipe_each_off_by_gps_error_give_one_pipe(reg_path: str) -> None:
+    # 9 m apart all along (more than a repeat's distance of a walk from a pipe, 7 m here): each within it
+    # of the pipe between them, so they may be up to sqrt(2) times that from each other
+    stage(reg_path, [{"geometry": LineString([(150, 105.5), (195, 108.5), (240, 105.5)])},
+                     {"geometry": LineString([(150, 114.5), (195, 117.5), (240, 114.5)])}])
+    result = snap(reg_path, tolerance=14)
+    assert sorted(result.candidates["state"]) == ["added", "conflated"]
