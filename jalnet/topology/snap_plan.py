@@ -88,7 +88,6 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
         planner.id_pool = data.id_pool or {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # whole
         planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
         planner.wander_m = WANDER_ERRORS * error if error else 0.0
-        planner.meet_m = planner.tol / 2  # walks meeting there end on an existing node or pipe this near
         plan = planner.run(steps)
     if cut:
         to_whole(plan, cut[1])
