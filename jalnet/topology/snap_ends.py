@@ -40,6 +40,9 @@ from .snap_model import (
 from .spatial import nearest_other
 
 _AT_START = attrgetter("at_start")
+#: Least spread of the headings of walks meeting (smaller eigenvalue of the sum of their outer
+#: products: 1 - |cos| for two) for their meeting point to rule out a node away from it: 30 degrees.
+MEET_SPREAD = 0.13
 
 
 class EndsPhase:
@@ -116,13 +119,16 @@ class EndsPhase:
         owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
                                                                        dtype=np.int64)]
         end_pts = shapely.points(xy)
+        centre = self._meeting_centres(len(xy))
         if len(points):
             src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
             src, dst = src[~mine], dst[~mine]
             dist = shapely.distance(end_pts[src], points[dst])
-            reach = reach_xy(xy[src], head[src], shapely.get_coordinates(points[dst]))
-            near = reach <= self.tol
+            target_xy = shapely.get_coordinates(points[dst])
+            reach = reach_xy(xy[src], head[src], target_xy)
+            away = self._away_from_meeting(xy[src], centre[src], target_xy)
+            near = (reach <= self.tol) & ~away
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
             src, dst, dist = src[order], dst[order], dist[order]
@@ -140,6 +146,14 @@ class EndsPhase:
         mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
         dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
+        meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
+        if len(meets):  # walks meeting away from the pipe meet each other, not on it
+            at = centre[free[src[meets]]]
+            off = (shapely.distance(shapely.points(at), self.geoms[pipe[meets]]) > self.meet_m) & \
+                (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
+            keep = np.ones(len(src), dtype=bool)
+            keep[meets[off]] = False
+            src, pipe, dist = src[keep], pipe[keep], dist[keep]
         order = np.lexsort((dist, src))
         src, pipe, dist = src[order], pipe[order], dist[order]
         first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
@@ -153,6 +167,44 @@ class EndsPhase:
         for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
                                             at.tolist(), length.tolist()):
             self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
+
+    def _meeting_centres(self, n: int) -> np.ndarray:
+        """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
+        (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches.
+
+        Several walks ending together make a junction where their lines point to; an existing node or
+        pipe they each reach but which lies away from that point is not where they end.
+        """
+        out = np.full((n, 2), np.nan)
+        xy, head, owner = self.end_xy, self.end_head, self.end_owner
+        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
+        keep = owner[a] != owner[b]
+        a, b = a[keep], b[keep]
+        keep = np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
+        a, b = a[keep], b[keep]
+        if not len(a):
+            return out
+        labels = component_labels(len(xy), a, b)
+        grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2)
+        # only where the walks come in at an angle is the point sure; walks in line meet anywhere along it
+        spread = np.zeros((int(labels.max()) + 1, 2, 2))
+        np.add.at(spread, labels[grouped], head[grouped][:, :, None] * head[grouped][:, None, :])
+        angled = np.linalg.eigvalsh(spread)[:, 0] >= MEET_SPREAD
+        grouped = grouped[angled[labels[grouped]]]
+        centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
+                                 labels[grouped], int(labels.max()) + 1, self.tol)
+        # only a point the walks agree on: the ends within meet_m of it, two of them at least
+        grouped = grouped[np.hypot(*(xy[grouped] - centres[labels[grouped]]).T) <= self.meet_m]
+        grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
+        out[grouped] = centres[labels[grouped]]
+        return out
+
+    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
+        """Targets farther than ``meet_m`` from the meeting point of their end's walks (NaN: none), and
+        farther from the end than that point is."""
+        with np.errstate(invalid="ignore"):
+            beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
+            return (np.hypot(*(target_xy - centre).T) > self.meet_m) & beyond
 
     def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
         """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
@@ -245,16 +297,27 @@ class EndsPhase:
         self.splits.setdefault(pos, []).append((along, end))
 
     def _resolve_pipe_splits(self) -> None:
-        """Split points on one pipe closer than the tiny length become one junction."""
+        """Split points on one pipe closer than the tiny length become one junction; so do those of
+        other walks' ends within a repeat's distance (``repeat_m``) of each other, walks meeting on the
+        pipe, each as far off as its GPS error (the junction at the middle of them)."""
         groups: list[tuple[int, float, list[End]]] = []
+        span: list[float] = []  # the first and last split point of each group
         for pos, marks in self.splits.items():
             marks.sort(key=lambda m: m[0])
             for along, end in marks:
-                if not groups or groups[-1][0] != pos or along - groups[-1][1] >= self.min_part:
+                same = bool(groups) and groups[-1][0] == pos
+                gap = along - groups[-1][1] if same else 0.0
+                walks_meet = same and along - span[-1] <= self.repeat_m and not end.existing and \
+                    all(not e.existing and e.owner != end.owner for e in groups[-1][2])
+                if not same or (gap >= self.min_part and not walks_meet):
                     groups.append((pos, along, []))
+                    span.append(along)
                 groups[-1][2].append(end)
         if not groups:
             return
+        for i, (pos, first_along, ends) in enumerate(groups):  # a group of walks meeting: its middle
+            if len(ends) > 1 and any(e.along != first_along for e in ends):
+                groups[i] = (pos, float(np.mean([e.along for e in ends])), ends)
         points = shapely.get_coordinates(shapely.line_interpolate_point(
             self.geoms[[g[0] for g in groups]], np.array([g[1] for g in groups])))
         nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])

@@ -120,6 +120,7 @@ class _Planner(EndsPhase, BuildPhase):
         self.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # ids new ones continue
         self.repeat_m = self.tol / 2  # typical distance of a repeat walk from its pipe, at most
         self.wander_m = 0.0  # GPS wander taken out of the new lines (simplification tolerance)
+        self.meet_m = self.tol / 2  # farthest an existing node or pipe walks end on from where they meet
         self.node_tol = p["node_tolerance_m"]
         self.asset_tol = p["asset_tolerance_m"]
         self.min_part = p["tiny_length_m"]
@@ -243,12 +244,43 @@ class _Planner(EndsPhase, BuildPhase):
         for j in np.flatnonzero(same):
             k = live[j]
             target = int(self.usable[by_walk[int(j)]])
+            if self._walks_a_neighbour(lines[j], target):
+                continue
             self.state[k] = "conflated"
             self.result[k] = str(self.pipe_ids[target])
             filled = self._fill(target, self.values[k])
             text = (f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m, "
                     f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
+
+    def _walks_a_neighbour(self, line: LineString, target: int) -> bool:
+        """True when *line*, though it runs along existing pipe *target*, is the walk of a pipe beside it.
+
+        Two mains a few metres apart have the same shape within the GPS error, and a short pipe can lie
+        along a longer walk from the same node; the walk of the pipe missing from the registry ends at
+        other nodes than *target* (one or both nearer to the walk's end than the end of *target* is, by
+        a repeat's distance) which no existing pipe joins yet: it is that pipe, not *target* again.
+        """
+        nodes = self.nodes
+        own = (int(nodes.start[target]), int(nodes.end[target]))
+        if min(own) < 0:
+            return False
+        if not hasattr(self, "_node_tree"):
+            self._node_tree = shapely.STRtree(shapely.points(nodes.xy))
+            self._joined = set(zip(np.minimum(nodes.start, nodes.end)[self.usable].tolist(),
+                                   np.maximum(nodes.start, nodes.end)[self.usable].tolist()))
+        ends = shapely.points(np.array([line.coords[0], line.coords[-1]]))
+        mine = shapely.points(nodes.xy[list(own)])
+        beside = []
+        for tip in ends:
+            gaps = shapely.distance(tip, mine)
+            reach = float(np.min(gaps)) - self.repeat_m  # nearer than target's end
+            hits = self._node_tree.query(tip, predicate="dwithin", distance=min(reach, self.tol)) if reach > 0 else []
+            hits = [int(h) for h in hits if int(h) not in own]
+            beside.append(min(hits, key=lambda h: shapely.distance(tip, Point(nodes.xy[h]))) if hits
+                          else own[int(np.argmin(gaps))])
+        a, b = sorted(beside)
+        return (a, b) != tuple(sorted(own)) and a != b and (a, b) not in self._joined
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self._columns:
@@ -295,7 +327,8 @@ class _Planner(EndsPhase, BuildPhase):
             return
         b_in_a, b_off, b_apart = pair_share(lines, lines, b, a, self.tol)
         a_in_b, a_off, a_apart = pair_share(lines, lines, a, b, self.tol)
-        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= self.repeat_m) & (a_off <= self.repeat_m) & \
+        off = self.repeat_m * np.sqrt(2)  # two walks, each as far off its pipe as a repeat is: sqrt(2) times apart
+        same = (b_in_a >= SHARE) & (a_in_b >= SHARE) & (b_off <= off) & (a_off <= off) & \
             (np.maximum(a_apart, b_apart) <= self.tol)
         for i, j in zip(a[same], b[same]):
             first, later = order[i], order[j]

@@ -47,13 +47,13 @@ def test_pipes_end_on_the_right_junctions(scored) -> None:
 
 def test_rebuilt_lines_follow_the_true_alignment(scored) -> None:
     name, _, s = scored
-    # Targets median 3 m, p95 6 m. The median holds on ky10 (2.8 m here); the p95 does not (ky10 6.9,
-    # Net3 3.8 / 6.6 m). Walks are fitted as straight runs between their bends, and fitted again with
-    # their ends pinned where they land on an existing node or pipe; what is left is mostly where the
+    # Targets median 3 m, p95 6 m. Here ky10 is at a median 3.01 m and a p95 6.9 m, Net3 at 4.2 / 6.6 m.
+    # Walks are fitted as straight runs between their bends, and fitted again with their ends pinned
+    # where they land on an existing node or pipe; what is left is mostly where the
     # ends are not known: a dead end the walk stops short of or runs past (up to 8 m), a junction two
     # walks make where they meet (placed from the walks, as uncertain as they are), and the drift along
     # long curving pipes (measured against a fit that knows the true bends and nodes: see docs/tracks.md).
-    assert s.median() <= (3.5 if name == "ky10" else 4.5) and s.p95() <= 7.0, (s.median(), s.p95())
+    assert s.median() <= (3.1 if name == "ky10" else 4.5) and s.p95() <= 7.0, (s.median(), s.p95())
 
 
 def test_taps_and_valves_go_on_the_right_pipe(scored) -> None:

@@ -424,3 +424,92 @@ def test_a_plan_on_the_staged_lines_surroundings_is_the_whole_plan(monkeypatch: 
     assert part.pipe_updates.keys() == whole.pipe_updates.keys() and part.junction_updates == whole.junction_updates
     key = [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in whole.new_pipes]
     assert [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in part.new_pipes] == key
+
+
+def _parallel_registry(tmp_path: Path, joined: bool) -> str:
+    """Base network plus PA (0,130)-(150,130), and pipes ending at C (8,133) and D (142,133), the nodes of
+    a main 3 m beside PA (joined by an existing pipe when *joined*)."""
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    for pid, a, b, line in (("PA", "JA", "JB", [(0, 130), (150, 130)]), ("PC", "JC", "JC2", [(8, 133), (8, 148)]),
+                            ("PD", "JD", "JD2", [(142, 133), (142, 148)])) + \
+            ((("PCD", "JC", "JD", [(8, 133), (142, 133)]),) if joined else ()):
+        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
+                                "geometry": LineString(line)})
+    for nid, xy in (("JA", (0, 130)), ("JB", (150, 130)), ("JC", (8, 133)), ("JC2", (8, 148)), ("JD", (142, 133)),
+                    ("JD2", (142, 148))):
+        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
+    return make_registry(str(tmp_path / "par.gpkg"), layers)
+
+
+def test_a_walk_of_a_main_beside_an_existing_one_is_added_between_its_own_nodes(tmp_path: Path) -> None:
+    path = _parallel_registry(tmp_path, joined=False)
+    # 3.5 m from PA all along (a repeat's distance at 14 m), but its ends are at C and D, which no pipe joins
+    stage(path, [{"geometry": LineString([(9, 134), (70, 133.5), (141, 133.5)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert {new.from_node, new.to_node} == {"JC", "JD"}
+    assert by_id(read(path, "pipes"), "pipe_id").loc["PA"].geometry.equals(LineString([(0, 130), (150, 130)]))
+
+
+def test_a_walk_beside_two_existing_parallel_mains_is_still_a_repeat(tmp_path: Path) -> None:
+    path = _parallel_registry(tmp_path, joined=True)  # C-D exists: the walk repeats one of the two
+    stage(path, [{"geometry": LineString([(9, 134), (70, 133.5), (141, 133.5)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "conflated" and row.result_pipe_id in ("PA", "PCD"), row.message
+
+
+def test_walks_meeting_at_an_angle_away_from_a_pipe_meet_each_other(reg_path: str) -> None:
+    # they meet at (170, 10), 10 m from P2: within each end's reach of P2 (14 m), but not where they meet
+    stage(reg_path, [{"geometry": LineString([(170, 90), (170, 10)])},
+                     {"geometry": LineString([(215, 45), (171, 11)])}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added", "added"]
+    assert result.counts["split_pipes"] == 0
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.to_node
+    assert Point(a.geometry.coords[-1]).distance(Point(170, 10)) < 2.0
+
+
+def test_walks_meeting_on_a_pipe_from_either_side_split_it_once(reg_path: str) -> None:
+    # each stops on P2, 3 m apart along it (GPS error): one junction between them, not two
+    stage(reg_path, [{"geometry": LineString([(120, 60), (120, 2)])},
+                     {"geometry": LineString([(123, -2), (123, -40)])}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added", "added"]
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.from_node
+    assert a.geometry.coords[-1] == pytest.approx((121.5, 0))
+    assert result.counts["split_pipes"] == 1
+
+
+def test_a_walk_past_the_end_of_a_short_pipe_to_another_node_is_added(tmp_path: Path) -> None:
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    for pid, a, b, line in (("PS", "JA", "JS", [(0, 130), (20, 130)]), ("PT", "JT", "JT2", [(40, 131), (40, 150)])):
+        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
+                                "geometry": LineString(line)})
+    for nid, xy in (("JA", (0, 130)), ("JS", (20, 130)), ("JT", (40, 131)), ("JT2", (40, 150))):
+        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
+    path = make_registry(str(tmp_path / "short.gpkg"), layers)
+    # from JA along PS (20 m, all of it within reach) and on to JT: the pipe JA-JT, not PS walked again
+    stage(path, [{"geometry": LineString([(0.5, 131), (39, 131.5)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert {new.from_node, new.to_node} == {"JA", "JT"}
+
+
+def test_two_walks_of_a_new_pipe_each_off_by_gps_error_give_one_pipe(reg_path: str) -> None:
+    # 9 m apart all along (more than a repeat's distance of a walk from a pipe, 7 m here): each within it
+    # of the pipe between them, so they may be up to sqrt(2) times that from each other
+    stage(reg_path, [{"geometry": LineString([(150, 105.5), (195, 108.5), (240, 105.5)])},
+                     {"geometry": LineString([(150, 114.5), (195, 117.5), (240, 114.5)])}])
+    result = snap(reg_path, tolerance=14)
+    assert sorted(result.candidates["state"]) == ["added", "conflated"]
