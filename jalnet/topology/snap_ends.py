@@ -212,22 +212,28 @@ class EndsPhase:
         Two nodes joined by a short pipe lying along the walk's own direction (a stub left for the
         extension, a fitting drawn as a pipe) are both within the GPS error of the end; a walk
         ending at the far one would lay the new pipe over the existing one, so it ends at the near one.
+        Not when the far one is the loose end of that pipe and the near one a junction of others: a
+        stub is extended from its loose end, and a pipe coming in at an angle to it ends there too.
         """
         node = refs[target][1]
         if end.existing or not any(end.heading):
             return target
-        head = np.array(end.heading)
+        return self._stub_near(node, np.array(end.heading), np.array(end.xy))  # node k is target k
+
+    def _stub_near(self, node: int, head: np.ndarray, xy: np.ndarray) -> int:
+        """The node a walk ending at *xy* along unit *head* takes for existing *node* (see :meth:`_short_of_stub`)."""
+        loose = self.nodes.degree[node] == 1
         npipes = len(self.pipe_ids)
         for pos in self._end_index.rows(node) % npipes:
             other = int(self.nodes.end[pos] if self.nodes.start[pos] == node else self.nodes.start[pos])
-            if other < 0 or other == node:
+            if other < 0 or other == node or (loose and self.nodes.degree[other] > 1):
                 continue
             v = self.nodes.xy[other] - self.nodes.xy[node]
             span = float(np.hypot(*v))
             if 0 < span <= self.tol and float(v @ head) < -0.9 * span \
-                    and float(np.hypot(*(self.nodes.xy[other] - np.array(end.xy)))) <= self.tol:
-                return other  # refs list every node first, in order: node k is target k
-        return target
+                    and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol:
+                return other
+        return node
 
     def _own_node(self, end: End) -> int:
         if not end.existing:

@@ -50,6 +50,7 @@ from .snap_model import (
     AHEAD_FACTOR,
     BARE_NODE,
     FILLABLE,
+    HEADING_M,
     PIECE,
     PIECE_GAP_MAX,
     PRIORITY,
@@ -61,6 +62,7 @@ from .snap_model import (
     empty,
     gap,
     layer_key,
+    reach_xy,
 )
 from .snap_tolerance import walked_lines
 from .spatial import box_pairs
@@ -86,7 +88,8 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     with _no_cycle_collection():  # from the start: setting up makes a few objects per staged line too
         planner = _Planner(cut[0] if cut else data, staged, tolerance, allow_move_existing, resolve_params(params))
         planner.id_pool = data.id_pool or {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # whole
-        planner.repeat_m = min(tolerance / 2, 1.5 * (error if error else tolerance / 4))
+        planner.error_m = error if error else tolerance / 4
+        planner.repeat_m = min(tolerance / 2, 1.5 * planner.error_m)
         planner.wander_m = WANDER_ERRORS * error if error else 0.0
         plan = planner.run(steps)
     if cut:
@@ -118,6 +121,7 @@ class _Planner(EndsPhase, BuildPhase):
         self.tol = float(tolerance)
         self.allow_move = allow_move
         self.id_pool = {"P-": data.pipes["pipe_id"], "J-": data["junctions"]["node_id"]}  # ids new ones continue
+        self.error_m = self.tol / 4  # typical GPS error of the lines
         self.repeat_m = self.tol / 2  # typical distance of a repeat walk from its pipe, at most
         self.wander_m = 0.0  # GPS wander taken out of the new lines (simplification tolerance)
         self.meet_m = self.tol / 2  # farthest an existing node or pipe walks end on from where they meet
@@ -334,10 +338,52 @@ class _Planner(EndsPhase, BuildPhase):
             first, later = order[i], order[j]
             if self.state[first] or self.state[later]:
                 continue
+            if self._lead_apart(lines[i], lines[j]):
+                continue
             self.state[later] = "conflated"
             self.result[later] = f"#{first}"  # resolved to the first one's pipe id when ids are given
             self.cand_geom[first] = average_lines(self.cand_geom[first], self.cand_geom[later], self.wander_m)
             self.notes[later].insert(0, f"duplicates candidate {self.cand_ids[first]}; not added")
+
+    def _lead_apart(self, one: LineString, other: LineString) -> bool:
+        """True when two walks alike in shape lead to different existing nodes: two pipes, not one walked twice.
+
+        Two pipes from one node to two existing nodes a few metres apart lie within the GPS error of each
+        other all along; what tells them apart is where they end. Each walk's end is matched to the
+        other's nearer to it, and an end pair leads apart when the existing node each end reaches first
+        (reckoned along its heading, and short of a stub lying along it, as the ends are snapped:
+        :func:`.snap_model.reach_xy`, :meth:`_stub_near`) is a different one for each, both ends within
+        the GPS error of theirs (a re-walk heads for the same node as the first walk).
+        """
+        nodes = self.nodes
+        if not nodes.count:
+            return False
+        if not hasattr(self, "_all_node_tree"):
+            self._all_node_tree = shapely.STRtree(shapely.points(nodes.xy))
+        lines = np.array([one, other], dtype=object)
+        length = shapely.length(lines)
+        back = np.minimum(HEADING_M, length / 2)
+        tips = np.vstack([shapely.get_coordinates(shapely.get_point(lines, i)) for i in (0, -1)])  # a0 b0 a1 b1
+        inner = np.vstack([shapely.get_coordinates(shapely.line_interpolate_point(lines, at))
+                           for at in (back, length - back)])
+        out = tips - inner
+        norm = np.hypot(out[:, 0], out[:, 1])
+        head = np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0)
+        src, dst = self._all_node_tree.query(shapely.points(tips), predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+        reach = reach_xy(tips[src], head[src], nodes.xy[dst])
+        ok = reach <= self.tol
+        src, dst, reach = src[ok], dst[ok], reach[ok]
+        near = np.full(4, -1)
+        order = np.lexsort((reach, src))[::-1]  # the least reach of each tip written last
+        near[src[order]] = dst[order]
+        near = np.array([self._stub_near(int(n), head[i], tips[i]) if n >= 0 else -1 for i, n in enumerate(near)])
+        # only an end standing within the GPS error of its node tells (one short or past it may be trimmed
+        # or drawn to another node yet)
+        near[(near >= 0) & (gap(tips, nodes.xy[np.maximum(near, 0)]) > self.error_m)] = -1
+        a_tips, b_tips = near[[0, 2]], near[[1, 3]]
+        if gap(tips[[0, 2]], tips[[1, 3]]).max() > gap(tips[[0, 2]], tips[[3, 1]]).max():
+            b_tips = b_tips[::-1]
+        return bool(((a_tips >= 0) & (b_tips >= 0) & (a_tips != b_tips)).any())
 
     def _join_pieces(self) -> None:
         """Consecutive pieces of one walk (cut where the fix was lost) become one line across the gap."""

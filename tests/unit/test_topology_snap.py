@@ -513,3 +513,41 @@ def test_two_walks_of_a_new_pipe_each_off_by_gps_error_give_one_pipe(reg_path: s
                      {"geometry": LineString([(150, 114.5), (195, 117.5), (240, 114.5)])}])
     result = snap(reg_path, tolerance=14)
     assert sorted(result.candidates["state"]) == ["added", "conflated"]
+
+
+def test_two_walks_from_one_place_to_two_existing_nodes_close_together_are_two_pipes(tmp_path: Path) -> None:
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    layers["pipes"].append({**common, "pipe_id": "P4", "from_node": "J5", "to_node": "J6", "length_m": None,
+                            "geometry": LineString([(100, 105), (60, 105)])})
+    for nid, xy in (("J5", (100, 105)), ("J6", (60, 105))):
+        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
+    path = make_registry(str(tmp_path / "two.gpkg"), layers)
+    # J4 (100, 100) and J5 (100, 105): the two walks lie 1-3 m apart all along (alike within the GPS
+    # error), but each ends nearest its own node: two pipes, not one walked twice
+    stage(path, [{"geometry": LineString([(160, 100.5), (101.5, 100.8)])},
+                 {"geometry": LineString([(160, 101.5), (101.5, 104)])}])
+    result = snap(path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added", "added"], list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    ends = [{pipes.loc[i].from_node, pipes.loc[i].to_node} for i in result.candidates["result_pipe_id"]]
+    assert "J4" in ends[0] and "J5" in ends[1]
+    assert len((ends[0] | ends[1]) - {"J4", "J5"}) == 1  # they start at one new junction
+
+
+def test_a_walk_to_the_loose_end_of_a_short_stub_ends_there(tmp_path: Path) -> None:
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    layers["pipes"].append({**common, "pipe_id": "P6", "from_node": "J4", "to_node": "J8", "length_m": None,
+                            "geometry": LineString([(100, 100), (100, 105)])})
+    layers["junctions"].append({"node_id": "J8", "scheme_id": "S1", "node_type": "end_cap",
+                                "geometry": Point(100, 105)})
+    path = make_registry(str(tmp_path / "stub.gpkg"), layers)
+    # the walk comes in 20 degrees off the 5 m stub J4-J8 and stops 1.1 m from its loose end J8
+    # (4 m from J4, where P3 and the stub meet): the stub is extended from J8
+    stage(path, [{"geometry": LineString([(79.5, 48.6), (99.6, 104.0)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert "J8" in {new.from_node, new.to_node}, row.message
