@@ -426,20 +426,30 @@ def test_a_plan_on_the_staged_lines_surroundings_is_the_whole_plan(monkeypatch: 
     assert [(r["pipe_id"], r["from_node"], r["to_node"], r["geometry"].wkt) for r in part.new_pipes] == key
 
 
+def _with_pipes(tmp_path: Path, name: str, pipes: list[tuple[str, str, str, list]],
+                nodes: list[tuple[str, tuple[float, float], str]]) -> str:
+    """The base network plus *pipes* (id, from, to, vertices; attributes as P1's) and their *nodes*
+    (id, xy, node type), as a registry named *name*."""
+    layers = variant()
+    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
+    for pid, a, b, line in pipes:
+        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
+                                "geometry": LineString(line)})
+    for nid, xy, kind in nodes:
+        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": kind, "geometry": Point(xy)})
+    return make_registry(str(tmp_path / name), layers)
+
+
 def _parallel_registry(tmp_path: Path, joined: bool) -> str:
     """Base network plus PA (0,130)-(150,130), and pipes ending at C (8,133) and D (142,133), the nodes of
     a main 3 m beside PA (joined by an existing pipe when *joined*)."""
-    layers = variant()
-    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
-    for pid, a, b, line in (("PA", "JA", "JB", [(0, 130), (150, 130)]), ("PC", "JC", "JC2", [(8, 133), (8, 148)]),
-                            ("PD", "JD", "JD2", [(142, 133), (142, 148)])) + \
-            ((("PCD", "JC", "JD", [(8, 133), (142, 133)]),) if joined else ()):
-        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
-                                "geometry": LineString(line)})
-    for nid, xy in (("JA", (0, 130)), ("JB", (150, 130)), ("JC", (8, 133)), ("JC2", (8, 148)), ("JD", (142, 133)),
-                    ("JD2", (142, 148))):
-        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
-    return make_registry(str(tmp_path / "par.gpkg"), layers)
+    pipes = [("PA", "JA", "JB", [(0, 130), (150, 130)]), ("PC", "JC", "JC2", [(8, 133), (8, 148)]),
+             ("PD", "JD", "JD2", [(142, 133), (142, 148)])]
+    if joined:
+        pipes.append(("PCD", "JC", "JD", [(8, 133), (142, 133)]))
+    nodes = [(n, xy, "junction") for n, xy in (("JA", (0, 130)), ("JB", (150, 130)), ("JC", (8, 133)),
+                                                ("JC2", (8, 148)), ("JD", (142, 133)), ("JD2", (142, 148)))]
+    return _with_pipes(tmp_path, "par.gpkg", pipes, nodes)
 
 
 def test_a_walk_of_a_main_beside_an_existing_one_is_added_between_its_own_nodes(tmp_path: Path) -> None:
@@ -489,14 +499,10 @@ def test_walks_meeting_on_a_pipe_from_either_side_split_it_once(reg_path: str) -
 
 
 def test_a_walk_past_the_end_of_a_short_pipe_to_another_node_is_added(tmp_path: Path) -> None:
-    layers = variant()
-    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
-    for pid, a, b, line in (("PS", "JA", "JS", [(0, 130), (20, 130)]), ("PT", "JT", "JT2", [(40, 131), (40, 150)])):
-        layers["pipes"].append({**common, "pipe_id": pid, "from_node": a, "to_node": b, "length_m": None,
-                                "geometry": LineString(line)})
-    for nid, xy in (("JA", (0, 130)), ("JS", (20, 130)), ("JT", (40, 131)), ("JT2", (40, 150))):
-        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
-    path = make_registry(str(tmp_path / "short.gpkg"), layers)
+    path = _with_pipes(tmp_path, "short.gpkg", [("PS", "JA", "JS", [(0, 130), (20, 130)]),
+                                                ("PT", "JT", "JT2", [(40, 131), (40, 150)])],
+                       [(n, xy, "junction") for n, xy in (("JA", (0, 130)), ("JS", (20, 130)), ("JT", (40, 131)),
+                                                           ("JT2", (40, 150)))])
     # from JA along PS (20 m, all of it within reach) and on to JT: the pipe JA-JT, not PS walked again
     stage(path, [{"geometry": LineString([(0.5, 131), (39, 131.5)])}])
     result = snap(path, tolerance=14)
@@ -516,13 +522,8 @@ def test_two_walks_of_a_new_pipe_each_off_by_gps_error_give_one_pipe(reg_path: s
 
 
 def test_two_walks_from_one_place_to_two_existing_nodes_close_together_are_two_pipes(tmp_path: Path) -> None:
-    layers = variant()
-    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
-    layers["pipes"].append({**common, "pipe_id": "P4", "from_node": "J5", "to_node": "J6", "length_m": None,
-                            "geometry": LineString([(100, 105), (60, 105)])})
-    for nid, xy in (("J5", (100, 105)), ("J6", (60, 105))):
-        layers["junctions"].append({"node_id": nid, "scheme_id": "S1", "node_type": "junction", "geometry": Point(xy)})
-    path = make_registry(str(tmp_path / "two.gpkg"), layers)
+    path = _with_pipes(tmp_path, "two.gpkg", [("P4", "J5", "J6", [(100, 105), (60, 105)])],
+                       [("J5", (100, 105), "junction"), ("J6", (60, 105), "junction")])
     # J4 (100, 100) and J5 (100, 105): the two walks lie 1-3 m apart all along (alike within the GPS
     # error), but each ends nearest its own node: two pipes, not one walked twice
     stage(path, [{"geometry": LineString([(160, 100.5), (101.5, 100.8)])},
@@ -536,13 +537,8 @@ def test_two_walks_from_one_place_to_two_existing_nodes_close_together_are_two_p
 
 
 def test_a_walk_to_the_loose_end_of_a_short_stub_ends_there(tmp_path: Path) -> None:
-    layers = variant()
-    common = {k: v for k, v in pipe(layers, "P1").items() if k not in ("pipe_id", "from_node", "to_node", "geometry")}
-    layers["pipes"].append({**common, "pipe_id": "P6", "from_node": "J4", "to_node": "J8", "length_m": None,
-                            "geometry": LineString([(100, 100), (100, 105)])})
-    layers["junctions"].append({"node_id": "J8", "scheme_id": "S1", "node_type": "end_cap",
-                                "geometry": Point(100, 105)})
-    path = make_registry(str(tmp_path / "stub.gpkg"), layers)
+    path = _with_pipes(tmp_path, "stub.gpkg", [("P6", "J4", "J8", [(100, 100), (100, 105)])],
+                       [("J8", (100, 105), "end_cap")])
     # the walk comes in 20 degrees off the 5 m stub J4-J8 and stops 1.1 m from its loose end J8
     # (4 m from J4, where P3 and the stub meet): the stub is extended from J8
     stage(path, [{"geometry": LineString([(79.5, 48.6), (99.6, 104.0)])}])
