@@ -13,18 +13,18 @@ import shapely
 from shapely.geometry import Point
 
 from .graph import component_labels
-from .lines import project
+from .lines import crossings, project
 from .network import legit_dead_ends, located
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
     _KIND,
     AHEAD_FACTOR,
     BARE_NODE,
-    HEADING_M,
     PRIORITY,
     PRIORITY_M,
     End,
     close_pairs,
+    end_headings,
     heads_of,
     near_cells,
     new_ends,
@@ -34,7 +34,6 @@ from .snap_model import (
     pick,
     reach_xy,
     set_each,
-    straight_crossings,
     xy_of,
 )
 from .spatial import nearest_other
@@ -51,23 +50,10 @@ class EndsPhase:
         """Two ends per live candidate, start then end, in candidate order; their points, headings and
         owners also kept as arrays (``end_xy``, ``end_head``, ``end_owner``) for the bulk phases."""
         live = self._live()
-        lines = self.cand_geom[live]
-        length = shapely.length(lines)
-        back = np.minimum(HEADING_M, length / 2)
-        tips, units = [], []
-        coords, which = shapely.get_coordinates(lines, return_index=True)  # first and last vertex: one call
-        first = np.searchsorted(which, np.arange(len(lines)))
-        last = np.searchsorted(which, np.arange(len(lines)), side="right") - 1
-        for tip_at, inward in ((first, back), (last, length - back)):
-            tip = coords[tip_at]
-            inner = shapely.get_coordinates(shapely.line_interpolate_point(lines, inward))
-            out = tip - inner
-            norm = np.hypot(out[:, 0], out[:, 1])
-            tips.append(tip)
-            units.append(np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0))
+        tips, heads = end_headings(self.cand_geom[live])
         # interleaved: the start and end of each candidate in turn
-        self.end_xy = np.stack(tips, axis=1).reshape(-1, 2)
-        self.end_head = np.stack(units, axis=1).reshape(-1, 2)
+        self.end_xy = tips.reshape(-1, 2)
+        self.end_head = heads.reshape(-1, 2)
         self.end_owner = np.repeat(live, 2)
         self.ends = new_ends(self.end_owner, self.end_xy, self.end_head)
         if self.allow_move:
@@ -192,7 +178,7 @@ class EndsPhase:
         angled = np.linalg.eigvalsh(spread)[:, 0] >= MEET_SPREAD
         grouped = grouped[angled[labels[grouped]]]
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
-                                 labels[grouped], int(labels.max()) + 1, self.tol)
+                                 labels[grouped], int(labels.max()) + 1)
         # only a point the walks agree on: the ends within meet_m of it, two of them at least
         grouped = grouped[np.hypot(*(xy[grouped] - centres[labels[grouped]]).T) <= self.meet_m]
         grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
@@ -362,7 +348,7 @@ class EndsPhase:
         n_groups = len(count)
         grouped_ends = pick(free, grouped)
         centre = meeting_points(xy[grouped], heads_of(grouped_ends), last_runs(self.cand_geom, grouped_ends),
-                                labels[grouped], n_groups, self.tol)
+                                labels[grouped], n_groups)
         if len(ca):  # a crossing wins: the first pair of the group (lowest end, then its partner)
             order = np.lexsort((cb, ca, labels[ca]))
             lab = labels[ca][order]
@@ -437,11 +423,13 @@ class EndsPhase:
         box_a, box_b = shapely.bounds(lines_a), shapely.bounds(lines_b)
         boxes_meet = (np.maximum(box_a[:, 0], box_b[:, 0]) <= np.minimum(box_a[:, 2], box_b[:, 2])) & \
             (np.maximum(box_a[:, 1], box_b[:, 1]) <= np.minimum(box_a[:, 3], box_b[:, 3]))
-        meet = np.flatnonzero(boxes_meet)  # boxes first, then straight lines in numpy, then GEOS for the rest
-        apart, near, off = straight_crossings(lines_a[meet], lines_b[meet])
-        slack = self.tol + 2 * off + 1e-6  # a crossing worked out in numpy clearly out of reach of an end: not asked
-        out = (np.hypot(*(near - xy[a[meet]]).T) > slack) | (np.hypot(*(near - xy[b[meet]]).T) > slack)
-        meet = meet[~apart & ~out]
+        meet = np.flatnonzero(boxes_meet)  # boxes first, then clean crossings in numpy, then GEOS for the rest
+        near, pair, unsure = crossings(lines_a[meet], lines_b[meet])
+        slack = self.tol + 1e-6  # a pair whose every clean crossing is out of reach of an end is not asked
+        within = (np.hypot(*(near - xy[a[meet[pair]]]).T) <= slack) & (np.hypot(*(near - xy[b[meet[pair]]]).T) <= slack)
+        ask = unsure.copy()
+        ask[pair[within]] = True
+        meet = meet[ask]
         meet = meet[shapely.intersects(lines_a[meet], lines_b[meet])]
         if not len(meet):
             return none

@@ -27,21 +27,20 @@ ALONG_SPREAD = 1.5
 MIN_RUN_M = 30.0
 
 
-def meeting_point(xy: np.ndarray, heading: np.ndarray, reach: float, run: np.ndarray | None = None
-                  ) -> tuple[float, float]:
+def meeting_point(xy: np.ndarray, heading: np.ndarray, run: np.ndarray | None = None) -> tuple[float, float]:
     """The junction the walks ending at *xy* along *heading* ((k, 2) each; unit vectors, 0 when unknown) meet at.
 
-    *run*: length (m) of each walk's last straight run (MIN_RUN_M when not given). *reach* is kept
-    for the callers: the weighing is relative, so it does not depend on the scale.
+    *run*: length (m) of each walk's last straight run (MIN_RUN_M when not given). The weighing is
+    relative, so no distance scale enters.
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     run = np.full(len(xy), MIN_RUN_M) if run is None else np.asarray(run, dtype=float)
-    out = meeting_points(xy, heading, run, np.zeros(len(xy), dtype=np.int64), 1, reach)
+    out = meeting_points(xy, heading, run, np.zeros(len(xy), dtype=np.int64), 1)
     return float(out[0, 0]), float(out[0, 1])
 
 
-def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: np.ndarray, n_groups: int,
-                   reach: float) -> np.ndarray:
+def meeting_points(xy: np.ndarray, heading: np.ndarray, run: np.ndarray, group: np.ndarray, n_groups: int
+                   ) -> np.ndarray:
     """The meeting point of each group of ends ((n_groups, 2); rows of groups without ends are 0).
 
     Each end weighs the squared distance beside its line by its side weight (see MIN_RUN_M) and

@@ -210,10 +210,8 @@ def xy_of(ends: list[End]) -> np.ndarray:
     return np.fromiter(chain.from_iterable(map(_XY, ends)), dtype=float, count=2 * len(ends)).reshape(-1, 2)
 
 
-_XY, _HEADING, _OWNER, _KIND_OF, _NOTE = (attrgetter(name) for name in ("xy", "heading", "owner", "kind", "note"))
-
-
-_EXISTING, _NODE = attrgetter("existing"), attrgetter("node")
+_XY, _HEADING, _OWNER, _KIND_OF, _NOTE, _EXISTING, _NODE = (
+    attrgetter(name) for name in ("xy", "heading", "owner", "kind", "note", "existing", "node"))
 
 
 def kinds_of(ends: list[End]) -> list[str]:
@@ -350,44 +348,23 @@ def gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
 
 
-def straight_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For pairs of lines, what numpy can tell before GEOS: (pairs that certainly do not meet; where the
-    others cross, NaN when not worked out; how far off that point may be). Only straight lines (two
-    vertices) are judged: apart when one lies wholly on one side of the other by more than rounding
-    could blur; a crossing point only for a clear crossing (a filter, not the answer: GEOS gives that)."""
-    apart = np.zeros(len(a), dtype=bool)
-    at, off = np.full((len(a), 2), np.nan), np.full(len(a), np.inf)
-    two = np.flatnonzero((shapely.get_num_coordinates(a) == 2) & (shapely.get_num_coordinates(b) == 2))
-    if not len(two):
-        return apart, at, off
-    pa = shapely.get_coordinates(a[two]).reshape(-1, 2, 2)
-    pb = shapely.get_coordinates(b[two]).reshape(-1, 2, 2)
-    origin = pa[:, 0]  # cross products of coordinates taken from one end: small numbers, small errors
-    pa, pb = pa - origin[:, None], pb - origin[:, None]
-    da, db = pa[:, 1] - pa[:, 0], pb[:, 1] - pb[:, 0]
-    span = np.maximum(np.abs(pa).max(axis=(1, 2)), np.abs(pb).max(axis=(1, 2)))
-    # rounding of the shifted coordinates (a few units in the last place of the map coordinates), and what
-    # it does to a cross product of them: a generous bound, so a sign beyond it is the exact sign
-    shift = 4 * np.finfo(float).eps * (np.abs(origin).max(axis=1) + span)
-    margin = 8 * shift * (np.hypot(da[:, 0], da[:, 1]) + np.hypot(db[:, 0], db[:, 1]) + 2 * span) + 1e-12
-
-    def side(d: np.ndarray, start: np.ndarray, point: np.ndarray) -> np.ndarray:
-        return d[:, 0] * (point[:, 1] - start[:, 1]) - d[:, 1] * (point[:, 0] - start[:, 0])
-
-    s1, s2 = side(da, pa[:, 0], pb[:, 0]), side(da, pa[:, 0], pb[:, 1])  # b's ends from a
-    s3, s4 = side(db, pb[:, 0], pa[:, 0]), side(db, pb[:, 0], pa[:, 1])  # a's ends from b
-    one_side = ((s1 > margin) & (s2 > margin)) | ((s1 < -margin) & (s2 < -margin)) | \
-        ((s3 > margin) & (s4 > margin)) | ((s3 < -margin) & (s4 < -margin))
-    turn = np.abs(s3 - s4)  # |da x db|
-    across = (np.minimum(np.abs(s1), np.abs(s2)) > margin) & (np.minimum(np.abs(s3), np.abs(s4)) > margin) & \
-        (turn > 8 * margin) & ~one_side  # crossing inside both, clear of rounding
-    t = np.divide(s3, s3 - s4, out=np.zeros_like(s3), where=across)
-    point = pa[:, 0] + t[:, None] * da + origin
-    apart[two] = one_side
-    at[two[across]] = point[across]
-    length_a = np.hypot(da[:, 0], da[:, 1])
-    off[two[across]] = (4 * margin * length_a / np.where(across, turn, 1.0) + 2 * shift)[across]
-    return apart, at, off
+def end_headings(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's end points and the unit directions out of them ((n, 2, 2) each: [line, start/end]),
+    a heading taken over the last ``HEADING_M`` of the line (half of a shorter one); 0 for a line of
+    no length."""
+    length = shapely.length(lines)
+    back = np.minimum(HEADING_M, length / 2)
+    coords, which = shapely.get_coordinates(lines, return_index=True)  # first and last vertex: one call
+    first = np.searchsorted(which, np.arange(len(lines)))
+    last = np.searchsorted(which, np.arange(len(lines)), side="right") - 1
+    tips, units = [], []
+    for tip_at, inward in ((first, back), (last, length - back)):
+        tip = coords[tip_at]
+        out = tip - shapely.get_coordinates(shapely.line_interpolate_point(lines, inward))
+        norm = np.hypot(out[:, 0], out[:, 1])
+        tips.append(tip)
+        units.append(np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0))
+    return np.stack(tips, axis=1), np.stack(units, axis=1)
 
 
 def reach_xy(exy: np.ndarray, head: np.ndarray, xy: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -50,7 +51,6 @@ from .snap_model import (
     AHEAD_FACTOR,
     BARE_NODE,
     FILLABLE,
-    HEADING_M,
     PIECE,
     PIECE_GAP_MAX,
     PRIORITY,
@@ -60,6 +60,7 @@ from .snap_model import (
     NodeBook,
     Plan,
     empty,
+    end_headings,
     gap,
     layer_key,
     reach_xy,
@@ -257,6 +258,18 @@ class _Planner(EndsPhase, BuildPhase):
                     f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
 
+    @cached_property
+    def _node_tree(self) -> shapely.STRtree:
+        """An index of the registry's nodes, made when a conflation first asks where a walk ends."""
+        return shapely.STRtree(shapely.points(self.nodes.xy))
+
+    @cached_property
+    def _joined(self) -> set[tuple[int, int]]:
+        """The node pairs an existing pipe joins (lower node first)."""
+        nodes = self.nodes
+        return set(zip(np.minimum(nodes.start, nodes.end)[self.usable].tolist(),
+                       np.maximum(nodes.start, nodes.end)[self.usable].tolist()))
+
     def _walks_a_neighbour(self, line: LineString, target: int) -> bool:
         """True when *line*, though it runs along existing pipe *target*, is the walk of a pipe beside it.
 
@@ -269,10 +282,6 @@ class _Planner(EndsPhase, BuildPhase):
         own = (int(nodes.start[target]), int(nodes.end[target]))
         if min(own) < 0:
             return False
-        if not hasattr(self, "_node_tree"):
-            self._node_tree = shapely.STRtree(shapely.points(nodes.xy))
-            self._joined = set(zip(np.minimum(nodes.start, nodes.end)[self.usable].tolist(),
-                                   np.maximum(nodes.start, nodes.end)[self.usable].tolist()))
         ends = shapely.points(np.array([line.coords[0], line.coords[-1]]))
         mine = shapely.points(nodes.xy[list(own)])
         beside = []
@@ -358,18 +367,9 @@ class _Planner(EndsPhase, BuildPhase):
         nodes = self.nodes
         if not nodes.count:
             return False
-        if not hasattr(self, "_all_node_tree"):
-            self._all_node_tree = shapely.STRtree(shapely.points(nodes.xy))
-        lines = np.array([one, other], dtype=object)
-        length = shapely.length(lines)
-        back = np.minimum(HEADING_M, length / 2)
-        tips = np.vstack([shapely.get_coordinates(shapely.get_point(lines, i)) for i in (0, -1)])  # a0 b0 a1 b1
-        inner = np.vstack([shapely.get_coordinates(shapely.line_interpolate_point(lines, at))
-                           for at in (back, length - back)])
-        out = tips - inner
-        norm = np.hypot(out[:, 0], out[:, 1])
-        head = np.divide(out, norm[:, None], out=np.zeros_like(out), where=norm[:, None] > 0)
-        src, dst = self._all_node_tree.query(shapely.points(tips), predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+        tips, head = (v.transpose(1, 0, 2).reshape(-1, 2) for v in end_headings(np.array([one, other], dtype=object)))
+        # tips and head in the order: one's start, other's start, one's end, other's end
+        src, dst = self._node_tree.query(shapely.points(tips), predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
         reach = reach_xy(tips[src], head[src], nodes.xy[dst])
         ok = reach <= self.tol
         src, dst, reach = src[ok], dst[ok], reach[ok]

@@ -42,7 +42,7 @@ def fit_runs(x: np.ndarray, y: np.ndarray, shape: np.ndarray, error: float) -> n
     run = np.clip(np.searchsorted(at, np.arange(len(x)), side="right") - 1, 0, len(verts) - 2)
     weights = np.ones(len(x))
     for _ in range(2):
-        verts = least_squares(x, y, run, verts, weights)
+        verts = _least_squares(x, y, run, verts, weights)
         d = _distance(x, y, verts[run], verts[run + 1])
         cut = HUBER_ERRORS * error
         weights = np.where(d > cut, cut / np.maximum(d, 1e-9), 1.0)
@@ -77,7 +77,7 @@ def _distance(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
     return np.hypot(x - (a[:, 0] + u * (b[:, 0] - a[:, 0])), y - (a[:, 1] + u * (b[:, 1] - a[:, 1])))
 
 
-def least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _least_squares(x: np.ndarray, y: np.ndarray, k: np.ndarray, verts: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Vertices minimising the weighted squared distance, along their run, of each fix to the polyline.
 
     Fix i lies on run k[i], a share u of the way along it (its projection on the current

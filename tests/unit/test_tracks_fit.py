@@ -72,19 +72,19 @@ def test_walks_meet_near_where_their_lines_cross() -> None:
     # three walks into one junction at (0, 0): each stopped short or ran past along its own line
     ends = np.array([(-6.0, 0.0), (0.0, 5.0), (4.0, 4.0)])
     heads = np.array([(1.0, 0.0), (0.0, -1.0), (-1.0, -1.0)]) / np.array([[1.0], [1.0], [np.sqrt(2)]])
-    at = meeting_point(ends, heads, 14.0, np.array([100.0, 80.0, 60.0]))
+    at = meeting_point(ends, heads, np.array([100.0, 80.0, 60.0]))
     mean = ends.mean(axis=0)
     # the lines pull it to the crossing; the stops (all short here) keep it a little back
     assert np.hypot(*at) < 1.5 < np.hypot(*mean)
-    assert np.hypot(*meeting_point(ends, heads, 14.0, np.array([3000.0, 3000.0, 3000.0]))) < 0.5
+    assert np.hypot(*meeting_point(ends, heads, np.array([3000.0, 3000.0, 3000.0]))) < 0.5
     # near parallel lines (a walk continuing another): on the line, midway between the ends
-    line = meeting_point(np.array([(-3.0, 0.0), (4.0, 0.5)]), np.array([(1.0, 0.0), (-1.0, 0.0)]), 14.0)
+    line = meeting_point(np.array([(-3.0, 0.0), (4.0, 0.5)]), np.array([(1.0, 0.0), (-1.0, 0.0)]))
     assert np.allclose(line, (0.5, 0.25))
     # a walk whose last run is too short to give a direction counts as its end only
-    short = meeting_point(ends, heads, 14.0, np.array([100.0, 10.0, 60.0]))
+    short = meeting_point(ends, heads, np.array([100.0, 10.0, 60.0]))
     unknown = heads.copy()
     unknown[1] = 0.0
-    assert np.allclose(short, meeting_point(ends, unknown, 14.0, np.array([100.0, 10.0, 60.0])))
+    assert np.allclose(short, meeting_point(ends, unknown, np.array([100.0, 10.0, 60.0])))
     assert not np.allclose(short, at)
 
 
