@@ -8,8 +8,9 @@ For each network (tests/data/ky10.inp: 150 walked pipes, 3 m GPS error; tests/da
 30 pipes, 4 m; tests/data/Net6.inp: 100 pipes, 3 m, a check of generality that no test asserts),
 ``tests/unit/walks_synth.py`` makes the registry, the contractor's GPX, KML and CSV files and the
 truth; this script imports them, snaps with no options and prints the score against the targets
-(ends on the right junctions >= 98 %, Hausdorff median <= 3 m and p95 <= 6 m, no pipe lost,
->= 95 % of points on the right pipe, a service line for every tap), the times and peak memory.
+(ends on the right junctions >= 98 %, Hausdorff median <= 3 m and p95 <= 6 m, no pipe lost (a
+parallel main walked in another's trench and rebuilt once with it is shown apart), >= 95 % of
+points on the right pipe, a service line for every tap), the times and peak memory.
 Add ``--tolerance M`` to see what a fixed tolerance would give, ``--seed N`` for other walks of
 the same pipes' kind, ``--also Net1:10:3`` for a set from another network in tests/data (file
 stem, pipes walked, GPS error in m).

@@ -36,6 +36,9 @@ from tracks_synth import Walk as Fixes
 DATA = Path(__file__).resolve().parent.parent / "data"
 #: Farthest a new junction may stand from the true node (m); a dead end (end cap) from the true pipe end.
 NODE_M, DEAD_END_M = 8.0, 15.0
+#: Two walked pipes whose true alignments lie this close everywhere (m) are parallel mains in one trench
+#: (Net6 has such pairs): their walks are one walk made twice, and rebuilding one of them is right.
+TWIN_M = 1.0
 FT = 0.3048
 
 
@@ -317,7 +320,7 @@ class Score:
     pipes: int  # truth pipes walked
     found: int  # rebuilt as new pipes
     ends_right: int  # both ends on the right junction
-    lost: int  # walked but not rebuilt (rejected, or conflated into another pipe)
+    lost: int  # walked but not rebuilt (rejected, or conflated into another pipe) though alone in its trench
     added_twice: int  # re-walks added as a second pipe
     hausdorff: np.ndarray  # per found pipe (m)
     points: int
@@ -325,6 +328,7 @@ class Score:
     taps: int = 0  # tap connections the walks captured
     served: int = 0  # of those, taps with one service line from their pipe to the tap
     wrong: list[str] = field(default_factory=list)  # what went wrong, one line per case
+    twins: int = 0  # parallel mains in one trench, walked twice and rebuilt once (no walk can tell them apart)
 
     @property
     def right_share(self) -> float:
@@ -340,10 +344,14 @@ class Score:
     def p95(self) -> float:
         return float(np.percentile(self.hausdorff, 95)) if len(self.hausdorff) else float("nan")
 
+    def _twins(self) -> str:
+        return f" ({self.twins} parallel main(s) rebuilt once with their twin in one trench)" if self.twins else ""
+
     def line(self) -> str:
         return (f"{self.pipes} pipes walked: {self.found} found, {self.ends_right} ({100 * self.right_share:.1f} %) "
-                f"ends on the right junctions, {self.lost} lost, {self.added_twice} re-walks added twice; Hausdorff "
-                f"median {self.median():.2f} m, p95 {self.p95():.2f} m; points {self.points_right}/{self.points} "
+                f"ends on the right junctions, {self.lost} lost{self._twins()}, {self.added_twice} re-walks added "
+                f"twice; Hausdorff median {self.median():.2f} m, p95 {self.p95():.2f} m; points "
+                f"{self.points_right}/{self.points} "
                 f"({100 * self.points_share:.1f} %) promoted to the right pipe; service lines for {self.served}/"
                 f"{self.taps} taps")
 
@@ -371,6 +379,7 @@ def score(registry: str, truth: Truth) -> Score:
     rebuilt: dict[str, list[str]] = {}
     wrong: list[str] = []
     lost = twice = 0
+    lost_walks: dict[str, str] = {}  # walked pipe rebuilt from none of its walks -> what became of them
     for pid in truth.lines:
         rows = staged[walk_of == pid]  # the walk and any re-walk: one of them is added, the other conflated
         added = rows["state"].eq("added") & ~again[rows.index]
@@ -384,8 +393,16 @@ def score(registry: str, truth: Truth) -> Score:
         if mine:
             rebuilt[pid] = mine
         else:
+            lost_walks[pid] = '; '.join(rows['state'] + ': ' + rows['message'].fillna(''))
+    twins = 0
+    for pid, said in lost_walks.items():  # a main laid beside another in one trench: its walk is the other's
+        twin = next((o for o in rebuilt if shapely.hausdorff_distance(truth.lines[o], truth.lines[pid]) < TWIN_M), None)
+        if twin is not None:
+            twins += 1
+            wrong.append(f"{pid}: walked in one trench with {twin} (parallel mains), rebuilt once ({said})")
+        else:
             lost += 1
-            wrong.append(f"{pid}: lost ({'; '.join(rows['state'] + ': ' + rows['message'].fillna(''))})")
+            wrong.append(f"{pid}: lost ({said})")
     # Where each truth node ended up: the registry node of every rebuilt end there.
     at_node: dict[str, set[str]] = defaultdict(set)
     end_of: dict[str, tuple[str | None, str | None]] = {}
@@ -455,7 +472,7 @@ def score(registry: str, truth: Truth) -> Score:
                 wrong.append(f"fhtc {asset}: no service line from {pipe} to the tap")
     taps = sum(kind == "fhtc" for kind, _ in truth.points.values())
     return Score(len(truth.lines), len(rebuilt), ends_right, lost, twice, np.array(hausdorff),
-                 len(truth.points), right, taps, served, wrong)
+                 len(truth.points), right, taps, served, wrong, twins)
 
 
 def _served(service: Any, tap: Any, pipes: Any) -> bool:
