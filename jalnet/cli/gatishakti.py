@@ -7,7 +7,7 @@ import argparse
 from ..errors import InputError
 from ..gatishakti import bundled_profiles, check_export, export_package, load_profile
 from ..gatishakti.package import PreflightFailed, check_output
-from .common import add_registry, feedback, table
+from .common import add_fail_on, add_registry, feedback, findings_exit, table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,11 +22,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--overwrite", action="store_true", help="replace an existing package (once the new one is "
                                                             "complete)")
     c.add_argument("--check", action="store_true", help="only run the pre-flight check; write nothing; exit 0 "
-                                                        "when clean, 2 with the report when there are faults")
+                                                        "when clean, 1 with the report when there are faults")
+    add_fail_on(c, "error")
     c.set_defaults(func=_export)
 
-    c = cmds.add_parser("check", help="pre-flight check only: print the report, write nothing (exit 2 on faults)")
+    c = cmds.add_parser("check", help="pre-flight check only: print the report, write nothing (exit 1 on faults)")
     _common(c)
+    add_fail_on(c, "error")
     c.set_defaults(func=_check)
 
     c = cmds.add_parser("profiles", help="list the bundled profiles and their layers")
@@ -57,7 +59,7 @@ def _check(args: argparse.Namespace) -> int:
     print(result.text())
     if args.report:
         print(f"report    {result.write_report(args.report)}")
-    return 0 if result.ok else 2
+    return findings_exit({"error": len(result.faults)}, args.fail_on)  # every fault stops an export
 
 
 def _export(args: argparse.Namespace) -> int:

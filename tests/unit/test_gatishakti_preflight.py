@@ -172,9 +172,10 @@ def test_every_fault_kind_in_one_report(registry: Path, tmp_path: Path, capsys: 
     assert not (tmp_path / "x.zip").exists()
     html = report.read_text(encoding="utf-8")
     assert "Mandatory value empty (2)" in html and "Geometry that cannot be repaired (1)" in html and "P-0020" in html
-    assert main(["-q", "gatishakti", "check", "--registry", str(registry)]) == 2
-    assert main(["-q", "gatishakti", "export", "--registry", str(registry), "--check"]) == 2
+    assert main(["-q", "gatishakti", "check", "--registry", str(registry)]) == 1  # findings, not a user error
+    assert main(["-q", "gatishakti", "export", "--registry", str(registry), "--check"]) == 1
     assert "FAILED" in capsys.readouterr().out
+    assert main(["-q", "gatishakti", "check", "--registry", str(registry), "--fail-on", "never"]) == 0
     assert not (tmp_path / "x.zip").exists()
 
 
