@@ -198,6 +198,9 @@ class EndsPhase:
         Two nodes joined by a short pipe lying along the walk's own direction (a stub left for the
         extension, a fitting drawn as a pipe) are both within the GPS error of the end; a walk
         ending at the far one would lay the new pipe over the existing one, so it ends at the near one.
+        So does a walk that ran past its node along a longer existing pipe and stopped nearer that
+        pipe's far node (the near one within reach behind it): whatever the pipe's length, the new
+        pipe would lie over it.
         Not when the far one is the loose end of that pipe and the near one a junction of others: a
         stub is extended from its loose end, and a pipe coming in at an angle to it ends there too.
         """
@@ -216,7 +219,7 @@ class EndsPhase:
                 continue
             v = self.nodes.xy[other] - self.nodes.xy[node]
             span = float(np.hypot(*v))
-            if 0 < span <= self.tol and float(v @ head) < -0.9 * span \
+            if 0 < span and float(v @ head) < -0.9 * span \
                     and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol:
                 return other
         return node

@@ -547,3 +547,19 @@ def test_a_walk_to_the_loose_end_of_a_short_stub_ends_there(tmp_path: Path) -> N
     assert row.state == "added", row.message
     new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
     assert "J8" in {new.from_node, new.to_node}, row.message
+
+
+def test_a_walk_past_its_node_along_a_pipe_longer_than_the_reach_ends_at_the_near_node(tmp_path: Path) -> None:
+    # JN (40, 130) is the loose end of PL, 17.5 m (more than the 14 m reach) east to JF, where PF goes on:
+    # the walk comes from the west and runs 9.4 m past JN along PL, stopping nearer JF (8.1 m ahead)
+    # than JN (behind it): its pipe ends at JN, not laid over PL to JF
+    path = _with_pipes(tmp_path, "along.gpkg", [("PL", "JN", "JF", [(40, 130), (57.5, 130)]),
+                                                ("PF", "JF", "JF2", [(57.5, 130), (57.5, 110)])],
+                       [(n, xy, "junction") for n, xy in (("JN", (40, 130)), ("JF", (57.5, 130)),
+                                                           ("JF2", (57.5, 110)))])
+    stage(path, [{"geometry": LineString([(-30, 130.8), (49.4, 130.8)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert new.to_node == "JN", row.message
