@@ -42,6 +42,9 @@ _AT_START = attrgetter("at_start")
 #: Least spread of the headings of walks meeting (smaller eigenvalue of the sum of their outer
 #: products: 1 - |cos| for two) for their meeting point to rule out a node away from it: 30 degrees.
 MEET_SPREAD = 0.13
+#: GPS errors a walk's line may lie beside the node or pipe it ends on (the reach's own two errors,
+#: see :mod:`.snap_tolerance`): the rest of the reach is the overrun, which is along the walk.
+SIDE_ERRORS = 2.0
 
 
 class EndsPhase:
@@ -135,20 +138,25 @@ class EndsPhase:
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
             at = centre[free[src[meets]]]
-            off = (shapely.distance(shapely.points(at), self.geoms[pipe[meets]]) > self.meet_m) & \
+            off = (shapely.distance(shapely.points(at), self.geoms[pipe[meets]]) > self._side_m) & \
                 (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
-        order = np.lexsort((dist, src))
-        src, pipe, dist = src[order], pipe[order], dist[order]
-        first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
-        src, pipe, dist = src[first], pipe[first], dist[first]
-        if not len(src):
-            return
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
         along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
         at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
+        # where the end meets the pipe: ahead of it (or just behind), beside its line by the GPS error only
+        h = head[free[src]]
+        side = np.abs((at[:, 0] - xy[free[src], 0]) * h[:, 1] - (at[:, 1] - xy[free[src], 1]) * h[:, 0])
+        keep = side <= self._side_m
+        src, pipe, dist, along, at = src[keep], pipe[keep], dist[keep], along[keep], at[keep]
+        order = np.lexsort((dist, src))
+        src, pipe, dist, along, at = src[order], pipe[order], dist[order], along[order], at[order]
+        first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
+        src, pipe, dist, along, at = src[first], pipe[first], dist[first], along[first], at[first]
+        if not len(src):
+            return
         length = shapely.length(self.geoms[pipe])
         for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
                                             at.tolist(), length.tolist()):
@@ -185,12 +193,19 @@ class EndsPhase:
         out[grouped] = centres[labels[grouped]]
         return out
 
+    @property
+    def _side_m(self) -> float:
+        """Farthest a walk's line lies beside the node or pipe it ends on (m): its GPS error, not the overrun
+        (that is along the walk), ``SIDE_ERRORS`` of them; so is a point where walks meet (at most half the
+        tolerance)."""
+        return min(self.meet_m, SIDE_ERRORS * self.error_m)
+
     def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
-        """Targets farther than ``meet_m`` from the meeting point of their end's walks (NaN: none), and
+        """Targets farther than ``_side_m`` from the meeting point of their end's walks (NaN: none), and
         farther from the end than that point is."""
         with np.errstate(invalid="ignore"):
             beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
-            return (np.hypot(*(target_xy - centre).T) > self.meet_m) & beyond
+            return (np.hypot(*(target_xy - centre).T) > self._side_m) & beyond
 
     def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
         """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
@@ -198,6 +213,9 @@ class EndsPhase:
         Two nodes joined by a short pipe lying along the walk's own direction (a stub left for the
         extension, a fitting drawn as a pipe) are both within the GPS error of the end; a walk
         ending at the far one would lay the new pipe over the existing one, so it ends at the near one.
+        So does a walk that ran past its node along a longer existing pipe and stopped nearer that
+        pipe's far node (the near one within reach behind it): whatever the pipe's length, the new
+        pipe would lie over it.
         Not when the far one is the loose end of that pipe and the near one a junction of others: a
         stub is extended from its loose end, and a pipe coming in at an angle to it ends there too.
         """
@@ -216,7 +234,7 @@ class EndsPhase:
                 continue
             v = self.nodes.xy[other] - self.nodes.xy[node]
             span = float(np.hypot(*v))
-            if 0 < span <= self.tol and float(v @ head) < -0.9 * span \
+            if 0 < span and float(v @ head) < -0.9 * span \
                     and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol:
                 return other
         return node

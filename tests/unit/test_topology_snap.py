@@ -547,3 +547,48 @@ def test_a_walk_to_the_loose_end_of_a_short_stub_ends_there(tmp_path: Path) -> N
     assert row.state == "added", row.message
     new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
     assert "J8" in {new.from_node, new.to_node}, row.message
+
+
+def test_a_walk_past_its_node_along_a_pipe_longer_than_the_reach_ends_at_the_near_node(tmp_path: Path) -> None:
+    # JN (40, 130) is the loose end of PL, 17.5 m (more than the 14 m reach) east to JF, where PF goes on:
+    # the walk comes from the west and runs 9.4 m past JN along PL, stopping nearer JF (8.1 m ahead)
+    # than JN (behind it): its pipe ends at JN, not laid over PL to JF
+    path = _with_pipes(tmp_path, "along.gpkg", [("PL", "JN", "JF", [(40, 130), (57.5, 130)]),
+                                                ("PF", "JF", "JF2", [(57.5, 130), (57.5, 110)])],
+                       [(n, xy, "junction") for n, xy in (("JN", (40, 130)), ("JF", (57.5, 130)),
+                                                           ("JF2", (57.5, 110)))])
+    stage(path, [{"geometry": LineString([(-30, 130.8), (49.4, 130.8)])}])
+    result = snap(path, tolerance=14)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    new = by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id]
+    assert new.to_node == "JN", row.message
+
+
+def test_walks_meeting_in_line_beside_a_pipe_meet_each_other(tmp_path: Path) -> None:
+    # two walks of one street meet end to end 9 m beside PA, which runs along them: within the reach of
+    # the pipe (14 m), but a walk's line lies beside where it ends by its GPS error only (3 m here, two of
+    # them 6 m): they meet each other, and PA is not split
+    path = _with_pipes(tmp_path, "inline.gpkg", [("PA", "JA", "JB", [(0, 130), (150, 130)])],
+                       [("JA", (0, 130), "junction"), ("JB", (150, 130), "junction")])
+    stage(path, [{"geometry": LineString([(25, 139), (68, 139)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(120, 138.5), (74, 138.5)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added", "added"], list(result.candidates["message"])
+    assert result.counts["split_pipes"] == 0, list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.to_node
+
+
+def test_walks_meeting_at_an_angle_two_gps_errors_off_a_pipe_meet_each_other(reg_path: str) -> None:
+    # they meet at (170.2, 6.5), 6.5 m from P2: within half the tolerance (7 m) of it, but more than two
+    # GPS errors (3 m each), so not on it
+    stage(reg_path, [{"geometry": LineString([(170, 90), (170, 6)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(215, 41), (171, 7)]), "accuracy_m": 3.0}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added", "added"]
+    assert result.counts["split_pipes"] == 0, list(result.candidates["message"])
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.to_node
