@@ -115,8 +115,10 @@ class BuildPhase:
     def _refit_walks(self, drawn: np.ndarray, moved: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray,
                      starts: list[End], ends: list[End]) -> np.ndarray:
         """Walks fitted again with their ends pinned where they land on the registry (an existing node or
-        pipe, placed exactly), rather than bent over to it at the last vertex; an end on a node the walks
-        make (placed from the walks themselves, as uncertain as the walk) is joined as before.
+        pipe, placed exactly), rather than bent over to it at the last vertex. An end on a node the walks
+        make (placed from the walks themselves, as uncertain as the walk) is not pinned: within the GPS
+        error of it, the end vertex is moved there (an offset that small is the walk's own error at its
+        end, not a bend anyone laid); farther, it keeps its place and is joined to the node.
 
         A refit that strays from the walk farther than the plain end move does (a line folding back
         over an end it ran past) is not taken.
@@ -125,7 +127,7 @@ class BuildPhase:
         for xy, own in ((start_xy, starts), (end_xy, ends)):
             known = np.fromiter((self._on_registry(e) for e in own), dtype=bool, count=len(own))
             pins.append(np.where(known[:, None], xy, np.nan))
-        refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, self.node_tol)
+        refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, max(self.node_tol, self.error_m))
         better = shapely.hausdorff_distance(refit, drawn) <= shapely.hausdorff_distance(moved, drawn) + 0.01
         return np.where(better, refit, moved)
 

@@ -45,3 +45,42 @@ def test_free_ends_leave_a_line_as_it_was_and_lines_are_solved_apart() -> None:
     got = refit_to_ends(np.array([a, b], dtype=object), nan, end)
     assert shapely.hausdorff_distance(got[0], a) < 1e-6
     assert shapely.get_coordinates(got[1])[-1].tolist() == [563.0, 38.0]
+
+
+def _meet_three(tmp_path, y_west: float) -> tuple[list[shapely.LineString], list[shapely.LineString], shapely.Point]:
+    """Three walks (5 m GPS error) meeting at a junction they make; the one from the west ends at
+    (200, *y_west*), beside where the other two cross. Returns the walks, their pipes and the junction."""
+    from topology_nets import base, make_registry, stage
+
+    from jalnet.registry import open_registry
+    from jalnet.topology import snap
+
+    walks = [shapely.LineString([(150, y_west), (200, y_west)]), shapely.LineString([(200, 120), (200, 63)]),
+             shapely.LineString([(260, 60), (203, 60)])]
+    path = make_registry(str(tmp_path / f"meet{y_west:g}.gpkg"), base())
+    stage(path, [{"geometry": w, "accuracy_m": 5.0} for w in walks])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added"] * 3
+    with open_registry(path, readonly=True) as reg:
+        pipes = reg.read("pipes").set_index("pipe_id")
+        junctions = reg.read("junctions").set_index("node_id")
+    got = [pipes.geometry[i] for i in result.candidates["result_pipe_id"]]
+    [node] = {pipes.to_node[i] for i in result.candidates["result_pipe_id"]}
+    return walks, got, junctions.geometry[node]
+
+
+def test_an_end_within_its_gps_error_of_the_junction_walks_make_is_moved_there(tmp_path) -> None:
+    walks, got, node = _meet_three(tmp_path, 53.0)
+    west, line = walks[0], got[0]
+    end = shapely.Point(west.coords[-1])
+    # the case concerned: within the error (5 m) of the junction, and farther off its own line than
+    # the wander simplified out of new lines (0.75 errors), so a joint there would be kept
+    assert end.distance(node) < 5.0 and shapely.Point(node).distance(west) > 3.75 + 0.5
+    assert np.allclose(shapely.get_coordinates(line), [[150.0, 53.0], [node.x, node.y]])  # no joint at the stop
+
+
+def test_an_end_farther_than_its_gps_error_from_the_junction_keeps_its_place(tmp_path) -> None:
+    walks, got, node = _meet_three(tmp_path, 50.0)
+    end = shapely.Point(walks[0].coords[-1])
+    assert end.distance(node) > 5.0
+    assert np.allclose(shapely.get_coordinates(got[0]), [[150.0, 50.0], [200.0, 50.0], [node.x, node.y]], atol=1e-6)
