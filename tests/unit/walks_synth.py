@@ -36,8 +36,8 @@ from tracks_synth import Walk as Fixes
 DATA = Path(__file__).resolve().parent.parent / "data"
 #: Farthest a new junction may stand from the true node (m); a dead end (end cap) from the true pipe end.
 NODE_M, DEAD_END_M = 8.0, 15.0
-#: Two walked pipes whose true alignments lie this close everywhere (m) are parallel mains in one trench
-#: (Net6 has such pairs): their walks are one walk made twice, and rebuilding one of them is right.
+#: Two pipes whose true alignments lie this close everywhere (m) are parallel mains in one trench (Net6
+#: has such pairs): the walk of one is a walk of the other, and rebuilding or keeping one of them is right.
 TWIN_M = 1.0
 FT = 0.3048
 
@@ -81,6 +81,7 @@ class Truth:
     rewalked: list[str]
     kept: set[str]  # pipes in the registry before the snap
     dead_ends: set[str] = field(default_factory=set)  # nodes with one pipe in the whole network
+    kept_lines: dict[str, LineString] = field(default_factory=dict)  # true alignment of each kept pipe
     files: list[Path] = field(default_factory=list)
 
 
@@ -229,6 +230,7 @@ def make_walks(spec: WalkSpec, folder: Path) -> tuple[str, Truth]:
                   [walked[int(i)] for i in rng.choice(len(walked), spec.rewalks, replace=False)], set(kept))
     degree = Counter(n for pair in ends.values() for n in pair)
     truth.dead_ends = {n for n, d in degree.items() if d == 1}
+    truth.kept_lines = {p: lines[p] for p in kept}
     tracks, marks, csv_rows = [], [], []
     t0 = 1_710_217_800.0  # 2024-03-12 04:30 UTC
     plan = [(p, False) for p in walked] + [(p, True) for p in truth.rewalked]
@@ -328,7 +330,7 @@ class Score:
     taps: int = 0  # tap connections the walks captured
     served: int = 0  # of those, taps with one service line from their pipe to the tap
     wrong: list[str] = field(default_factory=list)  # what went wrong, one line per case
-    twins: int = 0  # parallel mains in one trench, walked twice and rebuilt once (no walk can tell them apart)
+    twins: int = 0  # parallel mains in one trench, rebuilt or kept once (no walk can tell them apart)
 
     @property
     def right_share(self) -> float:
@@ -345,7 +347,7 @@ class Score:
         return float(np.percentile(self.hausdorff, 95)) if len(self.hausdorff) else float("nan")
 
     def _twins(self) -> str:
-        return f" ({self.twins} parallel main(s) rebuilt once with their twin in one trench)" if self.twins else ""
+        return f" ({self.twins} parallel main(s) in one trench with another, built once)" if self.twins else ""
 
     def line(self) -> str:
         return (f"{self.pipes} pipes walked: {self.found} found, {self.ends_right} ({100 * self.right_share:.1f} %) "
@@ -395,11 +397,17 @@ def score(registry: str, truth: Truth) -> Score:
         else:
             lost_walks[pid] = '; '.join(rows['state'] + ': ' + rows['message'].fillna(''))
     twins = 0
+    kept_near = shapely.STRtree(list(truth.kept_lines.values())) if truth.kept_lines else None
     for pid, said in lost_walks.items():  # a main laid beside another in one trench: its walk is the other's
-        twin = next((o for o in rebuilt if shapely.hausdorff_distance(truth.lines[o], truth.lines[pid]) < TWIN_M), None)
+        line = truth.lines[pid]
+        beside = [o for o in rebuilt if shapely.hausdorff_distance(truth.lines[o], line) < TWIN_M]
+        if kept_near is not None:  # or the walk of a main beside one already in the registry
+            geoms = kept_near.geometries.take(kept_near.query(line, predicate="dwithin", distance=TWIN_M))
+            beside += ["an existing pipe" for g in geoms if shapely.hausdorff_distance(g, line) < TWIN_M]
+        twin = beside[0] if beside else None
         if twin is not None:
             twins += 1
-            wrong.append(f"{pid}: walked in one trench with {twin} (parallel mains), rebuilt once ({said})")
+            wrong.append(f"{pid}: walked in one trench with {twin} (parallel mains), built once ({said})")
         else:
             lost += 1
             wrong.append(f"{pid}: lost ({said})")
