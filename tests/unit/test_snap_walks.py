@@ -47,7 +47,7 @@ def test_pipes_end_on_the_right_junctions(scored) -> None:
 
 def test_rebuilt_lines_follow_the_true_alignment(scored) -> None:
     name, _, s = scored
-    # Targets median 3 m, p95 6 m. Here ky10 is at a median 3.01 m and a p95 6.9 m, Net3 at 4.2 / 6.6 m.
+    # Targets median 3 m, p95 6 m. Here ky10 is at a median 3.07 m and a p95 6.86 m, Net3 at 4.20 / 6.56 m.
     # Walks are fitted as straight runs between their bends, and fitted again with their ends pinned
     # where they land on an existing node or pipe; what is left is mostly where the
     # ends are not known: a dead end the walk stops short of or runs past (up to 8 m), a junction two
