@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import Point
 
 from .graph import component_labels
-from .lines import crossings, project
+from .lines import crossings, point_distances, project
 from .network import legit_dead_ends, located
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
@@ -131,7 +131,7 @@ class EndsPhase:
         pipe = self.usable[dst]
         mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
-        dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
+        dist = point_distances(xy[free[src]], self.geoms, pipe)
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
             at = centre[free[src[meets]]]

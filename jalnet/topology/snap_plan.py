@@ -41,7 +41,7 @@ from shapely.geometry import LineString, Point
 from ..feedback import Steps
 from .attributes import CARRIED, pipe_values
 from .conflate import SHARE, chain_share, pair_share
-from .lines import crossings, cut_many
+from .lines import crossings, cut_many, point_distances
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
 from .snap_area import diagonals, near_staged, to_whole
@@ -235,8 +235,7 @@ class _Planner(EndsPhase, BuildPhase):
             inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
                 (xy[:, 1] <= box[src, 3])
         src, dst, first, last = src[inside], dst[inside], first[inside], last[inside]
-        ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
-            (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
+        ends_near = (point_distances(first, lines, src) <= self.tol) & (point_distances(last, lines, src) <= self.tol)
         src, dst = src[ends_near], dst[ends_near]
         covered, _, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
