@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import Point
 
 from .graph import component_labels
-from .lines import crossings, point_distances, project
+from .lines import crossings, interpolate, point_distances, project
 from .network import legit_dead_ends, located
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
@@ -148,7 +148,7 @@ class EndsPhase:
             return
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
         along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
-        at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
+        at = interpolate(self.geoms, pipe, along)
         length = shapely.length(self.geoms[pipe])
         for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
                                             at.tolist(), length.tolist()):
@@ -310,8 +310,8 @@ class EndsPhase:
         for i, (pos, first_along, ends) in enumerate(groups):  # a group of walks meeting: its middle
             if len(ends) > 1 and any(e.along != first_along for e in ends):
                 groups[i] = (pos, float(np.mean([e.along for e in ends])), ends)
-        points = shapely.get_coordinates(shapely.line_interpolate_point(
-            self.geoms[[g[0] for g in groups]], np.array([g[1] for g in groups])))
+        points = interpolate(self.geoms, np.array([g[0] for g in groups], dtype=np.int64),
+                             np.array([g[1] for g in groups], dtype=float))
         nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
         for (_pos, along, ends), node in zip(groups, nodes.tolist()):
             for end in ends:
