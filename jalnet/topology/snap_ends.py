@@ -150,9 +150,17 @@ class EndsPhase:
         along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
         at = interpolate(self.geoms, pipe, along)
         length = shapely.length(self.geoms[pipe])
-        for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
-                                            at.tolist(), length.tolist()):
-            self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
+        sliver = (along < self.min_part) | (length - along < self.min_part)  # see _to_pipe
+        ends, splits, ids = self.ends, self.splits, self.pipe_ids
+        for i, p, d, a, point, total, near in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
+                                                  at.tolist(), length.tolist(), sliver.tolist()):
+            if near:
+                self._to_pipe(ends[i], p, d, a, (point[0], point[1]), total)
+                continue
+            end = ends[i]  # the usual case, _to_pipe's split written out: no call per end
+            end.kind, end.pipe, end.along, end.xy = "pipe", p, a, (point[0], point[1])
+            end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
+            splits.setdefault(p, []).append((a, end))
 
     def _meeting_centres(self, n: int) -> np.ndarray:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
@@ -295,6 +303,10 @@ class EndsPhase:
         groups: list[tuple[int, float, list[End]]] = []
         span: list[float] = []  # the first and last split point of each group
         for pos, marks in self.splits.items():
+            if len(marks) == 1:  # the usual case: one end on the pipe, a group of its own
+                groups.append((pos, marks[0][0], [marks[0][1]]))
+                span.append(marks[0][0])
+                continue
             marks.sort(key=lambda m: m[0])
             for along, end in marks:
                 same = bool(groups) and groups[-1][0] == pos
