@@ -49,6 +49,18 @@ class _EndsOf:
         return self.existing.items()
 
 
+def _node_ids_in(row: dict[str, Any], node_id: dict[int, str]) -> None:
+    """The row's from/to nodes given as NodeBook keys turned into node ids (others, ids already, kept)."""
+    a, b = row.get("from_node"), row.get("to_node")
+    if isinstance(a, _KEY):
+        row["from_node"] = node_id[int(a)]
+    if isinstance(b, _KEY):
+        row["to_node"] = node_id[int(b)]
+
+
+_KEY = (int, np.integer)
+
+
 class BuildPhase:
     # -- 6. the plan -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -409,20 +421,16 @@ class BuildPhase:
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
         for row, pid in zip(all_new, pipe_ids):
             row["pipe_id"] = pid
+        node_id = self.node_id
         for row in split_rows:
-            for ref in ("from_node", "to_node"):
-                if isinstance(row.get(ref), (int, np.integer)):
-                    row[ref] = self.node_id[int(row[ref])]
+            _node_ids_in(row, node_id)
         # the candidates' pieces' nodes by book key (kept for typing the nodes)
         piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
         self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
-        node_id = self.node_id
         for row, (a, b) in zip(rows, piece_ends):
             row["from_node"], row["to_node"] = node_id[a], node_id[b]
         for update in self.plan.pipe_updates.values():
-            for ref in ("from_node", "to_node"):
-                if isinstance(update.get(ref), (int, np.integer)):
-                    update[ref] = self.node_id[int(update[ref])]
+            _node_ids_in(update, node_id)
         self.plan.new_pipes = all_new
         for k, rows_k in pieces.items():
             self.result[k] = rows_k[0]["pipe_id"] if len(rows_k) == 1 else ", ".join(r["pipe_id"] for r in rows_k)
@@ -433,7 +441,7 @@ class BuildPhase:
             self.result[k] = self.result[head]
             self.state[k] = self.state[head] or "merged"
         for split in self.plan.splits:
-            split["node_id"] = self.node_id[split.pop("node")]
+            split["node_id"] = node_id[split.pop("node")]
         self._reassign_assets()
 
     def _reassign_assets(self) -> None:
