@@ -49,6 +49,15 @@ class _EndsOf:
         return self.existing.items()
 
 
+def distinct_rows(pairs: np.ndarray) -> np.ndarray:
+    """The distinct rows of an (n, 2) array, sorted: as ``np.unique(pairs, axis=0)``, which sorts a
+    structured copy and is several times slower."""
+    if not len(pairs):
+        return pairs.reshape(0, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return pairs[np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)]]
+
+
 def _node_ids_in(row: dict[str, Any], node_id: dict[int, str]) -> None:
     """The row's from/to nodes given as NodeBook keys turned into node ids (others, ids already, kept)."""
     a, b = row.get("from_node"), row.get("to_node")
@@ -473,12 +482,13 @@ class BuildPhase:
         pieces = self._piece_nodes
         split_rows = self.plan.new_pipes[: len(self.plan.new_pipes) - len(pieces)]
         keys = self._node_keys() if split_rows else {}
-        ends = np.vstack([np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)]
-                                    for row in split_rows], dtype=np.int64).reshape(-1, 2), pieces])
+        ends = np.vstack([np.fromiter(chain.from_iterable((keys.get(row["from_node"], -1), keys.get(row["to_node"], -1))
+                                                          for row in split_rows), dtype=np.int64,
+                                      count=2 * len(split_rows)).reshape(-1, 2), pieces])
         dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
                             errors="coerce").to_numpy(dtype=float)
         pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
-        pairs = np.unique(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])], axis=0)  # distinct sizes per node
+        pairs = distinct_rows(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])])  # distinct sizes per node
         sizes = np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
         attached, capped = np.array(book.attached, dtype=np.int64), np.array(book.capped, dtype=bool)
         junction = np.array(book.junction, dtype=np.int64)
