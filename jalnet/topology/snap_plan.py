@@ -469,14 +469,14 @@ class _Planner(EndsPhase, BuildPhase):
             return
         trimmed = cut_many(lines, which[chosen], start[chosen], stop[chosen])
         left = shapely.length(trimmed).tolist()
+        across_start, across_end = self.pipe_ids[pipe[first]], self.pipe_ids[pipe[last]]  # not a copy per line
         for i, geom, geom_len in zip(chosen, trimmed, left):
             k = live[which[i]]
             if trim_start[i]:
-                self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across "
-                                     f"{self.pipe_ids[pipe[first][i]]}")
+                self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across {across_start[i]}")
             if trim_end[i]:
                 self.notes[k].append(f"trimmed {length[i] - stop[i]:.1f} m overshoot at the end across "
-                                     f"{self.pipe_ids[pipe[last][i]]}")
+                                     f"{across_end[i]}")
             self.cand_geom[k] = geom
             if geom_len < self.min_part:
                 self._reject(k, "nothing left after trimming overshoots")
