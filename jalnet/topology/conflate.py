@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from .lines import point_distances
+
 #: Share of a line that must lie within reach of the other for the two to be one pipe.
 SHARE = 0.8
 #: Sample spacing along the lines (m).
@@ -40,7 +42,7 @@ def _pair_distances(lines: np.ndarray, targets: np.ndarray, local: np.ndarray, d
     per_pair = count[local]
     pair = np.repeat(np.arange(len(local)), per_pair)
     point = first[local][pair] + np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    return count, first, owner, pair, point, shapely.distance(shapely.points(xy[point]), targets[dst][pair])
+    return count, first, owner, pair, point, point_distances(xy[point], targets, dst[pair])
 
 
 def _longest_run(far: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:

@@ -50,14 +50,21 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     one vectorised pass (zero-padded numbers of one width sort as text), so a million ids
     cost a fraction of a second, not a Python loop over each.
     """
-    values = existing.to_numpy(dtype=object) if isinstance(existing, pd.Series) else np.asarray(list(existing),
-                                                                                                 dtype=object)
-    # kept as objects: text arrays of a million ids cost more to make than everything below
-    ids = values[pd.notna(values)] if len(values) else np.zeros(0, dtype=object)
-    ids = ids[ids != ""]
-    step = max(1, len(ids) // _SAMPLE)
+    ids: Any
+    if isinstance(existing, pd.Series) and isinstance(existing.dtype, pd.StringDtype):
+        # text held by pandas (Arrow): filtered and its greatest found there, no million Python objects made
+        ids = existing.dropna()
+        ids = ids[ids != ""]
+        sample = ids.iloc[:: max(1, len(ids) // _SAMPLE)].to_numpy(dtype=str)
+    else:
+        values = existing.to_numpy(dtype=object) if isinstance(existing, pd.Series) else np.asarray(list(existing),
+                                                                                                     dtype=object)
+        # kept as objects: text arrays of a million ids cost more to make than everything below
+        ids = values[pd.notna(values)] if len(values) else np.zeros(0, dtype=object)
+        ids = ids[ids != ""]
+        sample = np.asarray(ids[:: max(1, len(ids) // _SAMPLE)], dtype=str)
     patterns: Counter[tuple[str, int]] = Counter()
-    for value in np.asarray(ids[::step], dtype=str):
+    for value in sample:
         match = _NUMBERED.match(str(value))
         if match:
             patterns[(match.group(1), len(match.group(2)))] += 1
@@ -85,8 +92,8 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
     return out
 
 
-def _highest(ids: np.ndarray, prefix: str, width: int) -> int:
-    """Highest number among ids "prefix + *width* digits" (*ids*: objects).
+def _highest(ids: np.ndarray | pd.Series, prefix: str, width: int) -> int:
+    """Highest number among ids "prefix + *width* digits" (*ids*: objects, or a text Series).
 
     Such ids sort as text in the order of their numbers, so when the greatest id of all
     is one of them (the usual case: one pattern), it is the answer, found in one pass over

@@ -63,8 +63,7 @@ def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.nd
     vertex = first[local][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(count[local]) - count[local], count[local])
     # a vertex at the cut (within rounding of the running length over many lines) is the cut point itself
     inside = (cum[vertex] > start[rep] + _AT_CUT) & (cum[vertex] < end[rep] - _AT_CUT)
-    start_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], start))
-    stop_xy = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], end))
+    start_xy, stop_xy = np.split(interpolate(lines, np.r_[owner, owner], np.r_[start, end]), 2)
     part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
     key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
     xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
@@ -130,3 +129,110 @@ def crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     unsure = np.zeros(n, dtype=bool)
     unsure[pair[(flat & boxes_meet) | (near & ~clean)]] = True
     return q[clean] + u[clean, None] * s[clean], pair[clean], unsure
+
+
+def point_distances(xy: np.ndarray, lines: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Distance from point ``xy[i]`` to ``lines[which[i]]``, as GEOS works it out, to the last bit.
+
+    GEOS takes the least of the point's distances to each segment (the foot on the segment, else
+    the nearer end), with the same arithmetic as here; done over all pairs in numpy it saves a
+    point object and a GEOS call per pair. Lines other than plain LineStrings go to GEOS.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    which = np.asarray(which, dtype=np.int64)
+    if not len(which):
+        return np.zeros(0)
+    used, local = np.unique(which, return_inverse=True)
+    geoms = np.asarray(lines, dtype=object)[used]
+    count = shapely.get_num_coordinates(geoms)
+    if (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING).any() or (count < 2).any():
+        return shapely.distance(shapely.points(xy), geoms[local])
+    coords = shapely.get_coordinates(geoms)
+    segs = (count - 1)[local]  # segments of each point's line
+    point = np.repeat(np.arange(len(which)), segs)
+    first = (np.cumsum(count) - count)[local]
+    start = np.cumsum(segs) - segs
+    seg = first[point] + np.arange(len(point)) - start[point]
+    px, py = xy[point, 0], xy[point, 1]
+    ax, ay, bx, by = coords[seg, 0], coords[seg, 1], coords[seg + 1, 0], coords[seg + 1, 1]
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    pax, pay = px - ax, py - ay
+    pbx, pby = px - bx, py - by
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (pax * dx + pay * dy) / len2
+        s = ((ay - py) * dx - (ax - px) * dy) / len2
+        foot = np.abs(s) * np.sqrt(len2)
+    to_a = np.sqrt(pax * pax + pay * pay)
+    to_b = np.sqrt(pbx * pbx + pby * pby)
+    d = np.where((ax == bx) & (ay == by) | (r <= 0.0), to_a, np.where(r >= 1.0, to_b, foot))
+    return np.fmin.reduceat(d, start)
+
+
+def _line_arrays(lines: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                 np.ndarray] | None:
+    """The vertices of the lines *which* refers to, and per vertex the length of the segment ending
+    there and the running length from its line's start, added segment by segment as GEOS adds them
+    (a cumulative sum over many lines would differ in the last bits): (coords, first vertex and
+    vertex count of each query's line, segment lengths, running lengths). None when a line is not a
+    plain LineString of two vertices or more (left to GEOS)."""
+    used, local = np.unique(which, return_inverse=True)
+    geoms = np.asarray(lines, dtype=object)[used]
+    count = shapely.get_num_coordinates(geoms)
+    if (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING).any() or (count < 2).any():
+        return None
+    coords = shapely.get_coordinates(geoms)
+    start = np.cumsum(count) - count
+    step = np.zeros(len(coords))
+    d = coords[1:] - coords[:-1]
+    step[1:] = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    step[start] = 0.0
+    run = np.zeros(len(coords))
+    rank = np.arange(len(coords)) - np.repeat(start, count)  # vertex number within its line
+    order = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[order], np.arange(1, int(count.max()) + 1))
+    for k in range(1, len(bounds)):  # vertex k of every line at once: one addition each, in GEOS's order
+        at = order[bounds[k - 1] : bounds[k]]
+        run[at] = run[at - 1] + step[at]
+    return coords, start[local], count[local], step, run
+
+
+def interpolate(lines: np.ndarray, which: np.ndarray, along: np.ndarray) -> np.ndarray:
+    """The point (xy) at distance ``along[i]`` along ``lines[which[i]]``, as GEOS's
+    line_interpolate_point places it, to the last bit, without a GEOS call or point per query.
+
+    GEOS walks the segments adding their lengths until the next one passes the distance, then
+    goes that fraction along it; here the segment is found by bisection on the running lengths.
+    Negative or missing distances and other geometries go to GEOS.
+    """
+    which = np.asarray(which, dtype=np.int64)
+    along = np.asarray(along, dtype=float)
+    if not len(which):
+        return np.zeros((0, 2))
+    got = _line_arrays(lines, which) if not (np.isnan(along) | (along < 0)).any() else None
+    if got is None:
+        return shapely.get_coordinates(shapely.line_interpolate_point(np.asarray(lines, dtype=object)[which], along))
+    coords, first, count, step, run = got
+    # the first vertex m past the line's start with run[m] > along (GEOS: totalLength + segLen > length)
+    lo, hi = first + 1, first + count
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        past = open_ & (run[np.minimum(mid, len(run) - 1)] > along)
+        hi = np.where(past, mid, hi)
+        lo = np.where(open_ & ~past, mid + 1, lo)
+    inside = lo < first + count
+    out = coords[first + count - 1].copy()  # at or past the line's end: its last vertex
+    out[along <= 0.0] = coords[first[along <= 0.0]]
+    m = lo[inside & (along > 0.0)]
+    sel = np.flatnonzero(inside & (along > 0.0))
+    p0, p1 = coords[m - 1], coords[m]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = (along[sel] - run[m - 1]) / step[m]
+    xy = (p1 - p0) * frac[:, None] + p0
+    xy[frac <= 0.0] = p0[frac <= 0.0]
+    xy[frac >= 1.0] = p1[frac >= 1.0]
+    out[sel] = xy
+    return out

@@ -49,6 +49,27 @@ class _EndsOf:
         return self.existing.items()
 
 
+def distinct_rows(pairs: np.ndarray) -> np.ndarray:
+    """The distinct rows of an (n, 2) array, sorted: as ``np.unique(pairs, axis=0)``, which sorts a
+    structured copy and is several times slower."""
+    if not len(pairs):
+        return pairs.reshape(0, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return pairs[np.r_[True, (pairs[1:] != pairs[:-1]).any(axis=1)]]
+
+
+def _node_ids_in(row: dict[str, Any], node_id: dict[int, str]) -> None:
+    """The row's from/to nodes given as NodeBook keys turned into node ids (others, ids already, kept)."""
+    a, b = row.get("from_node"), row.get("to_node")
+    if isinstance(a, _KEY):
+        row["from_node"] = node_id[int(a)]
+    if isinstance(b, _KEY):
+        row["to_node"] = node_id[int(b)]
+
+
+_KEY = (int, np.integer)
+
+
 class BuildPhase:
     # -- 6. the plan -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -302,13 +323,19 @@ class BuildPhase:
                     scheme[b] = row["scheme_id"]
 
     def _split_existing_pipes(self) -> None:
+        """Existing pipes cut where new pipes join them: the first part keeps the pipe (an update), each
+        other part is a new pipe with the old one's values. Cuts, parts and rows are made in bulk."""
         if not self.splits:
             return
-        marks = [(pos, end) for pos, ends in self.splits.items() for _, end in ends]
-        pos = np.array([m[0] for m in marks], dtype=np.int64)
-        lines = geom_array(self.plan.pipe_updates.get(p, {}).get("geometry", self.geoms[p]) for p in pos.tolist())
-        along = np.round(shapely.line_locate_point(lines, shapely.points(xy_of([m[1] for m in marks]))), 9)
-        node = np.array([m[1].node for m in marks], dtype=np.int64)
+        ends = [end for marked in self.splits.values() for _, end in marked]
+        pos = np.repeat(np.fromiter(self.splits, dtype=np.int64, count=len(self.splits)),
+                        np.fromiter(map(len, self.splits.values()), dtype=np.int64, count=len(self.splits)))
+        lines = self.geoms[pos]
+        redrawn = {p: u["geometry"] for p, u in self.plan.pipe_updates.items() if "geometry" in u}
+        for i in np.flatnonzero(np.isin(pos, np.fromiter(redrawn, dtype=np.int64, count=len(redrawn)))).tolist():
+            lines[i] = redrawn[int(pos[i])]  # a pipe whose end moved is cut as moved
+        along = np.round(shapely.line_locate_point(lines, shapely.points(xy_of(ends))), 9)
+        node = np.array(nodes_of(ends), dtype=np.int64)
         order = np.lexsort((along, pos))
         pos, along, node, lines = pos[order], along[order], node[order], lines[order]
         fresh = np.r_[True, (pos[1:] != pos[:-1]) | (along[1:] != along[:-1])]  # one cut per place
@@ -324,41 +351,44 @@ class BuildPhase:
         part_rank = np.concatenate([np.arange(len(pos)), np.flatnonzero(tail) + 0.5])
         sequence = np.argsort(part_rank, kind="stable")
         parts = cut_many(lines, part_owner[sequence], part_begin[sequence], part_end[sequence])
+        part_len = shapely.length(parts)
         split = pos[head]
-        rows = self._rows_of(split)
-        part_len = shapely.length(parts).tolist()
-        # plain lists from here: one pass of Python per split pipe, no numpy scalars or slices in it
-        parts_l, node_l, length_l = list(parts), node.tolist(), length.tolist()
-        updates, new_pipes, splits = self.plan.pipe_updates, self.plan.new_pipes, self.plan.splits
-        attached, book_xy, pipe_ids = self.book.attached, self.book.xy, self.pipe_ids
-        cursor = 0
-        for row, p, a, b in zip(rows, split.tolist(), np.flatnonzero(head).tolist(), np.flatnonzero(tail).tolist()):
-            inner = node_l[a : b + 1]
-            n_parts = len(inner) + 1
-            mine, lens = parts_l[cursor : cursor + n_parts], part_len[cursor : cursor + n_parts]
-            cursor += n_parts
-            line_len = length_l[a]
-            reported = row["length_m"]
+        cuts = np.flatnonzero(tail) - np.flatnonzero(head) + 1  # per split pipe
+        kept = np.cumsum(cuts + 1) - (cuts + 1)  # each pipe's first part: the pipe itself, shortened
+        is_new = np.ones(len(parts), dtype=bool)
+        is_new[kept] = False
+        columns = self._columns_of(split)
+        reported = columns["length_m"]
+        line_len, node_l = length[head].tolist(), node.tolist()
+        # the split pipes: the first part and the first new node (plain lists: one pass, no numpy scalars)
+        updates = self.plan.pipe_updates
+        for p, part, to_node, km, whole, part_m in zip(split.tolist(), parts[kept], node[head].tolist(), reported,
+                                                       line_len, part_len[kept].tolist()):
             update = updates.setdefault(p, {})
-            update["geometry"], update["to_node"] = mine[0], inner[0]
-            if reported is not None:
-                reported = float(reported)
-                update["length_m"] = round(reported * lens[0] / line_len, 1)
-            for part, part_m, a_node, b_node in zip(mine[1:], lens[1:], inner, [*inner[1:], row["to_node"]]):
-                values = dict(row)
-                if reported is not None:
-                    values["length_m"] = round(reported * part_m / line_len, 1)
-                values.update({"from_node": a_node, "to_node": b_node, "geometry": part, "_split_of": p})
-                new_pipes.append(values)
-            pipe_id = pipe_ids[p]
-            for node_key in inner:
-                attached[node_key] += 2
-                splits.append({"pipe_id": pipe_id, "node": node_key, "xy": book_xy[node_key]})
+            update["geometry"], update["to_node"] = part, to_node
+            if km is not None:
+                update["length_m"] = round(float(km) * part_m / whole, 1)
+        # the new parts, in order: each from a cut to the next cut, the last to the pipe's own end
+        owner = np.repeat(np.arange(len(split)), cuts)
+        values = {name: [column[t] for t in owner.tolist()] for name, column in columns.items()}
+        to_nodes = [*node_l[1:], None]
+        for t, at in zip(np.flatnonzero(tail).tolist(), owner[tail].tolist()):
+            to_nodes[t] = columns["to_node"][at]
+        values["length_m"] = [None if km is None else round(float(km) * part_m / whole, 1) for km, part_m, whole in
+                              zip(values["length_m"], part_len[is_new].tolist(), length.tolist())]
+        values.update({"from_node": node_l, "to_node": to_nodes, "geometry": list(parts[is_new]),
+                       "_split_of": pos.tolist()})
+        names = list(values)
+        self.plan.new_pipes += [dict(zip(names, row)) for row in zip(*values.values())]
+        attached = self.book.attached
+        attached[:] = (np.array(attached, dtype=np.int64) + 2 * np.bincount(node, minlength=len(attached))).tolist()
+        book_xy, ids = self.book.xy, self.pipe_ids[pos].tolist()
+        self.plan.splits += [{"pipe_id": pipe_id, "node": key, "xy": book_xy[key]} for pipe_id, key in zip(ids, node_l)]
 
-    def _rows_of(self, positions: np.ndarray) -> list[dict[str, Any]]:
+    def _columns_of(self, positions: np.ndarray) -> dict[str, list[Any]]:
         """The attributes of existing pipes (geometry and id aside), empty values as None, column by column."""
         fields = [f for f in self.pipes.columns if f not in ("fid", "geometry", self.pipes.geometry.name, "pipe_id")]
-        columns = []
+        columns = {}
         for f in fields:
             values = self._column(f)[positions]
             if values.dtype.kind == "f":
@@ -367,8 +397,8 @@ class BuildPhase:
                 gone = pd.isna(values) | pd.Series(values, dtype=object).isin([""]).to_numpy()
             else:
                 gone = np.zeros(len(values), dtype=bool)
-            columns.append([None if g else v for v, g in zip(values, gone.tolist())])
-        return [dict(zip(fields, row)) for row in zip(*columns)] if fields else [{} for _ in positions]
+            columns[f] = [None if g else v for v, g in zip(values, gone.tolist())]
+        return columns
 
     def _move_existing_ends(self, ends_of: _EndsOf) -> None:
         for (_, pos), pair in ends_of.existing_items():
@@ -402,20 +432,16 @@ class BuildPhase:
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
         for row, pid in zip(all_new, pipe_ids):
             row["pipe_id"] = pid
+        node_id = self.node_id
         for row in split_rows:
-            for ref in ("from_node", "to_node"):
-                if isinstance(row.get(ref), (int, np.integer)):
-                    row[ref] = self.node_id[int(row[ref])]
+            _node_ids_in(row, node_id)
         # the candidates' pieces' nodes by book key (kept for typing the nodes)
         piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
         self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
-        node_id = self.node_id
         for row, (a, b) in zip(rows, piece_ends):
             row["from_node"], row["to_node"] = node_id[a], node_id[b]
         for update in self.plan.pipe_updates.values():
-            for ref in ("from_node", "to_node"):
-                if isinstance(update.get(ref), (int, np.integer)):
-                    update[ref] = self.node_id[int(update[ref])]
+            _node_ids_in(update, node_id)
         self.plan.new_pipes = all_new
         for k, rows_k in pieces.items():
             self.result[k] = rows_k[0]["pipe_id"] if len(rows_k) == 1 else ", ".join(r["pipe_id"] for r in rows_k)
@@ -426,7 +452,7 @@ class BuildPhase:
             self.result[k] = self.result[head]
             self.state[k] = self.state[head] or "merged"
         for split in self.plan.splits:
-            split["node_id"] = self.node_id[split.pop("node")]
+            split["node_id"] = node_id[split.pop("node")]
         self._reassign_assets()
 
     def _reassign_assets(self) -> None:
@@ -458,12 +484,13 @@ class BuildPhase:
         pieces = self._piece_nodes
         split_rows = self.plan.new_pipes[: len(self.plan.new_pipes) - len(pieces)]
         keys = self._node_keys() if split_rows else {}
-        ends = np.vstack([np.array([[keys.get(row["from_node"], -1), keys.get(row["to_node"], -1)]
-                                    for row in split_rows], dtype=np.int64).reshape(-1, 2), pieces])
+        ends = np.vstack([np.fromiter(chain.from_iterable((keys.get(row["from_node"], -1), keys.get(row["to_node"], -1))
+                                                          for row in split_rows), dtype=np.int64,
+                                      count=2 * len(split_rows)).reshape(-1, 2), pieces])
         dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
                             errors="coerce").to_numpy(dtype=float)
         pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
-        pairs = np.unique(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])], axis=0)  # distinct sizes per node
+        pairs = distinct_rows(pairs[(pairs[:, 0] >= 0) & ~np.isnan(pairs[:, 1])])  # distinct sizes per node
         sizes = np.bincount(pairs[:, 0].astype(np.int64), minlength=n)
         attached, capped = np.array(book.attached, dtype=np.int64), np.array(book.capped, dtype=bool)
         junction = np.array(book.junction, dtype=np.int64)

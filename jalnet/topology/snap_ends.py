@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import Point
 
 from .graph import component_labels
-from .lines import crossings, project
+from .lines import crossings, interpolate, point_distances, project
 from .network import legit_dead_ends, located
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
@@ -134,18 +134,18 @@ class EndsPhase:
         pipe = self.usable[dst]
         mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
-        dist = shapely.distance(end_pts[free[src]], self.geoms[pipe]) if len(src) else np.zeros(0)
+        dist = point_distances(xy[free[src]], self.geoms, pipe)
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
             at = centre[free[src[meets]]]
-            off = (shapely.distance(shapely.points(at), self.geoms[pipe[meets]]) > self._side_m) & \
+            off = (point_distances(at, self.geoms, pipe[meets]) > self._side_m) & \
                 (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
         along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
         along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
-        at = shapely.get_coordinates(shapely.line_interpolate_point(self.geoms[pipe], along))
+        at = interpolate(self.geoms, pipe, along)
         # where the end meets the pipe: ahead of it (or just behind), beside its line by the GPS error only
         h = head[free[src]]
         side = np.abs((at[:, 0] - xy[free[src], 0]) * h[:, 1] - (at[:, 1] - xy[free[src], 1]) * h[:, 0])
@@ -158,9 +158,17 @@ class EndsPhase:
         if not len(src):
             return
         length = shapely.length(self.geoms[pipe])
-        for i, p, d, a, point, total in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
-                                            at.tolist(), length.tolist()):
-            self._to_pipe(self.ends[i], p, d, a, (point[0], point[1]), total)
+        sliver = (along < self.min_part) | (length - along < self.min_part)  # see _to_pipe
+        ends, splits, ids = self.ends, self.splits, self.pipe_ids
+        for i, p, d, a, point, total, near in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
+                                                  at.tolist(), length.tolist(), sliver.tolist()):
+            if near:
+                self._to_pipe(ends[i], p, d, a, (point[0], point[1]), total)
+                continue
+            end = ends[i]  # the usual case, _to_pipe's split written out: no call per end
+            end.kind, end.pipe, end.along, end.xy = "pipe", p, a, (point[0], point[1])
+            end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
+            splits.setdefault(p, []).append((a, end))
 
     def _meeting_centres(self, n: int) -> np.ndarray:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
@@ -313,6 +321,10 @@ class EndsPhase:
         groups: list[tuple[int, float, list[End]]] = []
         span: list[float] = []  # the first and last split point of each group
         for pos, marks in self.splits.items():
+            if len(marks) == 1:  # the usual case: one end on the pipe, a group of its own
+                groups.append((pos, marks[0][0], [marks[0][1]]))
+                span.append(marks[0][0])
+                continue
             marks.sort(key=lambda m: m[0])
             for along, end in marks:
                 same = bool(groups) and groups[-1][0] == pos
@@ -328,8 +340,8 @@ class EndsPhase:
         for i, (pos, first_along, ends) in enumerate(groups):  # a group of walks meeting: its middle
             if len(ends) > 1 and any(e.along != first_along for e in ends):
                 groups[i] = (pos, float(np.mean([e.along for e in ends])), ends)
-        points = shapely.get_coordinates(shapely.line_interpolate_point(
-            self.geoms[[g[0] for g in groups]], np.array([g[1] for g in groups])))
+        points = interpolate(self.geoms, np.array([g[0] for g in groups], dtype=np.int64),
+                             np.array([g[1] for g in groups], dtype=float))
         nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
         for (_pos, along, ends), node in zip(groups, nodes.tolist()):
             for end in ends:

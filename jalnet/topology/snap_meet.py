@@ -87,7 +87,7 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
     """
     import shapely
 
-    from .lines import crossings
+    from .lines import crossings, interpolate
 
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     head = np.asarray(heading, dtype=float).reshape(-1, 2)
@@ -118,8 +118,8 @@ def crossing_along(pipes: np.ndarray, xy: np.ndarray, heading: np.ndarray, reach
     k, pick = k[which[first]], pts[first]
     # the pipe's direction at the foot: a walk near parallel to it fixes no crossing
     lines = pipes[k]
-    foot = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k]))
-    tangent = shapely.get_coordinates(shapely.line_interpolate_point(lines, along[k] + 1.0)) - foot
+    foot, ahead = np.split(interpolate(pipes, np.r_[k, k], np.r_[along[k], along[k] + 1.0]), 2)
+    tangent = ahead - foot
     norm = np.hypot(tangent[:, 0], tangent[:, 1])
     sine = np.abs(tangent[:, 0] * head[k, 1] - tangent[:, 1] * head[k, 0]) / np.where(norm > 0, norm, 1.0)
     steep = ~((norm > 0) & (sine < MIN_SINE))

@@ -41,7 +41,7 @@ from shapely.geometry import LineString, Point
 from ..feedback import Steps
 from .attributes import CARRIED, pipe_values
 from .conflate import SHARE, chain_share, pair_share
-from .lines import crossings, cut_many
+from .lines import crossings, cut_many, point_distances
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
 from .snap_area import diagonals, near_staged, to_whole
@@ -235,8 +235,7 @@ class _Planner(EndsPhase, BuildPhase):
             inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
                 (xy[:, 1] <= box[src, 3])
         src, dst, first, last = src[inside], dst[inside], first[inside], last[inside]
-        ends_near = (shapely.distance(shapely.points(first), lines[src]) <= self.tol) & \
-            (shapely.distance(shapely.points(last), lines[src]) <= self.tol)
+        ends_near = (point_distances(first, lines, src) <= self.tol) & (point_distances(last, lines, src) <= self.tol)
         src, dst = src[ends_near], dst[ends_near]
         covered, _, _ = pair_share(targets, lines, dst, src, self.tol)  # each pipe covered by the walk
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
@@ -246,11 +245,11 @@ class _Planner(EndsPhase, BuildPhase):
         order = np.lexsort((-covers, src))
         head = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
         by_walk = dict(zip(src[order][head].tolist(), dst[order][head].tolist()))
-        for j in np.flatnonzero(same):
+        walks = np.flatnonzero(same)
+        repeated = self.usable[np.array([by_walk[j] for j in walks.tolist()], dtype=int)]
+        beside = self._walk_neighbours(lines[walks], repeated)
+        for j, target in zip(walks[~beside].tolist(), repeated[~beside].tolist()):
             k = live[j]
-            target = int(self.usable[by_walk[int(j)]])
-            if self._walks_a_neighbour(lines[j], target):
-                continue
             self.state[k] = "conflated"
             self.result[k] = str(self.pipe_ids[target])
             filled = self._fill(target, self.values[k])
@@ -270,30 +269,45 @@ class _Planner(EndsPhase, BuildPhase):
         return set(zip(np.minimum(nodes.start, nodes.end)[self.usable].tolist(),
                        np.maximum(nodes.start, nodes.end)[self.usable].tolist()))
 
-    def _walks_a_neighbour(self, line: LineString, target: int) -> bool:
-        """True when *line*, though it runs along existing pipe *target*, is the walk of a pipe beside it.
+    def _walk_neighbours(self, lines: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Per line: True when it, though it runs along existing pipe *targets* (its own), is the walk of
+        a pipe beside it.
 
         Two mains a few metres apart have the same shape within the GPS error, and a short pipe can lie
         along a longer walk from the same node; the walk of the pipe missing from the registry ends at
-        other nodes than *target* (one or both nearer to the walk's end than the end of *target* is, by
-        a repeat's distance) which no existing pipe joins yet: it is that pipe, not *target* again.
+        other nodes than its target (one or both nearer to the walk's end than the end of the target
+        is, by a repeat's distance) which no existing pipe joins yet: it is that pipe, not the target
+        again. All lines at once: one index query for every tip, distances as arrays.
         """
         nodes = self.nodes
-        own = (int(nodes.start[target]), int(nodes.end[target]))
-        if min(own) < 0:
-            return False
-        ends = shapely.points(np.array([line.coords[0], line.coords[-1]]))
-        mine = shapely.points(nodes.xy[list(own)])
-        beside = []
-        for tip in ends:
-            gaps = shapely.distance(tip, mine)
-            reach = float(np.min(gaps)) - self.repeat_m  # nearer than target's end
-            hits = self._node_tree.query(tip, predicate="dwithin", distance=min(reach, self.tol)) if reach > 0 else []
-            hits = [int(h) for h in hits if int(h) not in own]
-            beside.append(min(hits, key=lambda h: shapely.distance(tip, Point(nodes.xy[h]))) if hits
-                          else own[int(np.argmin(gaps))])
-        a, b = sorted(beside)
-        return (a, b) != tuple(sorted(own)) and a != b and (a, b) not in self._joined
+        out = np.zeros(len(lines), dtype=bool)
+        own = np.stack([nodes.start[targets], nodes.end[targets]], axis=1).astype(np.int64)
+        rows = np.flatnonzero(own.min(axis=1) >= 0) if len(own) else np.zeros(0, dtype=np.int64)
+        if not len(rows):
+            return out
+        first, last = end_coords(lines[rows])
+        tips = shapely.points(np.concatenate([first, last]))  # first tips, then last tips
+        mine = np.concatenate([own[rows], own[rows]])
+        gaps = shapely.distance(tips[:, None], shapely.points(nodes.xy[mine]))
+        beside = mine[np.arange(len(mine)), np.argmin(gaps, axis=1)]  # else the nearer end of the target
+        reach = gaps.min(axis=1) - self.repeat_m  # nodes nearer than the target's end
+        ask = np.flatnonzero(reach > 0)
+        tip, hit = self._node_tree.query(tips[ask], predicate="dwithin", distance=np.minimum(reach[ask], self.tol))
+        tip = ask[tip]
+        keep = (hit != mine[tip, 0]) & (hit != mine[tip, 1])
+        tip, hit = tip[keep], hit[keep]
+        apart = shapely.distance(tips[tip], shapely.points(nodes.xy[hit]))
+        order = np.lexsort((np.arange(len(tip)), apart, tip))  # nearest per tip, the first met on ties
+        tip, hit = tip[order], hit[order]
+        head = np.r_[True, tip[1:] != tip[:-1]] if len(tip) else np.zeros(0, dtype=bool)
+        beside[tip[head]] = hit[head]
+        m = len(rows)
+        a, b = np.minimum(beside[:m], beside[m:]), np.maximum(beside[:m], beside[m:])
+        lo, hi = own[rows].min(axis=1), own[rows].max(axis=1)
+        joined = self._joined
+        out[rows] = ((a != lo) | (b != hi)) & (a != b) & np.array(
+            [pair not in joined for pair in zip(a.tolist(), b.tolist())], dtype=bool)
+        return out
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self._columns:
@@ -455,14 +469,14 @@ class _Planner(EndsPhase, BuildPhase):
             return
         trimmed = cut_many(lines, which[chosen], start[chosen], stop[chosen])
         left = shapely.length(trimmed).tolist()
+        across_start, across_end = self.pipe_ids[pipe[first]], self.pipe_ids[pipe[last]]  # not a copy per line
         for i, geom, geom_len in zip(chosen, trimmed, left):
             k = live[which[i]]
             if trim_start[i]:
-                self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across "
-                                     f"{self.pipe_ids[pipe[first][i]]}")
+                self.notes[k].append(f"trimmed {start[i]:.1f} m overshoot at the start across {across_start[i]}")
             if trim_end[i]:
                 self.notes[k].append(f"trimmed {length[i] - stop[i]:.1f} m overshoot at the end across "
-                                     f"{self.pipe_ids[pipe[last][i]]}")
+                                     f"{across_end[i]}")
             self.cand_geom[k] = geom
             if geom_len < self.min_part:
                 self._reject(k, "nothing left after trimming overshoots")

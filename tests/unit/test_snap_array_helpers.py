@@ -1,5 +1,6 @@
-"""The snap plan's array helpers: crossings in numpy (doubtful pairs left to GEOS), the registry cut
-to a batch's surroundings, ids continuing a large registry."""
+"""The snap plan's array helpers: crossings in numpy (doubtful pairs left to GEOS), distances and
+points along lines worked out as GEOS does (bit for bit), the registry cut to a batch's
+surroundings, ids continuing a large registry."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import shapely
 from shapely.geometry import LineString
 
 from jalnet.topology.ids import next_ids
-from jalnet.topology.lines import crossings
-from jalnet.topology.snap_area import within_reach
+from jalnet.topology.lines import crossings, interpolate, point_distances
+from jalnet.topology.snap_area import packed, within_reach
 
 
 def test_clean_crossings_match_geos_and_doubtful_pairs_are_left_to_it() -> None:
@@ -45,6 +46,60 @@ def test_new_ids_continue_the_highest_of_a_large_registry() -> None:
     assert next_ids(pd.Series(["P-0007", "P-0041", "Q-9"], dtype=object), 1, "P-") == ["P-0042"]
     assert next_ids(pd.Series(["P-0041", "P-0007", 12], dtype=object), 1, "P-") == ["P-0042"]
     assert next_ids(pd.Series(["P-9998", "P-10000", "P-9999"], dtype=object), 2, "P-") == ["P-10001", "P-10002"]
+
+
+def test_ids_held_as_text_by_pandas_continue_as_the_same_ids_as_objects() -> None:
+    values = [f"P{k:07d}" for k in range(0, 90_000, 3)] + [None, "", "P0000004"]
+    for given in (values, ["P-0041", "P-0007", "Q-9"], ["P-9998", "P-10000", "P-9999"], [None, ""], []):
+        text, objects = pd.Series(given, dtype="string"), pd.Series(given, dtype=object)
+        assert next_ids(text, 3, "P-") == next_ids(objects, 3, "P-")
+    assert next_ids(pd.Series(values, dtype="string"), 1, "P-") == ["P0089998"]
+
+
+def _lines_and_points(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bent lines of 2-8 vertices (one with a repeated vertex, one closed), and points at, near and far
+    from them: on vertices, beside segments, past the ends."""
+    lines = []
+    for _ in range(400):
+        n = int(rng.integers(2, 9))
+        lines.append(LineString(np.cumsum(rng.normal(0, 20, (n, 2)), axis=0) + rng.uniform(3e5, 3.1e5, 2)))
+    lines += [LineString([(0, 0), (5, 5), (5, 5), (10, 0)]), LineString([(0, 0), (5, 0), (5, 5), (0, 0)])]
+    lines = np.array(lines, dtype=object)
+    xy, which = shapely.get_coordinates(lines, return_index=True)
+    near = rng.integers(0, len(lines), len(xy))
+    points = np.vstack([xy, xy + rng.normal(0, 3, xy.shape), xy + rng.normal(0, 300, xy.shape)])
+    return lines, points, np.concatenate([which, which, near])
+
+
+def test_point_distances_are_geos_distances_to_the_last_bit() -> None:
+    lines, points, which = _lines_and_points(np.random.default_rng(5))
+    geos = shapely.distance(shapely.points(points), lines[which])
+    assert np.array_equal(point_distances(points, lines, which), geos)
+    # other geometries are left to GEOS
+    other = np.array([shapely.MultiLineString([[(0, 0), (1, 0)], [(3, 0), (4, 0)]])], dtype=object)
+    assert point_distances([(2.5, 1.0)], other, [0]).tolist() == [shapely.distance(shapely.Point(2.5, 1), other[0])]
+
+
+def test_points_along_lines_are_geos_points_to_the_last_bit() -> None:
+    lines, _, _ = _lines_and_points(np.random.default_rng(6))
+    rng = np.random.default_rng(7)
+    which = rng.integers(0, len(lines), 5000)
+    length = shapely.length(lines)[which]
+    at_vertices = shapely.line_locate_point(lines[which], shapely.get_point(lines[which], 1))
+    for along in (rng.uniform(0, 1, 5000) * length, np.zeros(5000), length, length + 1.0, at_vertices,
+                  length * (1 - 1e-16), -rng.uniform(0, 1, 5000) * length):
+        geos = shapely.get_coordinates(shapely.line_interpolate_point(lines[which], along))
+        assert np.array_equal(interpolate(lines, which, along), geos)
+
+
+def test_geometries_packed_in_memory_are_the_same_geometries() -> None:
+    geoms = np.array([LineString([(0.1, 0.2), (3.3333333333333335, 4.0)]), LineString([(0, 0, 1.5), (1, 1, 2.5)]),
+                      shapely.MultiLineString([[(0, 0), (1, 0)], [(3, 0), (4, 0)]]), None], dtype=object)
+    again = packed(geoms)
+    assert again[3] is None
+    assert shapely.to_wkb(again[:3]).tolist() == shapely.to_wkb(geoms[:3]).tolist()
+    assert all(a is not b for a, b in zip(again[:3], geoms[:3]))
+    assert shapely.has_z(again).tolist() == [False, True, False, False]
 
 
 def test_the_pipes_near_a_batch_are_those_an_index_of_the_pipes_finds() -> None:
