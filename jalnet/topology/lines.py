@@ -142,12 +142,10 @@ def point_distances(xy: np.ndarray, lines: np.ndarray, which: np.ndarray) -> np.
     which = np.asarray(which, dtype=np.int64)
     if not len(which):
         return np.zeros(0)
-    used, local = np.unique(which, return_inverse=True)
-    geoms = np.asarray(lines, dtype=object)[used]
-    count = shapely.get_num_coordinates(geoms)
-    if (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING).any() or (count < 2).any():
-        return shapely.distance(shapely.points(xy), geoms[local])
-    coords = shapely.get_coordinates(geoms)
+    plain = _plain_lines(lines, which)
+    if plain is None:
+        return shapely.distance(shapely.points(xy), np.asarray(lines, dtype=object)[which])
+    coords, count, local = plain
     segs = (count - 1)[local]  # segments of each point's line
     point = np.repeat(np.arange(len(which)), segs)
     first = (np.cumsum(count) - count)[local]
@@ -169,6 +167,25 @@ def point_distances(xy: np.ndarray, lines: np.ndarray, which: np.ndarray) -> np.
     return np.fmin.reduceat(d, start)
 
 
+def _plain_lines(lines: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The vertices of the distinct lines *which* refers to, their vertex counts, and each query's line
+    among them; None when one is not a plain LineString of two vertices or more (left to GEOS)."""
+    used, local = np.unique(which, return_inverse=True)
+    geoms = np.asarray(lines, dtype=object)[used]
+    count = shapely.get_num_coordinates(geoms)
+    if (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING).any() or (count < 2).any():
+        return None
+    return shapely.get_coordinates(geoms), count, local
+
+
+def end_vertices(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every vertex of *lines* (coordinates, and the line each belongs to) and the positions of each
+    line's first and last vertex among them: the ends of many lines from one GEOS call."""
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    n = np.arange(len(lines))
+    return coords, idx, np.searchsorted(idx, n), np.searchsorted(idx, n, side="right") - 1
+
+
 def _line_arrays(lines: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                  np.ndarray] | None:
     """The vertices of the lines *which* refers to, and per vertex the length of the segment ending
@@ -176,12 +193,10 @@ def _line_arrays(lines: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.n
     (a cumulative sum over many lines would differ in the last bits): (coords, first vertex and
     vertex count of each query's line, segment lengths, running lengths). None when a line is not a
     plain LineString of two vertices or more (left to GEOS)."""
-    used, local = np.unique(which, return_inverse=True)
-    geoms = np.asarray(lines, dtype=object)[used]
-    count = shapely.get_num_coordinates(geoms)
-    if (shapely.get_type_id(geoms) != shapely.GeometryType.LINESTRING).any() or (count < 2).any():
+    plain = _plain_lines(lines, which)
+    if plain is None:
         return None
-    coords = shapely.get_coordinates(geoms)
+    coords, count, local = plain
     start = np.cumsum(count) - count
     step = np.zeros(len(coords))
     d = coords[1:] - coords[:-1]

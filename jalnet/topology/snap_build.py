@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from .ids import next_ids
-from .lines import cut_many, project, set_end, with_ends
+from .lines import cut_many, end_vertices, project, set_end, with_ends
 from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, xy_of
 from .walk_refit import refit_to_ends
 
@@ -120,9 +120,8 @@ class BuildPhase:
                                               [own[False][i] for i in walked])
         if self.wander_m > 0:  # GPS wander out, bends bigger than it kept; the ends stay where they were put
             final = shapely.simplify(final, self.wander_m, preserve_topology=False)
-        coords, which = shapely.get_coordinates(final, return_index=True)  # first and last vertices, one call
-        span = coords[np.searchsorted(which, np.arange(len(final)), side="right") - 1] - \
-            coords[np.searchsorted(which, np.arange(len(final)))]
+        coords, _, first, last = end_vertices(final)
+        span = coords[last] - coords[first]
         apart = np.sqrt(span[:, 0] * span[:, 0] + span[:, 1] * span[:, 1])  # as GEOS measures two points
         bad = (shapely.length(final) < self.min_part) | (apart <= self.node_tol)
         for k in live[bad].tolist():
@@ -301,9 +300,7 @@ class BuildPhase:
             piece_ends[k] = list(zip(bounds[:-1], bounds[1:]))
         self._pass_schemes(keys, pieces, piece_ends)
         # every piece's two nodes count one more pipe attached, added up in numpy
-        attached = self.book.attached
-        ends = np.fromiter(chain.from_iterable(chain.from_iterable(piece_ends.values())), dtype=np.int64)
-        attached[:] = (np.array(attached, dtype=np.int64) + np.bincount(ends, minlength=len(attached))).tolist()
+        self.book.attach(np.fromiter(chain.from_iterable(chain.from_iterable(piece_ends.values())), dtype=np.int64))
         return pieces
 
     def _pass_schemes(self, keys: list[int], pieces: dict[int, list[dict]],
@@ -380,8 +377,7 @@ class BuildPhase:
                        "_split_of": pos.tolist()})
         names = list(values)
         self.plan.new_pipes += [dict(zip(names, row)) for row in zip(*values.values())]
-        attached = self.book.attached
-        attached[:] = (np.array(attached, dtype=np.int64) + 2 * np.bincount(node, minlength=len(attached))).tolist()
+        self.book.attach(node, each=2)  # a cut joins two parts
         book_xy, ids = self.book.xy, self.pipe_ids[pos].tolist()
         self.plan.splits += [{"pipe_id": pipe_id, "node": key, "xy": book_xy[key]} for pipe_id, key in zip(ids, node_l)]
 

@@ -158,14 +158,16 @@ class EndsPhase:
         if not len(src):
             return
         length = shapely.length(self.geoms[pipe])
-        sliver = (along < self.min_part) | (length - along < self.min_part)  # see _to_pipe
+        near_start = along < self.min_part
+        sliver = near_start | (length - along < self.min_part)  # a split would leave a sliver
         ends, splits, ids = self.ends, self.splits, self.pipe_ids
-        for i, p, d, a, point, total, near in zip(free[src].tolist(), pipe.tolist(), dist.tolist(), along.tolist(),
-                                                  at.tolist(), length.tolist(), sliver.tolist()):
+        for i, p, d, a, point, near, at_start in zip(free[src].tolist(), pipe.tolist(), dist.tolist(),
+                                                     along.tolist(), at.tolist(), sliver.tolist(),
+                                                     near_start.tolist()):
             if near:
-                self._to_pipe(ends[i], p, d, a, (point[0], point[1]), total)
+                self._to_pipe_end(ends[i], p, at_start)
                 continue
-            end = ends[i]  # the usual case, _to_pipe's split written out: no call per end
+            end = ends[i]  # split there
             end.kind, end.pipe, end.along, end.xy = "pipe", p, a, (point[0], point[1])
             end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
             splits.setdefault(p, []).append((a, end))
@@ -178,12 +180,9 @@ class EndsPhase:
         pipe they each reach but which lies away from that point is not where they end.
         """
         out = np.full((n, 2), np.nan)
-        xy, head, owner = self.end_xy, self.end_head, self.end_owner
-        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
-        keep = owner[a] != owner[b]
-        a, b = a[keep], b[keep]
-        keep = np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
-        a, b = a[keep], b[keep]
+        xy, head = self.end_xy, self.end_head
+        a, b, reached = self._pairs_in_reach(xy, head, self.end_owner)
+        a, b = a[reached], b[reached]
         if not len(a):
             return out
         labels = component_labels(len(xy), a, b)
@@ -200,6 +199,15 @@ class EndsPhase:
         grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
         out[grouped] = centres[labels[grouped]]
         return out
+
+    def _pairs_in_reach(self, xy: np.ndarray, head: np.ndarray, owner: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs (a, b) of ends of different walks near each other, and whether each pair is in reach: each
+        end reaches the other, reckoned along its heading (both may stop short of the node)."""
+        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
+        keep = owner[a] != owner[b]
+        a, b = a[keep], b[keep]
+        return a, b, np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
 
     @property
     def _side_m(self) -> float:
@@ -303,16 +311,12 @@ class EndsPhase:
             return None
         return pos, along
 
-    def _to_pipe(self, end: End, pos: int, dist: float, along: float, xy: tuple[float, float], length: float) -> None:
-        near_start, near_end = along < self.min_part, length - along < self.min_part
-        if near_start or near_end:  # a split would leave a sliver: use that end of the pipe instead
-            node = int((self.nodes.start if near_start else self.nodes.end)[pos])
-            self._to_target(end, ("node", node), Point(self.nodes.xy[node]), float(np.hypot(*(np.array(end.xy) -
-                                                                                            self.nodes.xy[node]))))
-            return
-        end.kind, end.pipe, end.along, end.xy = "pipe", pos, along, xy
-        end.note = f"{end.label} joined to {self.pipe_ids[pos]}, split there ({dist:.1f} m)"
-        self.splits.setdefault(pos, []).append((along, end))
+    def _to_pipe_end(self, end: End, pos: int, at_start: bool) -> None:
+        """An end meeting pipe *pos* within the tiny length of its start or end goes onto that node of the
+        pipe: a split there would leave a sliver."""
+        node = int((self.nodes.start if at_start else self.nodes.end)[pos])
+        self._to_target(end, ("node", node), Point(self.nodes.xy[node]), float(np.hypot(*(np.array(end.xy) -
+                                                                                        self.nodes.xy[node]))))
 
     def _resolve_pipe_splits(self) -> None:
         """Split points on one pipe closer than the tiny length become one junction; so do those of
@@ -356,11 +360,7 @@ class EndsPhase:
         xy = self.end_xy[idx]
         head, owner = self.end_head[idx], self.end_owner[idx]
         # Free ends close to each other (a walk cut in two, two walks meeting): one new junction.
-        # Each must reach the other, reckoned along its heading (both may stop short of the node).
-        a, b = close_pairs(xy, self.tol * AHEAD_FACTOR)
-        keep = owner[a] != owner[b]
-        a, b = a[keep], b[keep]
-        keep = np.maximum(reach_xy(xy[a], head[a], xy[b]), reach_xy(xy[b], head[b], xy[a])) <= self.tol
+        a, b, keep = self._pairs_in_reach(xy, head, owner)
         loose = np.flatnonzero(~keep)
         meet, meet_xy = self._crossing_ends(owner, a[loose], b[loose], xy)
         keep[loose[meet]] = True

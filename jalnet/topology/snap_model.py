@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from .lines import end_vertices
 from .network import located
 from .spatial import box_pairs
 
@@ -82,6 +83,11 @@ class NodeBook:
         self._by_junction: dict[int, int] = {}
         self._grid: dict[tuple[int, int], list[int]] = {}
         self._indexed = 0  # nodes [0, _indexed) are in the grid
+
+    def attach(self, keys: np.ndarray, each: int = 1) -> None:
+        """*each* more pipe ends at the node of every key (a key counts as often as it comes), in numpy."""
+        count = np.bincount(np.asarray(keys, dtype=np.int64), minlength=len(self.attached))
+        self.attached[:] = (np.array(self.attached, dtype=np.int64) + each * count).tolist()
 
     def _cell(self, xy: tuple[float, float]) -> tuple[int, int]:
         size = max(self.tol, 1e-6) * 2
@@ -354,9 +360,7 @@ def end_headings(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     no length."""
     length = shapely.length(lines)
     back = np.minimum(HEADING_M, length / 2)
-    coords, which = shapely.get_coordinates(lines, return_index=True)  # first and last vertex: one call
-    first = np.searchsorted(which, np.arange(len(lines)))
-    last = np.searchsorted(which, np.arange(len(lines)), side="right") - 1
+    coords, _, first, last = end_vertices(lines)
     tips, units = [], []
     for tip_at, inward in ((first, back), (last, length - back)):
         tip = coords[tip_at]

@@ -405,10 +405,11 @@ class _Planner(EndsPhase, BuildPhase):
         batches = self.staged["import_batch"].astype(object).to_numpy()
         files = self.staged["source_file"].astype(object).to_numpy()
         walks: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-        marked = [k for k, ref in zip(self._live().tolist(), refs[self._live()].tolist())
+        live = self._live()
+        marked = [k for k, ref in zip(live.tolist(), refs[live].tolist())
                   if isinstance(ref, str) and "[piece " in ref]  # only these can match PIECE: no regex for the rest
         for k in marked:
-            match = PIECE.search(refs[k]) if isinstance(refs[k], str) else None
+            match = PIECE.search(refs[k])
             if match:
                 key = (batches[k], files[k], refs[k][: match.start()])
                 walks.setdefault(key, []).append((int(match.group(1)), int(k)))

@@ -19,16 +19,14 @@ import numpy as np
 import shapely
 
 from ..tracks.fit import solve_chain
+from .lines import end_vertices
 
 
 def refit_to_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
     """*lines* with their first/last vertex pinned at *start_xy*/*end_xy* (NaN: that end is fitted too)."""
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    n = len(lines)
-    if not n or not len(coords):
+    coords, idx, first, last = end_vertices(lines)
+    if not len(lines) or not len(coords):
         return lines
-    first = np.searchsorted(idx, np.arange(n))
-    last = np.searchsorted(idx, np.arange(n), side="right") - 1
     m = len(coords)
     coords = coords.copy()
     targets = [(np.asarray(start_xy, dtype=float), first, first + 1), (np.asarray(end_xy, dtype=float), last, last - 1)]
