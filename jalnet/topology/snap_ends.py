@@ -36,9 +36,10 @@ from .snap_model import (
     set_each,
     xy_of,
 )
-from .spatial import nearest_other
+from .spatial import nearest_of_pairs, nearest_other
 
 _AT_START = attrgetter("at_start")
+_CAP_NOTE = {True: "start free: end cap", False: "end free: end cap"}
 #: Least spread of the headings of walks meeting (smaller eigenvalue of the sum of their outer
 #: products: 1 - |cos| for two) for their meeting point to rule out a node away from it: 30 degrees.
 MEET_SPREAD = 0.13
@@ -418,29 +419,28 @@ class EndsPhase:
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
-        if len(ask):  # the few lines within reach of these ends first (a tree of the ends, not of every line)
-            lines = self.cand_geom[live]
-            reached = np.unique(shapely.STRtree(shapely.points(still_xy[ask])).query(
-                lines, predicate="dwithin", distance=self.tol)[0])
-            near_line, _ = nearest_other(still_xy[ask], still_owner[ask], lines[reached], live[reached], self.tol)
-            if len(reached):
-                hosts[ask] = np.where(near_line >= 0, reached[np.maximum(near_line, 0)], -1)
+        if len(ask):  # the pairs of these ends and lines within reach (a tree of the ends, not of every line)
+            lines, pts = self.cand_geom[live], shapely.points(still_xy[ask])
+            line, end = shapely.STRtree(pts).query(lines, predicate="dwithin", distance=self.tol)
+            other = live[line] != still_owner[ask][end]
+            line, end = line[other], end[other]
+            hosts[ask] = nearest_of_pairs(end, line, shapely.distance(pts[end], lines[line]), len(ask))[0]
         ids = self.cand_ids
-        caps = []
-        for end, j, d, h in zip(still, near, dist, hosts):
-            if j >= 0:
-                target = placed[j]
-                end.kind, end.node, end.xy = "join", target.node, target.xy
-                end.note = f"{end.label} joined to {ids[target.owner]} ({d:.1f} m)"
-            elif h >= 0:
-                end.kind, end.pipe = "tee", int(live[h])
-                end.note = f"{end.label} joined to {ids[live[h]]}, split there"
-            else:
-                caps.append(end)
-        keys = self.book.at_many(xy_of(caps),
-                                 [self._scheme_of(e) for e in caps], capped=True)
-        for end, key in zip(caps, keys.tolist()):
-            end.node, end.kind, end.note = key, "cap", f"{end.label} free: end cap"
+        for i in np.flatnonzero(near >= 0).tolist():  # the few joined or resting on a line, one by one
+            end, target = still[i], placed[near[i]]
+            end.kind, end.node, end.xy = "join", target.node, target.xy
+            end.note = f"{end.label} joined to {ids[target.owner]} ({dist[i]:.1f} m)"
+        for i in np.flatnonzero((near < 0) & (hosts >= 0)).tolist():
+            end, h = still[i], hosts[i]
+            end.kind, end.pipe = "tee", int(live[h])
+            end.note = f"{end.label} joined to {ids[live[h]]}, split there"
+        capped = np.flatnonzero((near < 0) & (hosts < 0))  # the many: in bulk (free ends are candidates')
+        caps, values = pick(still, capped), self.values
+        keys = self.book.at_many(still_xy[capped], [values[k]["scheme_id"] for k in still_owner[capped].tolist()],
+                                 capped=True)
+        set_each(caps, "node", keys.tolist())
+        set_each(caps, "kind", repeat("cap"))
+        set_each(caps, "note", map(_CAP_NOTE.__getitem__, map(_AT_START, caps)))
 
     def _crossing_ends(self, owner: np.ndarray, a: np.ndarray, b: np.ndarray, xy: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:

@@ -235,17 +235,22 @@ def nearest_other(points: Any, owners: Any, targets: Any, target_owners: Any, wi
     *points* and *targets* are geometries or xy pairs; *tree*, when given, indexes *targets*.
     """
     pts = _as_geoms(points)
-    near = np.full(len(pts), -1, dtype=np.int64)
-    dist = np.full(len(pts), np.inf)
     if not len(pts) or not len(targets):
-        return near, dist
+        return np.full(len(pts), -1, dtype=np.int64), np.full(len(pts), np.inf)
     geoms = _as_geoms(targets)
     src, dst = (tree or shapely.STRtree(geoms)).query(pts, predicate="dwithin", distance=within)
     other = np.asarray(owners)[src] != np.asarray(target_owners)[dst]
     src, dst = src[other], dst[other]
+    return nearest_of_pairs(src, dst, shapely.distance(pts[src], geoms[dst]), len(pts))
+
+
+def nearest_of_pairs(src: np.ndarray, dst: np.ndarray, d: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of *n* points, the nearest of its pairs (point *src*, target *dst*, distance *d*): (target or -1,
+    distance); for pairs already found, e.g. by a query the other way round."""
+    near = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
     if not len(src):
         return near, dist
-    d = shapely.distance(pts[src], geoms[dst])
     order = np.lexsort((dst, d, src))  # equally near: the first target, whatever the tree's order
     src, dst, d = src[order], dst[order], d[order]
     first = np.r_[True, src[1:] != src[:-1]]
