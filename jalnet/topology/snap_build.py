@@ -18,7 +18,7 @@ from shapely.geometry import LineString, Point
 
 from .ids import next_ids
 from .lines import cut_many, end_vertices, project, set_end, with_ends
-from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, xy_of
+from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, set_items, xy_of
 from .walk_refit import refit_to_ends
 
 
@@ -145,16 +145,14 @@ class BuildPhase:
         over an end it ran past) is not taken.
         """
         pins = []
+        junction = np.array([*self.book.junction, -1], dtype=np.int64)  # the last: for an end with no node
         for xy, own in ((start_xy, starts), (end_xy, ends)):
-            known = np.fromiter((self._on_registry(e) for e in own), dtype=bool, count=len(own))
+            kind = np.array(kinds_of(own), dtype=object)
+            known = (kind == "node") | (kind == "pipe") | (junction[np.array(nodes_of(own), dtype=np.int64)] >= 0)
             pins.append(np.where(known[:, None], xy, np.nan))
         refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, max(self.node_tol, self.error_m))
         better = shapely.hausdorff_distance(refit, drawn) <= shapely.hausdorff_distance(moved, drawn) + 0.01
         return np.where(better, refit, moved)
-
-    def _on_registry(self, e: End) -> bool:
-        """Whether the end's place comes from the registry (an existing node or pipe), not from walks."""
-        return e.kind in ("node", "pipe") or (e.node >= 0 and self.book.junction[e.node] >= 0)
 
     def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
         """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
@@ -368,7 +366,7 @@ class BuildPhase:
                 update["length_m"] = round(float(km) * part_m / whole, 1)
         # the new parts, in order: each from a cut to the next cut, the last to the pipe's own end
         owner = np.repeat(np.arange(len(split)), cuts)
-        values = {name: [column[t] for t in owner.tolist()] for name, column in columns.items()}
+        values = {name: pick(column, owner) for name, column in columns.items()}
         named = pick(names, node_l)
         to_nodes = [*named[1:], None]
         node_id = self.node_id
@@ -399,7 +397,8 @@ class BuildPhase:
                 gone = pd.isna(values) | pd.Series(values, dtype=object).isin([""]).to_numpy()
             else:
                 gone = np.zeros(len(values), dtype=bool)
-            columns[f] = [None if g else v for v, g in zip(values, gone.tolist())]
+            columns[f] = list(values)  # the array's own scalars, as iterating it gives them
+            set_items(columns[f], np.flatnonzero(gone).tolist(), repeat(None))
         return columns
 
     def _move_existing_ends(self, ends_of: _EndsOf) -> None:

@@ -161,17 +161,20 @@ class EndsPhase:
         length = shapely.length(self.geoms[pipe])
         near_start = along < self.min_part
         sliver = near_start | (length - along < self.min_part)  # a split would leave a sliver
-        ends, splits, ids = self.ends, self.splits, self.pipe_ids
-        for i, p, d, a, point, near, at_start in zip(free[src].tolist(), pipe.tolist(), dist.tolist(),
-                                                     along.tolist(), at.tolist(), sliver.tolist(),
-                                                     near_start.tolist()):
-            if near:
-                self._to_pipe_end(ends[i], p, at_start)
-                continue
-            end = ends[i]  # split there
-            end.kind, end.pipe, end.along, end.xy = "pipe", p, a, (point[0], point[1])
-            end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
-            splits.setdefault(p, []).append((a, end))
+        ends, splits = self.ends, self.splits
+        for i, p, at_start in zip(free[src[sliver]].tolist(), pipe[sliver].tolist(), near_start[sliver].tolist()):
+            self._to_pipe_end(ends[i], p, at_start)
+        cut = ~sliver  # the many split there: set in bulk (the splits touch no node yet)
+        members, p, a = pick(ends, free[src[cut]]), pipe[cut].tolist(), along[cut].tolist()
+        set_each(members, "kind", repeat("pipe"))
+        set_each(members, "pipe", p)
+        set_each(members, "along", a)
+        set_each(members, "xy", map(tuple, at[cut].tolist()))
+        set_each(members, "note", [f"{'start' if at_start else 'end'} joined to {pid}, split there ({d:.1f} m)"
+                                   for at_start, pid, d in zip(map(_AT_START, members), self.pipe_ids[pipe[cut]].tolist(),
+                                                               dist[cut].tolist())])
+        for pos, along_pos, end in zip(p, a, members):
+            splits.setdefault(pos, []).append((along_pos, end))
 
     def _meeting_centres(self, n: int) -> np.ndarray:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it

@@ -314,11 +314,16 @@ class _Planner(EndsPhase, BuildPhase):
             self._columns[name] = self.pipes[name].to_numpy()
         return self._columns[name]
 
+    @cached_property
+    def _fillable(self) -> list[np.ndarray]:
+        """The columns a conflated walk may fill, in ``FILLABLE`` order (read once, not per walk)."""
+        return [self._column(name) for name in FILLABLE]
+
     def _fill(self, pos: int, values: dict[str, Any]) -> list[str]:
         update = self.plan.pipe_updates.setdefault(pos, {})
         filled = []
-        for name in FILLABLE:
-            current = update.get(name, self._column(name)[pos])
+        for name, column in zip(FILLABLE, self._fillable):
+            current = update[name] if name in update else column[pos]
             if empty(current) and not empty(values.get(name)):
                 update[name] = values[name]
                 filled.append(name)
