@@ -80,8 +80,9 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
         number = _highest(ids, prefix, width)
     out: list[str] = []
     taken: np.ndarray | None = None
+    numbered = (prefix.replace("{", "{{").replace("}", "}}") + f"{{:0{width}d}}").format  # one format, many numbers
     while len(out) < n:
-        batch = [f"{prefix}{k:0{width}d}" for k in range(number + 1, number + 1 + (n - len(out)))]
+        batch = list(map(numbered, range(number + 1, number + 1 + (n - len(out)))))
         number += len(batch)
         # numbers outgrew the width (P-9999 -> P-10000): such ids may have been given some other way
         wide = [c for c in batch if len(c) > len(prefix) + width] if number >= 10**width else []

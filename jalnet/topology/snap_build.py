@@ -271,10 +271,10 @@ class BuildPhase:
         whole = np.flatnonzero(~is_cut).tolist()
         whole_keys = [keys[i] for i in whole]
         rows = [{**values[k], "geometry": line, "_candidate": k} for k, line in zip(whole_keys, geoms[whole])]
-        drawn = total[whole].tolist()
-        for row, line_len in zip(rows, drawn):
-            if row.get("length_m") is None:
-                row["length_m"] = round(line_len, 1)
+        drawn = list(map(round, total[whole].tolist(), repeat(1)))
+        unmeasured = [row.get("length_m") is None for row in rows]
+        deque(map(dict.__setitem__, compress(rows, unmeasured), repeat("length_m"), compress(drawn, unmeasured)),
+              maxlen=0)
         pieces: dict[int, list[dict]] = dict(zip(whole_keys, ([row] for row in rows)))
         piece_ends: dict[int, list[tuple[int, int]]] = {  # book keys of each piece's nodes
             keys[i]: [(first_nodes[i], last_nodes[i])] for i in whole}
@@ -439,14 +439,14 @@ class BuildPhase:
         split_rows = self.plan.new_pipes
         all_new = split_rows + rows
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
-        for row, pid in zip(all_new, pipe_ids):
-            row["pipe_id"] = pid
+        deque(map(dict.__setitem__, all_new, repeat("pipe_id"), pipe_ids), maxlen=0)
         node_id = self.node_id
         # the candidates' pieces' nodes by book key (kept for typing the nodes)
         piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
         self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
-        for row, (a, b) in zip(rows, piece_ends):
-            row["from_node"], row["to_node"] = node_id[a], node_id[b]
+        for name, column in (("from_node", 0), ("to_node", 1)):  # every row has both: the order of keys as set one by one
+            deque(map(dict.__setitem__, rows, repeat(name), pick(self.node_names, self._piece_nodes[:, column])),
+                  maxlen=0)
         for pos in self._moved_pipes:  # the split ones have their names already
             _node_ids_in(self.plan.pipe_updates[pos], node_id)
         self.plan.new_pipes = all_new
@@ -508,8 +508,9 @@ class BuildPhase:
         new = np.flatnonzero(used & (junction < 0))
         kind = np.where(capped[new] & (attached[new] <= 1), "end_cap",
                         np.where((attached[new] == 2) & (sizes[new] == 2), "reducer", "junction"))
-        self.plan.new_junctions += [{"node_id": self.node_id[key], "scheme_id": book.scheme[key], "node_type": t,
-                                     "xy": book.xy[key]} for key, t in zip(new.tolist(), kind.tolist())]
+        self.plan.new_junctions += [{"node_id": name, "scheme_id": scheme, "node_type": t, "xy": xy} for name, scheme, t, xy
+                                    in zip(pick(self.node_names, new), pick(book.scheme, new), kind.tolist(),
+                                           pick(book.xy, new))]
 
     def _two_sizes(self, key: int, row: int, dias: set[float]) -> bool:
         node = self.nodes.at["junctions"][row]

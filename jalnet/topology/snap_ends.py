@@ -351,9 +351,11 @@ class EndsPhase:
         points = interpolate(self.geoms, np.array([g[0] for g in groups], dtype=np.int64),
                              np.array([g[1] for g in groups], dtype=float))
         nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
-        for (_pos, along, ends), node in zip(groups, nodes.tolist()):
-            for end in ends:
-                end.along, end.xy, end.node = along, self.book.xy[node], node
+        size = [len(g[2]) for g in groups]  # each group's ends take its place and node, set in bulk
+        members, node_each = [e for g in groups for e in g[2]], np.repeat(nodes, size).tolist()
+        set_each(members, "along", chain.from_iterable(map(repeat, [g[1] for g in groups], size)))
+        set_each(members, "xy", pick(self.book.xy, node_each))
+        set_each(members, "node", node_each)
 
     # -- 5. free ends: other candidates, or a cap ------------------------------------------------
     def _join_free_ends(self) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
@@ -96,6 +97,17 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     if cut:
         to_whole(plan, cut[1])
     return plan
+
+
+def _value_keys(column: np.ndarray) -> list[tuple[type, Any] | None]:
+    """Per value of an object column: None when missing (None or NaN), else the value with its type (1 is not
+    1.0). Pairs made in C; only the values pandas takes for missing are looked at one by one."""
+    keys: list[tuple[type, Any] | None] = list(zip(map(type, column), column))
+    for i in np.flatnonzero(pd.isna(column)).tolist():
+        v = column[i]
+        if v is None or (isinstance(v, float) and v != v):
+            keys[i] = None
+    return keys
 
 
 @contextmanager
@@ -177,8 +189,7 @@ class _Planner(EndsPhase, BuildPhase):
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
         n = len(self.staged)
         # each row's key (missing values alike, a value with its type), made column by column
-        keys = list(zip(*[[None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in column]
-                          for column in columns])) if columns else [()] * n
+        keys = list(zip(*map(_value_keys, columns))) if columns else [()] * n
         first = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # each key's first row (later rows written over)
         seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {
             key: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
