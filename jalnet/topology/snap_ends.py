@@ -15,6 +15,7 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import crossings, interpolate, point_distances, project
 from .network import legit_dead_ends, located
+from .snap_area import diagonals
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
     _KIND,
@@ -424,12 +425,15 @@ class EndsPhase:
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
-        if len(ask):  # the pairs of these ends and lines within reach (a tree of the ends, not of every line)
-            lines, pts = self.cand_geom[live], shapely.points(still_xy[ask])
-            line, end = shapely.STRtree(pts).query(lines, predicate="dwithin", distance=self.tol)
+        if len(ask):  # the pairs of these ends and lines within reach: a tree of the ends' boxes, not of every line;
+            # the distances in numpy, as GEOS works them out
+            lines, exy = self.cand_geom[live], still_xy[ask]
+            line, end = shapely.STRtree(diagonals(np.hstack([exy - self.tol, exy + self.tol]))).query(lines)
             other = live[line] != still_owner[ask][end]
             line, end = line[other], end[other]
-            hosts[ask] = nearest_of_pairs(end, line, shapely.distance(pts[end], lines[line]), len(ask))[0]
+            d = point_distances(exy[end], lines, line)
+            within = d <= self.tol
+            hosts[ask] = nearest_of_pairs(end[within], line[within], d[within], len(ask))[0]
         ids = self.cand_ids
         for i in np.flatnonzero(near >= 0).tolist():  # the few joined or resting on a line, one by one
             end, target = still[i], placed[near[i]]
