@@ -64,11 +64,23 @@ def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.nd
     # a vertex at the cut (within rounding of the running length over many lines) is the cut point itself
     inside = (cum[vertex] > start[rep] + _AT_CUT) & (cum[vertex] < end[rep] - _AT_CUT)
     start_xy, stop_xy = np.split(interpolate(lines, np.r_[owner, owner], np.r_[start, end]), 2)
-    part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
-    key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
-    xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
-    order = np.lexsort((key, part))
-    return shapely.linestrings(xy[order], indices=part[order])
+    if not (start - 1e-9 <= end + 1e-9).all():  # a part running backwards: its points sorted along the line
+        part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
+        key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
+        xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
+        order = np.lexsort((key, part))
+        return shapely.linestrings(xy[order], indices=part[order])
+    # each part: its start, the vertices inside (in order along it, grouped by part), its end, laid out
+    # where they go (what sorting by part and distance along would give, without the sort)
+    kept = rep[inside]
+    inner = np.bincount(kept, minlength=n)
+    size = inner + 2
+    head = np.cumsum(size) - size
+    xy = np.empty((int(size.sum()), 2))
+    xy[head] = start_xy
+    xy[head + size - 1] = stop_xy
+    xy[head[kept] + 1 + np.arange(len(kept)) - (np.cumsum(inner) - inner)[kept]] = coords[vertex[inside]]
+    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), size))
 
 
 def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, replace_within: float) -> np.ndarray:
