@@ -90,21 +90,27 @@ def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, repla
     first = np.searchsorted(idx, np.arange(n))
     last = np.searchsorted(idx, np.arange(n), side="right") - 1
     coords = coords.copy()
-    extra_xy, extra_idx, extra_key = [], [], []
-    for target, vertex, key in ((np.asarray(start_xy, dtype=float), first, -1.0),
-                                (np.asarray(end_xy, dtype=float), last, float(len(coords)))):
+    extra: list[tuple[np.ndarray, np.ndarray]] = []  # per end: the lines given a vertex there, and its point
+    for target, vertex in ((np.asarray(start_xy, dtype=float), first), (np.asarray(end_xy, dtype=float), last)):
         given = ~np.isnan(target).any(axis=1)
         near = given & (np.hypot(*(coords[vertex] - target).T) <= replace_within)
         coords[vertex[near]] = target[near]
         add = np.flatnonzero(given & ~near)
-        extra_xy.append(target[add])
-        extra_idx.append(add)
-        extra_key.append(np.full(len(add), key))
-    xy = np.vstack([coords, *extra_xy])
-    part = np.concatenate([idx, *extra_idx])
-    key = np.concatenate([np.arange(len(coords), dtype=float), *extra_key])
-    order = np.lexsort((key, part))
-    return shapely.linestrings(xy[order], indices=part[order])
+        extra.append((add, target[add]))
+    # each line: a vertex added before its start, its own vertices, one added after its end, laid out where
+    # they go
+    (add_start, start_pts), (add_end, end_pts) = extra
+    count = np.bincount(idx, minlength=n)
+    before = np.zeros(n, dtype=np.int64)
+    before[add_start] = 1
+    size = count + before
+    size[add_end] += 1
+    head = np.cumsum(size) - size
+    xy = np.empty((int(size.sum()), 2))
+    xy[head[add_start]] = start_pts
+    xy[head[idx] + before[idx] + np.arange(len(coords)) - (np.cumsum(count) - count)[idx]] = coords
+    xy[head[add_end] + size[add_end] - 1] = end_pts
+    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), size))
 
 
 def crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
