@@ -1,0 +1,58 @@
+"""Point keys by grid cell, for finding the points near one: a snap's book of nodes asks a few hundred
+times among tens of thousands of points.
+
+Keys added one by one go into a dict of lists; many added at once go into arrays sorted by cell
+(no Python object per point: the dict would cost more to fill than all the look-ups save). A cell's
+keys come back in the order they were added, from either.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Cells are coded ``cx * _SHIFT + cy`` in the arrays; cells farther out than _LIMIT go to the dict.
+_SHIFT = 2**32
+_LIMIT = 2**30
+
+
+class CellGrid:
+    """Integer keys of points by the square cell (side *size*) each point falls in."""
+
+    def __init__(self, size: float) -> None:
+        self.size = size
+        self._dict: dict[tuple[int, int], list[int]] = {}
+        self._codes = np.zeros(0, dtype=np.int64)  # sorted by code, then key
+        self._keys = np.zeros(0, dtype=np.int64)
+
+    def cell(self, xy: tuple[float, float]) -> tuple[int, int]:
+        return int(math.floor(xy[0] / self.size)), int(math.floor(xy[1] / self.size))
+
+    def add(self, key: int, xy: tuple[float, float]) -> None:
+        self._dict.setdefault(self.cell(xy), []).append(key)
+
+    def add_many(self, first_key: int, xy: np.ndarray) -> None:
+        """Keys first_key, first_key + 1, ... at the points *xy* ((n, 2)), cells found as :meth:`cell` finds them."""
+        cells = np.floor(np.asarray(xy, dtype=float).reshape(-1, 2) / self.size).astype(np.int64)
+        keys = np.arange(first_key, first_key + len(cells), dtype=np.int64)
+        if len(cells) and np.abs(cells).max() >= _LIMIT:  # out of the code's range: the dict takes them
+            for key, (cx, cy) in zip(keys.tolist(), cells.tolist()):
+                self._dict.setdefault((cx, cy), []).append(key)
+            return
+        codes = np.concatenate([self._codes, cells[:, 0] * _SHIFT + cells[:, 1]])
+        keys = np.concatenate([self._keys, keys])
+        order = np.lexsort((keys, codes))
+        self._codes, self._keys = codes[order], keys[order]
+
+    def keys(self, cell: tuple[int, int]) -> list[int] | tuple[int, ...]:
+        """The keys in *cell*, in the order they were added."""
+        found = self._dict.get(cell, ())
+        if not len(self._codes) or abs(cell[0]) >= _LIMIT or abs(cell[1]) >= _LIMIT:
+            return found
+        code = cell[0] * _SHIFT + cell[1]
+        lo, hi = np.searchsorted(self._codes, (code, code + 1)).tolist()
+        if lo == hi:
+            return found
+        many = self._keys[lo:hi].tolist()
+        return sorted([*found, *many]) if found else many
