@@ -85,8 +85,13 @@ def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.nd
 
 def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, replace_within: float) -> np.ndarray:
     """*lines* reaching *start_xy*/*end_xy* (NaN: leave that end): moved when that close, else a vertex added."""
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    n = len(lines)
+    return vertices_with_ends(*shapely.get_coordinates(lines, return_index=True), len(lines), start_xy, end_xy,
+                              replace_within)
+
+
+def vertices_with_ends(coords: np.ndarray, idx: np.ndarray, n: int, start_xy: np.ndarray, end_xy: np.ndarray,
+                       replace_within: float) -> np.ndarray:
+    """:func:`with_ends` for *n* lines given by their vertices *coords* and the line of each *idx* (ascending)."""
     first = np.searchsorted(idx, np.arange(n))
     last = np.searchsorted(idx, np.arange(n), side="right") - 1
     coords = coords.copy()

@@ -17,9 +17,9 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from .ids import next_ids
-from .lines import cut_many, end_vertices, project, set_end, with_ends
+from .lines import cut_many, end_vertices, project, set_end, vertices_with_ends, with_ends
 from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, set_items, xy_of
-from .walk_refit import refit_to_ends
+from .walk_refit import refit_vertices
 
 
 class _EndsOf:
@@ -150,7 +150,10 @@ class BuildPhase:
             kind = np.array(kinds_of(own), dtype=object)
             known = (kind == "node") | (kind == "pipe") | (junction[np.array(nodes_of(own), dtype=np.int64)] >= 0)
             pins.append(np.where(known[:, None], xy, np.nan))
-        refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, max(self.node_tol, self.error_m))
+        fitted = refit_vertices(drawn, *pins)  # the ends placed on the fit's vertices, the lines made once
+        within = max(self.node_tol, self.error_m)
+        refit = with_ends(drawn, start_xy, end_xy, within) if fitted is None else \
+            vertices_with_ends(*fitted, len(drawn), start_xy, end_xy, within)
         better = shapely.hausdorff_distance(refit, drawn) <= shapely.hausdorff_distance(moved, drawn) + 0.01
         return np.where(better, refit, moved)
 

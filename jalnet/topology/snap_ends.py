@@ -132,11 +132,13 @@ class EndsPhase:
         free = np.flatnonzero([e.kind == "free" for e in self.ends])
         if not len(free) or not len(self.usable):
             return
-        src, dst = self.tree.query(end_pts[free], predicate="dwithin", distance=self.tol)
+        # the pipes within reach: the boxes a "dwithin" query looks in (the same pairs, in its order), the
+        # distances in numpy as GEOS works them out (then needed anyway), not a GEOS test per pair
+        src, dst = self.tree.query(diagonals(np.hstack([xy[free] - self.tol, xy[free] + self.tol])))
         pipe = self.usable[dst]
-        mine = existing[free[src]] & (owner[free[src]] == pipe)
-        src, pipe = src[~mine], pipe[~mine]
         dist = point_distances(xy[free[src]], self.geoms, pipe)
+        keep = (dist <= self.tol) & ~(existing[free[src]] & (owner[free[src]] == pipe))
+        src, pipe, dist = src[keep], pipe[keep], dist[keep]
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
             at = centre[free[src[meets]]]
