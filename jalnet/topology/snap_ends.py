@@ -15,7 +15,6 @@ from shapely.geometry import Point
 from .graph import component_labels
 from .lines import crossings, interpolate, point_distances, project
 from .network import legit_dead_ends, located
-from .snap_area import diagonals
 from .snap_meet import crossing_along, last_runs, meeting_points
 from .snap_model import (
     _KIND,
@@ -37,7 +36,7 @@ from .snap_model import (
     set_each,
     xy_of,
 )
-from .spatial import nearest_of_pairs, nearest_other
+from .spatial import diagonals, nearest_of_pairs, nearest_other, points_within
 
 _AT_START = attrgetter("at_start")
 _CAP_NOTE = {True: "start free: end cap", False: "end free: end cap"}
@@ -47,6 +46,14 @@ MEET_SPREAD = 0.13
 #: GPS errors a walk's line may lie beside the node or pipe it ends on (the reach's own two errors,
 #: see :mod:`.snap_tolerance`): the rest of the reach is the overrun, which is along the walk.
 SIDE_ERRORS = 2.0
+
+
+def _single_points(geoms: np.ndarray) -> np.ndarray | None:
+    """The xy of each geometry when every one is a single 2D point (else None: left to GEOS)."""
+    if not (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all() or shapely.has_z(geoms).any():
+        return None
+    xy = shapely.get_coordinates(geoms)
+    return xy if len(xy) == len(geoms) else None
 
 
 class EndsPhase:
@@ -112,10 +119,14 @@ class EndsPhase:
         end_pts = shapely.points(xy)
         centre = self._meeting_centres(len(xy))
         if len(points):
-            src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+            tree, all_xy = shapely.STRtree(points), _single_points(points)
+            if all_xy is not None:  # the pairs and distances in numpy, as GEOS has them
+                src, dst, dist = points_within(tree, xy, self.tol * AHEAD_FACTOR, all_xy)
+            else:
+                src, dst = tree.query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+                dist = shapely.distance(end_pts[src], points[dst])
             mine = own_node[dst] == owner_node[src]
-            src, dst = src[~mine], dst[~mine]
-            dist = shapely.distance(end_pts[src], points[dst])
+            src, dst, dist = src[~mine], dst[~mine], dist[~mine]
             target_xy = shapely.get_coordinates(points[dst])
             reach = reach_xy(xy[src], head[src], target_xy)
             away = self._away_from_meeting(xy[src], centre[src], target_xy)

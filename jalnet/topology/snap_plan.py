@@ -45,7 +45,7 @@ from .conflate import SHARE, chain_share, pair_share
 from .lines import crossings, cut_many, point_distances
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
-from .snap_area import diagonals, near_staged, to_whole
+from .snap_area import near_staged, to_whole
 from .snap_build import BuildPhase
 from .snap_ends import EndsPhase
 from .snap_model import (
@@ -67,7 +67,7 @@ from .snap_model import (
     reach_xy,
 )
 from .snap_tolerance import walked_lines
-from .spatial import box_pairs
+from .spatial import box_pairs, diagonals, points_within
 from .walk_average import average_lines
 
 #: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
@@ -297,17 +297,17 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(rows):
             return out
         first, last = end_coords(lines[rows])
-        tips = shapely.points(np.concatenate([first, last]))  # first tips, then last tips
+        tip_xy = np.concatenate([first, last])
+        tips = shapely.points(tip_xy)  # first tips, then last tips
         mine = np.concatenate([own[rows], own[rows]])
         gaps = shapely.distance(tips[:, None], shapely.points(nodes.xy[mine]))
         beside = mine[np.arange(len(mine)), np.argmin(gaps, axis=1)]  # else the nearer end of the target
         reach = gaps.min(axis=1) - self.repeat_m  # nodes nearer than the target's end
         ask = np.flatnonzero(reach > 0)
-        tip, hit = self._node_tree.query(tips[ask], predicate="dwithin", distance=np.minimum(reach[ask], self.tol))
+        tip, hit, apart = points_within(self._node_tree, tip_xy[ask], np.minimum(reach[ask], self.tol), nodes.xy)
         tip = ask[tip]
         keep = (hit != mine[tip, 0]) & (hit != mine[tip, 1])
-        tip, hit = tip[keep], hit[keep]
-        apart = shapely.distance(tips[tip], shapely.points(nodes.xy[hit]))
+        tip, hit, apart = tip[keep], hit[keep], apart[keep]
         order = np.lexsort((np.arange(len(tip)), apart, tip))  # nearest per tip, the first met on ties
         tip, hit = tip[order], hit[order]
         head = np.r_[True, tip[1:] != tip[:-1]] if len(tip) else np.zeros(0, dtype=bool)

@@ -228,6 +228,30 @@ def _gather(parts: dict[str, list[np.ndarray]], eps: float) -> Contacts:
     )
 
 
+def diagonals(box: np.ndarray) -> np.ndarray:
+    """A line corner to corner of each box (minx, miny, maxx, maxy): the same envelope, for an index or a
+    box query, made far quicker than the box polygon."""
+    return shapely.linestrings(box.reshape(-1, 2, 2))
+
+
+def points_within(tree: shapely.STRtree, xy: np.ndarray, distance: float | np.ndarray, tree_xy: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (point of *xy*, point of the *tree*) at most *distance* apart (one for all, or one per
+    point), as ``tree.query(points, predicate="dwithin", distance=distance)`` gives them, in its order,
+    and their distances, as GEOS measures two points (*tree_xy*: the tree's points).
+
+    The query looks in each point's box grown by its distance, then tests each pair in GEOS; here the
+    same boxes are looked in and the test is numpy arithmetic on the distances, which are wanted anyway.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    reach = np.broadcast_to(np.asarray(distance, dtype=float), (len(xy),))
+    src, dst = tree.query(diagonals(np.hstack([xy - reach[:, None], xy + reach[:, None]])))
+    d = xy[src] - tree_xy[dst]
+    d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    keep = d <= reach[src]
+    return src[keep], dst[keep], d[keep]
+
+
 def nearest_other(points: Any, owners: Any, targets: Any, target_owners: Any, within: float,
                   tree: shapely.STRtree | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the nearest target of another owner within *within*: (target index or -1, distance).
