@@ -56,3 +56,50 @@ class CellGrid:
             return found
         many = self._keys[lo:hi].tolist()
         return sorted([*found, *many]) if found else many
+
+
+def nearest_within(xy: np.ndarray, targets: np.ndarray, within: float
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each point of *xy*, the nearest of *targets* ((n, 2) each) at most *within* away, as an index's
+    nearest-neighbour query finds it (distances as GEOS measures two points), -1 for none; and whether
+    the answer is unsure: another target as near, or exactly *within* away (for the index to decide,
+    since which of equals it gives is its own). None when the points lie too far out for the cells.
+
+    The targets are sorted by cell once; each point looks in the nine cells around its own.
+    """
+    xy, targets = np.asarray(xy, dtype=float).reshape(-1, 2), np.asarray(targets, dtype=float).reshape(-1, 2)
+    near = np.full(len(xy), -1, dtype=np.int64)
+    unsure = np.zeros(len(xy), dtype=bool)
+    if not len(xy) or not len(targets):
+        return near, unsure
+    size = 2 * max(within, 1e-9)  # cells wider than the reach: a target in reach is in a cell next to the point's
+    cells, around = np.floor(targets / size), np.floor(xy / size)
+    if not (np.isfinite(cells).all() and np.isfinite(around).all()) or \
+            max(np.abs(cells).max(), np.abs(around).max()) >= _LIMIT - 2:
+        return None
+    cells, around = cells.astype(np.int64), around.astype(np.int64)
+    order = np.argsort(cells[:, 0] * _SHIFT + cells[:, 1], kind="stable")
+    codes = (cells[:, 0] * _SHIFT + cells[:, 1])[order]
+    src, dst = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            look = (around[:, 0] + dx) * _SHIFT + around[:, 1] + dy
+            lo, hi = np.searchsorted(codes, look), np.searchsorted(codes, look, side="right")
+            count = hi - lo
+            point = np.repeat(np.arange(len(xy)), count)
+            src.append(point)
+            dst.append(order[np.repeat(lo, count) + np.arange(len(point)) - np.repeat(np.cumsum(count) - count, count)])
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    d = xy[src] - targets[dst]
+    d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    keep = d <= within
+    src, dst, d = src[keep], dst[keep], d[keep]
+    if not len(src):
+        return near, unsure
+    best = np.full(len(xy), np.inf)
+    np.minimum.at(best, src, d)
+    at_best = d == best[src]
+    ties = np.bincount(src[at_best], minlength=len(xy))
+    near[src[at_best]] = dst[at_best]
+    unsure[(ties > 1) | (best == within)] = True
+    return near, unsure

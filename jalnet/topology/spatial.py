@@ -258,9 +258,15 @@ def nearest_other(points: Any, owners: Any, targets: Any, target_owners: Any, wi
 
     *points* and *targets* are geometries or xy pairs; *tree*, when given, indexes *targets*.
     """
+    if not len(points) or not len(targets):
+        return np.full(len(points), -1, dtype=np.int64), np.full(len(points), np.inf)
+    if tree is None and not isinstance(points[0], shapely.Geometry) and not isinstance(targets[0], shapely.Geometry):
+        # points as xy both: the pairs and distances in numpy (the ties go by target, whatever the order)
+        xy = np.asarray(targets, dtype=float).reshape(-1, 2)
+        src, dst, d = points_within(shapely.STRtree(shapely.points(xy)), points, within, xy)
+        other = np.asarray(owners)[src] != np.asarray(target_owners)[dst]
+        return nearest_of_pairs(src[other], dst[other], d[other], len(points))
     pts = _as_geoms(points)
-    if not len(pts) or not len(targets):
-        return np.full(len(pts), -1, dtype=np.int64), np.full(len(pts), np.inf)
     geoms = _as_geoms(targets)
     src, dst = (tree or shapely.STRtree(geoms)).query(pts, predicate="dwithin", distance=within)
     other = np.asarray(owners)[src] != np.asarray(target_owners)[dst]

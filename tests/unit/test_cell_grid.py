@@ -1,8 +1,9 @@
 """The grid of point keys a snap's node book looks nodes up in: bulk and one-by-one additions agree."""
 
 import numpy as np
+import shapely
 
-from jalnet.topology.cell_grid import CellGrid
+from jalnet.topology.cell_grid import CellGrid, nearest_within
 
 
 def _plain(size: float, points: list[tuple[float, float]]) -> dict[tuple[int, int], list[int]]:
@@ -33,3 +34,20 @@ def test_points_far_out_go_to_the_dict():
     grid.add_many(0, far)
     assert list(grid.keys(grid.cell((5e6, 3e6)))) == [0, 1]
     assert list(grid.keys(grid.cell((-5e6, 1.0)))) == [2]
+
+
+def test_nearest_within_agrees_with_the_index_and_leaves_ties_and_the_edge_to_it() -> None:
+    rng = np.random.default_rng(8)
+    targets = np.round(rng.uniform(0, 100, size=(2000, 2)) * 4) / 4  # quarter metres: exact sums
+    targets[:30] = np.c_[np.arange(200, 230, dtype=float) * 10, np.zeros(30)]  # apart from the rest
+    targets[1000:1010] = targets[:10]  # the same place twice: a tie
+    xy = np.round(rng.uniform(0, 100, size=(3000, 2)) * 4) / 4
+    xy[:10] = targets[:10] + [0.25, 0.0]  # as near to both twins
+    xy[10:20] = targets[20:30] + [0.5, 0.0]  # exactly at the reach
+    near, unsure = nearest_within(xy, targets, 0.5)
+    src, dst = shapely.STRtree(shapely.points(targets)).query_nearest(shapely.points(xy), max_distance=0.5,
+                                                                      all_matches=False)
+    want = np.full(len(xy), -1)
+    want[src] = dst
+    assert unsure[:20].all()
+    assert (near[~unsure] == want[~unsure]).all() and (want[~unsure] >= 0).sum() > 100
