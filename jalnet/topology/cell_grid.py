@@ -9,6 +9,7 @@ keys come back in the order they were added, from either.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -23,8 +24,8 @@ class CellGrid:
     def __init__(self, size: float) -> None:
         self.size = size
         self._dict: dict[tuple[int, int], list[int]] = {}
-        self._codes = np.zeros(0, dtype=np.int64)  # sorted by code, then key
-        self._keys = np.zeros(0, dtype=np.int64)
+        self._codes: list[int] = []  # sorted by code, then key (lists: a look-up is a bisection, no numpy call)
+        self._keys: list[int] = []
 
     def cell(self, xy: tuple[float, float]) -> tuple[int, int]:
         return int(math.floor(xy[0] / self.size)), int(math.floor(xy[1] / self.size))
@@ -40,10 +41,10 @@ class CellGrid:
             for key, (cx, cy) in zip(keys.tolist(), cells.tolist()):
                 self._dict.setdefault((cx, cy), []).append(key)
             return
-        codes = np.concatenate([self._codes, cells[:, 0] * _SHIFT + cells[:, 1]])
-        keys = np.concatenate([self._keys, keys])
+        codes = np.concatenate([np.array(self._codes, dtype=np.int64), cells[:, 0] * _SHIFT + cells[:, 1]])
+        keys = np.concatenate([np.array(self._keys, dtype=np.int64), keys])
         order = np.lexsort((keys, codes))
-        self._codes, self._keys = codes[order], keys[order]
+        self._codes, self._keys = codes[order].tolist(), keys[order].tolist()
 
     def keys(self, cell: tuple[int, int]) -> list[int] | tuple[int, ...]:
         """The keys in *cell*, in the order they were added."""
@@ -51,10 +52,10 @@ class CellGrid:
         if not len(self._codes) or abs(cell[0]) >= _LIMIT or abs(cell[1]) >= _LIMIT:
             return found
         code = cell[0] * _SHIFT + cell[1]
-        lo, hi = np.searchsorted(self._codes, (code, code + 1)).tolist()
-        if lo == hi:
+        lo = bisect_left(self._codes, code)
+        if lo == len(self._codes) or self._codes[lo] != code:
             return found
-        many = self._keys[lo:hi].tolist()
+        many = self._keys[lo : bisect_right(self._codes, code, lo)]
         return sorted([*found, *many]) if found else many
 
 

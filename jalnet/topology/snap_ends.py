@@ -158,18 +158,10 @@ class EndsPhase:
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
-        along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
-        along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
-        at = interpolate(self.geoms, pipe, along)
-        # where the end meets the pipe: ahead of it (or just behind), beside its line by the GPS error only
-        h = head[free[src]]
-        side = np.abs((at[:, 0] - xy[free[src], 0]) * h[:, 1] - (at[:, 1] - xy[free[src], 1]) * h[:, 0])
-        keep = side <= self._side_m
-        src, pipe, dist, along, at = src[keep], pipe[keep], dist[keep], along[keep], at[keep]
-        order = np.lexsort((dist, src))
-        src, pipe, dist, along, at = src[order], pipe[order], dist[order], along[order], at[order]
-        first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
-        src, pipe, dist, along, at = src[first], pipe[first], dist[first], along[first], at[first]
+        order = np.lexsort((dist, src))  # each end's pipes, nearest first (equals in the query's order)
+        src, pipe, dist = src[order], pipe[order], dist[order]
+        met, along, at = self._first_met(src, pipe, xy[free], head[free], end_pts[free])
+        src, pipe, dist, along, at = src[met], pipe[met], dist[met], along[met], at[met]
         if not len(src):
             return
         length = shapely.length(self.geoms[pipe])
@@ -189,6 +181,30 @@ class EndsPhase:
                                                                dist[cut].tolist())])
         for pos, along_pos, end in zip(p, a, members):
             splits.setdefault(pos, []).append((along_pos, end))
+
+    def _first_met(self, src: np.ndarray, pipe: np.ndarray, xy: np.ndarray, head: np.ndarray, pts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per end, the first of its pipes (*src*, *pipe*: by end, nearest first) that it meets ahead of it (or
+        just behind), beside its line by the GPS error only: which pair, how far along the pipe, and the point
+        (pairs not met: along and point 0). Where on a pipe is worked out for each end's nearest pipe first,
+        then only for the ends that one fails, and so on (each pair on its own: the same answers)."""
+        rank = np.arange(len(src)) - np.searchsorted(src, src)  # place among its end's pipes
+        met = np.zeros(len(src), dtype=bool)
+        along, at = np.zeros(len(src)), np.zeros((len(src), 2))
+        done = np.zeros(len(xy), dtype=bool)
+        for r in range(int(rank.max()) + 1 if len(rank) else 0):
+            ask = np.flatnonzero((rank == r) & ~done[src])
+            if not len(ask):
+                continue
+            end, on = src[ask], pipe[ask]
+            a = crossing_along(self.geoms[on], xy[end], head[end], self.tol,
+                               shapely.line_locate_point(self.geoms[on], pts[end]))
+            p = interpolate(self.geoms, on, a)
+            h = head[end]
+            ok = np.abs((p[:, 0] - xy[end, 0]) * h[:, 1] - (p[:, 1] - xy[end, 1]) * h[:, 0]) <= self._side_m
+            met[ask[ok]], along[ask[ok]], at[ask[ok]] = True, a[ok], p[ok]
+            done[end[ok]] = True
+        return met, along, at
 
     def _meeting_centres(self, n: int) -> np.ndarray:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
