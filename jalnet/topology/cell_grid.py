@@ -81,15 +81,17 @@ def nearest_within(xy: np.ndarray, targets: np.ndarray, within: float
     cells, around = cells.astype(np.int64), around.astype(np.int64)
     order = np.argsort(cells[:, 0] * _SHIFT + cells[:, 1], kind="stable")
     codes = (cells[:, 0] * _SHIFT + cells[:, 1])[order]
+    # the points in cell order (sorted needles search faster); a column of three cells next to each other
+    # is one run of the sorted codes
+    mine = around[:, 0] * _SHIFT + around[:, 1]
+    by_cell = np.argsort(mine, kind="stable")
+    mine = mine[by_cell]
     src, dst = [], []
     for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            look = (around[:, 0] + dx) * _SHIFT + around[:, 1] + dy
-            lo, hi = np.searchsorted(codes, look), np.searchsorted(codes, look, side="right")
-            count = hi - lo
-            point = np.repeat(np.arange(len(xy)), count)
-            src.append(point)
-            dst.append(order[np.repeat(lo, count) + np.arange(len(point)) - np.repeat(np.cumsum(count) - count, count)])
+        lo = np.searchsorted(codes, mine + dx * _SHIFT - 1)
+        count = np.searchsorted(codes, mine + dx * _SHIFT + 1, side="right") - lo
+        src.append(np.repeat(by_cell, count))
+        dst.append(order[np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)])
     src, dst = np.concatenate(src), np.concatenate(dst)
     d = xy[src] - targets[dst]
     d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
