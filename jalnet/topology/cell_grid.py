@@ -12,6 +12,7 @@ import math
 from bisect import bisect_left, bisect_right
 
 import numpy as np
+import shapely
 
 #: Cells are coded ``cx * _SHIFT + cy`` in the arrays; cells farther out than _LIMIT go to the dict.
 _SHIFT = 2**32
@@ -106,3 +107,19 @@ def nearest_within(xy: np.ndarray, targets: np.ndarray, within: float
     near[src[at_best]] = dst[at_best]
     unsure[(ties > 1) | (best == within)] = True
     return near, unsure
+
+
+def nearest_index(xy: np.ndarray, targets: np.ndarray, within: float) -> np.ndarray:
+    """Per point of *xy*, the nearest of the points *targets* at most *within* away (-1 for none), as
+    ``STRtree(targets).query_nearest(points, max_distance=within, all_matches=False)`` gives it: by cells
+    (:func:`nearest_within`), the index made and asked only for the points where that is unsure."""
+    xy, targets = np.asarray(xy, dtype=float).reshape(-1, 2), np.asarray(targets, dtype=float).reshape(-1, 2)
+    found = nearest_within(xy, targets, within)
+    near = np.full(len(xy), -1, dtype=np.int64) if found is None else found[0]
+    ask = np.arange(len(xy)) if found is None else np.flatnonzero(found[1])
+    near[ask] = -1
+    if len(ask) and len(targets):
+        src, dst = shapely.STRtree(shapely.points(targets)).query_nearest(
+            shapely.points(xy[ask]), max_distance=within, all_matches=False)
+        near[ask[src]] = dst
+    return near

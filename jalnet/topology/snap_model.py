@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from .cell_grid import CellGrid, nearest_within
+from .cell_grid import CellGrid, nearest_index
 from .lines import end_vertices
 from .network import located
 from .spatial import box_pairs
@@ -153,16 +153,7 @@ class NodeBook:
         busy = np.zeros(n, dtype=bool)
         busy[np.concatenate(close_pairs(xy, 2 * self.tol))] = True
         if self.xy:  # the nearest node in reach: by cells, the index asked only where that is unsure
-            book_xy = np.array(self.xy)
-            found = nearest_within(xy, book_xy, self.tol)
-            ask = np.arange(n) if found is None else np.flatnonzero(found[1])
-            if found is not None:
-                keys[:] = found[0]
-                keys[ask] = -1
-            if len(ask):
-                src, dst = shapely.STRtree(shapely.points(book_xy)).query_nearest(
-                    pts[ask], max_distance=self.tol, all_matches=False)
-                keys[ask[src]] = dst
+            keys = nearest_index(xy, np.array(self.xy), self.tol)
         junction = np.full(n, -1, dtype=np.int64)
         if self._tree is not None:
             ask = np.flatnonzero(keys < 0)

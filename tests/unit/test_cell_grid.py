@@ -3,7 +3,7 @@
 import numpy as np
 import shapely
 
-from jalnet.topology.cell_grid import CellGrid, nearest_within
+from jalnet.topology.cell_grid import CellGrid, nearest_index, nearest_within
 
 
 def _plain(size: float, points: list[tuple[float, float]]) -> dict[tuple[int, int], list[int]]:
@@ -51,3 +51,16 @@ def test_nearest_within_agrees_with_the_index_and_leaves_ties_and_the_edge_to_it
     want[src] = dst
     assert unsure[:20].all()
     assert (near[~unsure] == want[~unsure]).all() and (want[~unsure] >= 0).sum() > 100
+
+
+def test_nearest_index_is_the_index_answer_ties_and_edges_included() -> None:
+    rng = np.random.default_rng(9)
+    targets = np.round(rng.uniform(0, 50, size=(1500, 2)) * 4) / 4
+    targets[700:750] = targets[:50]  # twins: the index's own choice must come back
+    xy = np.vstack([targets[:50] + [0.25, 0.0], targets[100:150] + [0.0, 0.5],
+                    np.round(rng.uniform(0, 50, size=(1000, 2)) * 4) / 4])
+    src, dst = shapely.STRtree(shapely.points(targets)).query_nearest(shapely.points(xy), max_distance=0.5,
+                                                                      all_matches=False)
+    want = np.full(len(xy), -1)
+    want[src] = dst
+    assert nearest_index(xy, targets, 0.5).tolist() == want.tolist()
