@@ -164,7 +164,7 @@ class EndsPhase:
         src, pipe, dist, along, at = src[met], pipe[met], dist[met], along[met], at[met]
         if not len(src):
             return
-        length = shapely.length(self.geoms[pipe])
+        length = self._pipe_length[pipe]
         near_start = along < self.min_part
         sliver = near_start | (length - along < self.min_part)  # a split would leave a sliver
         ends, splits = self.ends, self.splits

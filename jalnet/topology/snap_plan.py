@@ -31,6 +31,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 import geopandas as gpd
@@ -147,8 +148,9 @@ class _Planner(EndsPhase, BuildPhase):
         self.tree = shapely.STRtree(self.geoms[self.usable])
         self.nodes: Nodes = network_nodes(data, self.node_tol, self.asset_tol)
         self.pipe_ids = self.pipes["pipe_id"].astype(object).to_numpy()
-        self.pipe_scheme = np.array([v if isinstance(v, str) else None
-                                     for v in self.pipes["scheme_id"].to_numpy(dtype=object)], dtype=object)
+        schemes = self.pipes["scheme_id"].to_numpy(dtype=object)  # text kept, anything else None (checked in C)
+        self.pipe_scheme = np.where(np.fromiter(map(isinstance, schemes, repeat(str)), dtype=bool, count=len(schemes)),
+                                    schemes, None).astype(object)
         self.cand_ids = staged["candidate_id"].astype(str).to_numpy()
         self._columns: dict[str, np.ndarray] = {}
         self._asset_ids = {layer: data[layer][layer_key(layer)].astype(str).to_numpy() for layer in PRIORITY}
@@ -236,11 +238,12 @@ class _Planner(EndsPhase, BuildPhase):
             return
         targets = self.geoms[self.usable]
         # cheap first: a pipe much longer than the walk cannot be covered by it
-        fits = shapely.length(targets[dst]) <= shapely.length(lines)[src] / SHARE + 2 * self.tol
+        pipe_len = self._pipe_length[self.usable]
+        fits = pipe_len[dst] <= shapely.length(lines)[src] / SHARE + 2 * self.tol
         src, dst = src[fits], dst[fits]
         # a pipe the walk covers has both its ends near the walk: in its box first (numpy), then
         # two point-line distances (no sampling)
-        first, last = end_coords(targets[dst])
+        first, last = (xy[self.usable[dst]] for xy in self._pipe_ends)
         inside = np.ones(len(src), dtype=bool)
         for xy in (first, last):
             inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
@@ -252,7 +255,7 @@ class _Planner(EndsPhase, BuildPhase):
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
         share, median, apart = chain_share(lines, targets, src, dst, self.tol)
         same = (share >= SHARE) & (median <= self.repeat_m) & (apart <= self.tol)
-        covers = covered * shapely.length(targets[dst])  # the pipe a walk covers most is the one it repeats
+        covers = covered * pipe_len[dst]  # the pipe a walk covers most is the one it repeats
         order = np.lexsort((-covers, src))
         head = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
         by_walk = dict(zip(src[order][head].tolist(), dst[order][head].tolist()))
@@ -267,6 +270,18 @@ class _Planner(EndsPhase, BuildPhase):
             text = (f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m, "
                     f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
+
+    @cached_property
+    def _pipe_length(self) -> np.ndarray:
+        """Each pipe's length, worked out once (phases ask for many pipes' lengths, some again and again)."""
+        return shapely.length(self.geoms)
+
+    @cached_property
+    def _pipe_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each usable pipe's first and last vertex (xy; NaN for the others), read once."""
+        first, last = np.full((len(self.geoms), 2), np.nan), np.full((len(self.geoms), 2), np.nan)
+        first[self.usable], last[self.usable] = end_coords(self.geoms[self.usable])
+        return first, last
 
     @cached_property
     def _node_tree(self) -> shapely.STRtree:
