@@ -356,34 +356,39 @@ class EndsPhase:
         """Split points on one pipe closer than the tiny length become one junction; so do those of
         other walks' ends within a repeat's distance (``repeat_m``) of each other, walks meeting on the
         pipe, each as far off as its GPS error (the junction at the middle of them)."""
-        groups: list[tuple[int, float, list[End]]] = []
-        span: list[float] = []  # the first and last split point of each group
+        # the groups as columns: pipe, first split point (the middle, once a group of walks meeting is
+        # complete), ends
+        g_pos: list[int] = []
+        g_along: list[float] = []
+        g_ends: list[list[End]] = []
         for pos, marks in self.splits.items():
             if len(marks) == 1:  # the usual case: one end on the pipe, a group of its own
-                groups.append((pos, marks[0][0], [marks[0][1]]))
-                span.append(marks[0][0])
+                g_pos.append(pos)
+                g_along.append(marks[0][0])
+                g_ends.append([marks[0][1]])
                 continue
             marks.sort(key=lambda m: m[0])
             for along, end in marks:
-                same = bool(groups) and groups[-1][0] == pos
-                gap = along - groups[-1][1] if same else 0.0
-                walks_meet = same and along - span[-1] <= self.repeat_m and not end.existing and \
-                    all(not e.existing and e.owner != end.owner for e in groups[-1][2])
+                same = bool(g_pos) and g_pos[-1] == pos
+                gap = along - g_along[-1] if same else 0.0
+                walks_meet = same and gap <= self.repeat_m and not end.existing and \
+                    all(not e.existing and e.owner != end.owner for e in g_ends[-1])
                 if not same or (gap >= self.min_part and not walks_meet):
-                    groups.append((pos, along, []))
-                    span.append(along)
-                groups[-1][2].append(end)
-        if not groups:
+                    g_pos.append(pos)
+                    g_along.append(along)
+                    g_ends.append([])
+                g_ends[-1].append(end)
+        if not g_pos:
             return
-        for i, (pos, first_along, ends) in enumerate(groups):  # a group of walks meeting: its middle
-            if len(ends) > 1 and any(e.along != first_along for e in ends):
-                groups[i] = (pos, float(np.mean([e.along for e in ends])), ends)
-        points = interpolate(self.geoms, np.array([g[0] for g in groups], dtype=np.int64),
-                             np.array([g[1] for g in groups], dtype=float))
-        nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
-        size = [len(g[2]) for g in groups]  # each group's ends take its place and node, set in bulk
-        members, node_each = [e for g in groups for e in g[2]], np.repeat(nodes, size).tolist()
-        set_each(members, "along", chain.from_iterable(map(repeat, [g[1] for g in groups], size)))
+        size = list(map(len, g_ends))
+        for i in [i for i, k in enumerate(size) if k > 1]:  # a group of walks meeting: its middle
+            if any(e.along != g_along[i] for e in g_ends[i]):
+                g_along[i] = float(np.mean([e.along for e in g_ends[i]]))
+        points = interpolate(self.geoms, np.array(g_pos, dtype=np.int64), np.array(g_along, dtype=float))
+        nodes = self.book.at_many(points, pick(self.pipe_scheme, g_pos))
+        # each group's ends take its place and node, set in bulk
+        members, node_each = list(chain.from_iterable(g_ends)), np.repeat(nodes, size).tolist()
+        set_each(members, "along", chain.from_iterable(map(repeat, g_along, size)))
         set_each(members, "xy", pick(self.book.xy, node_each))
         set_each(members, "node", node_each)
 

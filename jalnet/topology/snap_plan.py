@@ -192,11 +192,12 @@ class _Planner(EndsPhase, BuildPhase):
         n = len(self.staged)
         # each row's key (missing values alike, a value with its type), made column by column
         keys = list(zip(*map(_value_keys, columns))) if columns else [()] * n
-        first = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # each key's first row (later rows written over)
-        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {
-            key: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
-            for key, row in sorted(first.items(), key=lambda item: item[1])}  # worked out in row order, as met
-        said = list(map(seen.__getitem__, keys))
+        first_rows: dict[tuple[Any, ...], int] = {}
+        first_of = list(map(first_rows.setdefault, keys, range(n)))  # per row, its key's first row (one hash a row)
+        seen: dict[int, tuple[dict[str, Any], list[str]]] = {
+            row: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
+            for row in first_rows.values()}  # worked out in row order, as met
+        said = list(map(seen.__getitem__, first_of))
         self.values += [values for values, _ in said]  # shared by the candidates alike: read only (pieces copy it)
         if any(notes for _, notes in seen.values()):
             for k, (_, notes) in enumerate(said):
