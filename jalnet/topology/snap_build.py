@@ -85,8 +85,8 @@ class BuildPhase:
         self._candidate_rows()
         for rows in (self.plan.splits, self.plan.new_junctions):  # points made at once, not one by one
             if rows:
-                for row, point in zip(rows, shapely.points(np.array([r.pop("xy") for r in rows], dtype=float))):
-                    row["geometry"] = point
+                xy = np.fromiter(chain.from_iterable(map(dict.pop, rows, repeat("xy"))), dtype=float, count=2 * len(rows))
+                deque(map(dict.__setitem__, rows, repeat("geometry"), shapely.points(xy.reshape(-1, 2))), maxlen=0)
 
     def _final_candidate_lines(self, ends_of: _EndsOf) -> dict[int, LineString]:
         """Each candidate cut where it passes nearest its targets (overshoot), then joined to them."""
