@@ -80,14 +80,17 @@ def next_ids(existing: Iterable[str | None], n: int, default_prefix: str, width:
         number = _highest(ids, prefix, width)
     out: list[str] = []
     taken: np.ndarray | None = None
+    numbered = (prefix.replace("{", "{{").replace("}", "}}") + f"{{:0{width}d}}").format  # one format, many numbers
     while len(out) < n:
-        batch = [f"{prefix}{k:0{width}d}" for k in range(number + 1, number + 1 + (n - len(out)))]
+        batch = list(map(numbered, range(number + 1, number + 1 + (n - len(out)))))
         number += len(batch)
         # numbers outgrew the width (P-9999 -> P-10000): such ids may have been given some other way
-        wide = [c for c in batch if len(c) > len(prefix) + width] if number >= 10**width else []
+        wide = [] if number < 10**width else batch if number - len(batch) + 1 >= 10**width else \
+            [c for c in batch if len(c) > len(prefix) + width]
         if wide and taken is None:
             taken = np.asarray(ids, dtype=str)
-        clash = set(np.asarray(wide, dtype=str)[np.isin(np.asarray(wide, dtype=str), taken)]) if wide else set()
+        wide_text = np.asarray(wide, dtype=str)
+        clash = set(wide_text[np.isin(wide_text, taken)]) if wide else set()
         out += [c for c in batch if c not in clash] if clash else batch
     return out
 

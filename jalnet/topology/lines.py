@@ -64,35 +64,58 @@ def cut_many(lines: np.ndarray, owner: np.ndarray, start: np.ndarray, end: np.nd
     # a vertex at the cut (within rounding of the running length over many lines) is the cut point itself
     inside = (cum[vertex] > start[rep] + _AT_CUT) & (cum[vertex] < end[rep] - _AT_CUT)
     start_xy, stop_xy = np.split(interpolate(lines, np.r_[owner, owner], np.r_[start, end]), 2)
-    part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
-    key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
-    xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
-    order = np.lexsort((key, part))
-    return shapely.linestrings(xy[order], indices=part[order])
+    if not (start - 1e-9 <= end + 1e-9).all():  # a part running backwards: its points sorted along the line
+        part = np.concatenate([np.arange(n), rep[inside], np.arange(n)])
+        key = np.concatenate([start - 1e-9, cum[vertex[inside]], end + 1e-9])
+        xy = np.vstack([start_xy, coords[vertex[inside]], stop_xy])
+        order = np.lexsort((key, part))
+        return shapely.linestrings(xy[order], indices=part[order])
+    # each part: its start, the vertices inside (in order along it, grouped by part), its end, laid out
+    # where they go (what sorting by part and distance along would give, without the sort)
+    kept = rep[inside]
+    inner = np.bincount(kept, minlength=n)
+    size = inner + 2
+    head = np.cumsum(size) - size
+    xy = np.empty((int(size.sum()), 2))
+    xy[head] = start_xy
+    xy[head + size - 1] = stop_xy
+    xy[head[kept] + 1 + np.arange(len(kept)) - (np.cumsum(inner) - inner)[kept]] = coords[vertex[inside]]
+    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), size))
 
 
 def with_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray, replace_within: float) -> np.ndarray:
     """*lines* reaching *start_xy*/*end_xy* (NaN: leave that end): moved when that close, else a vertex added."""
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    n = len(lines)
+    return vertices_with_ends(*shapely.get_coordinates(lines, return_index=True), len(lines), start_xy, end_xy,
+                              replace_within)
+
+
+def vertices_with_ends(coords: np.ndarray, idx: np.ndarray, n: int, start_xy: np.ndarray, end_xy: np.ndarray,
+                       replace_within: float) -> np.ndarray:
+    """:func:`with_ends` for *n* lines given by their vertices *coords* and the line of each *idx* (ascending)."""
     first = np.searchsorted(idx, np.arange(n))
     last = np.searchsorted(idx, np.arange(n), side="right") - 1
     coords = coords.copy()
-    extra_xy, extra_idx, extra_key = [], [], []
-    for target, vertex, key in ((np.asarray(start_xy, dtype=float), first, -1.0),
-                                (np.asarray(end_xy, dtype=float), last, float(len(coords)))):
+    extra: list[tuple[np.ndarray, np.ndarray]] = []  # per end: the lines given a vertex there, and its point
+    for target, vertex in ((np.asarray(start_xy, dtype=float), first), (np.asarray(end_xy, dtype=float), last)):
         given = ~np.isnan(target).any(axis=1)
         near = given & (np.hypot(*(coords[vertex] - target).T) <= replace_within)
         coords[vertex[near]] = target[near]
         add = np.flatnonzero(given & ~near)
-        extra_xy.append(target[add])
-        extra_idx.append(add)
-        extra_key.append(np.full(len(add), key))
-    xy = np.vstack([coords, *extra_xy])
-    part = np.concatenate([idx, *extra_idx])
-    key = np.concatenate([np.arange(len(coords), dtype=float), *extra_key])
-    order = np.lexsort((key, part))
-    return shapely.linestrings(xy[order], indices=part[order])
+        extra.append((add, target[add]))
+    # each line: a vertex added before its start, its own vertices, one added after its end, laid out where
+    # they go
+    (add_start, start_pts), (add_end, end_pts) = extra
+    count = np.bincount(idx, minlength=n)
+    before = np.zeros(n, dtype=np.int64)
+    before[add_start] = 1
+    size = count + before
+    size[add_end] += 1
+    head = np.cumsum(size) - size
+    xy = np.empty((int(size.sum()), 2))
+    xy[head[add_start]] = start_pts
+    xy[head[idx] + before[idx] + np.arange(len(coords)) - (np.cumsum(count) - count)[idx]] = coords
+    xy[head[add_end] + size[add_end] - 1] = end_pts
+    return shapely.linestrings(xy, indices=np.repeat(np.arange(n), size))
 
 
 def crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

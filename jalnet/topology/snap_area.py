@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 
 from .network import NETWORK_LAYERS, POINT_LAYERS, NetworkData, located
+from .spatial import diagonals
 
 #: Registries with fewer pipes are planned whole (cutting out costs more than it saves).
 WHOLE_BELOW = 20_000
@@ -73,12 +74,6 @@ def within_reach(geoms: np.ndarray, lines: np.ndarray, reach: float) -> np.ndarr
     box = shapely.bounds(lines) + np.array([-reach, -reach, reach, reach])
     near, line = shapely.STRtree(diagonals(box)).query(geoms)
     return np.unique(near[shapely.dwithin(geoms[near], lines[line], reach)])
-
-
-def diagonals(box: np.ndarray) -> np.ndarray:
-    """A line corner to corner of each box (minx, miny, maxx, maxy): the same envelope, for an index or a
-    box query, made far quicker than the box polygon."""
-    return shapely.linestrings(box.reshape(-1, 2, 2))
 
 
 def to_whole(plan: Any, rows: dict[str, np.ndarray]) -> None:

@@ -17,9 +17,9 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from .ids import next_ids
-from .lines import cut_many, end_vertices, project, set_end, with_ends
-from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, xy_of
-from .walk_refit import refit_to_ends
+from .lines import cut_many, end_vertices, project, set_end, vertices_with_ends, with_ends
+from .snap_model import End, geom_array, kinds_of, nodes_of, notes_of, of_kind, pick, set_items, xy_of
+from .walk_refit import refit_vertices
 
 
 class _EndsOf:
@@ -78,14 +78,15 @@ class BuildPhase:
         lines = self._final_candidate_lines(ends_of)
         tees = self._tee_splits(lines, ends_of)
         pieces = self._candidate_pieces(lines, tees, ends_of)
+        self._name_nodes()  # every node is in the book now: the pipes' rows take the names at once
         self._split_existing_pipes()
         self._give_ids(pieces)
         self._node_types()
         self._candidate_rows()
         for rows in (self.plan.splits, self.plan.new_junctions):  # points made at once, not one by one
             if rows:
-                for row, point in zip(rows, shapely.points(np.array([r.pop("xy") for r in rows], dtype=float))):
-                    row["geometry"] = point
+                xy = np.fromiter(chain.from_iterable(map(dict.pop, rows, repeat("xy"))), dtype=float, count=2 * len(rows))
+                deque(map(dict.__setitem__, rows, repeat("geometry"), shapely.points(xy.reshape(-1, 2))), maxlen=0)
 
     def _final_candidate_lines(self, ends_of: _EndsOf) -> dict[int, LineString]:
         """Each candidate cut where it passes nearest its targets (overshoot), then joined to them."""
@@ -144,16 +145,17 @@ class BuildPhase:
         over an end it ran past) is not taken.
         """
         pins = []
+        junction = np.array([*self.book.junction, -1], dtype=np.int64)  # the last: for an end with no node
         for xy, own in ((start_xy, starts), (end_xy, ends)):
-            known = np.fromiter((self._on_registry(e) for e in own), dtype=bool, count=len(own))
+            kind = np.array(kinds_of(own), dtype=object)
+            known = (kind == "node") | (kind == "pipe") | (junction[np.array(nodes_of(own), dtype=np.int64)] >= 0)
             pins.append(np.where(known[:, None], xy, np.nan))
-        refit = with_ends(refit_to_ends(drawn, *pins), start_xy, end_xy, max(self.node_tol, self.error_m))
+        fitted = refit_vertices(drawn, *pins)  # the ends placed on the fit's vertices, the lines made once
+        within = max(self.node_tol, self.error_m)
+        refit = with_ends(drawn, start_xy, end_xy, within) if fitted is None else \
+            vertices_with_ends(*fitted, len(drawn), start_xy, end_xy, within)
         better = shapely.hausdorff_distance(refit, drawn) <= shapely.hausdorff_distance(moved, drawn) + 0.01
         return np.where(better, refit, moved)
-
-    def _on_registry(self, e: End) -> bool:
-        """Whether the end's place comes from the registry (an existing node or pipe), not from walks."""
-        return e.kind in ("node", "pipe") or (e.node >= 0 and self.book.junction[e.node] >= 0)
 
     def _own_ends(self, live: np.ndarray, ends_of: _EndsOf) -> dict[bool, list[End]]:
         """Start and end of each live candidate: straight from the ends list while it is in candidate order."""
@@ -272,10 +274,10 @@ class BuildPhase:
         whole = np.flatnonzero(~is_cut).tolist()
         whole_keys = [keys[i] for i in whole]
         rows = [{**values[k], "geometry": line, "_candidate": k} for k, line in zip(whole_keys, geoms[whole])]
-        drawn = total[whole].tolist()
-        for row, line_len in zip(rows, drawn):
-            if row.get("length_m") is None:
-                row["length_m"] = round(line_len, 1)
+        drawn = list(map(round, total[whole].tolist(), repeat(1)))
+        unmeasured = [row.get("length_m") is None for row in rows]
+        deque(map(dict.__setitem__, compress(rows, unmeasured), repeat("length_m"), compress(drawn, unmeasured)),
+              maxlen=0)
         pieces: dict[int, list[dict]] = dict(zip(whole_keys, ([row] for row in rows)))
         piece_ends: dict[int, list[tuple[int, int]]] = {  # book keys of each piece's nodes
             keys[i]: [(first_nodes[i], last_nodes[i])] for i in whole}
@@ -358,8 +360,8 @@ class BuildPhase:
         reported = columns["length_m"]
         line_len, node_l = length[head].tolist(), node.tolist()
         # the split pipes: the first part and the first new node (plain lists: one pass, no numpy scalars)
-        updates = self.plan.pipe_updates
-        for p, part, to_node, km, whole, part_m in zip(split.tolist(), parts[kept], node[head].tolist(), reported,
+        updates, names = self.plan.pipe_updates, self.node_names
+        for p, part, to_node, km, whole, part_m in zip(split.tolist(), parts[kept], pick(names, node[head]), reported,
                                                        line_len, part_len[kept].tolist()):
             update = updates.setdefault(p, {})
             update["geometry"], update["to_node"] = part, to_node
@@ -367,19 +369,24 @@ class BuildPhase:
                 update["length_m"] = round(float(km) * part_m / whole, 1)
         # the new parts, in order: each from a cut to the next cut, the last to the pipe's own end
         owner = np.repeat(np.arange(len(split)), cuts)
-        values = {name: [column[t] for t in owner.tolist()] for name, column in columns.items()}
-        to_nodes = [*node_l[1:], None]
-        for t, at in zip(np.flatnonzero(tail).tolist(), owner[tail].tolist()):
-            to_nodes[t] = columns["to_node"][at]
+        values = {name: pick(column, owner) for name, column in columns.items()}
+        named = pick(names, node_l)
+        to_nodes = [*named[1:], None]
+        node_id = self.node_id
+        for t, at in zip(np.flatnonzero(tail).tolist(), owner[tail].tolist()):  # the last part: the pipe's own end
+            b = columns["to_node"][at]
+            to_nodes[t] = node_id[int(b)] if isinstance(b, _KEY) else b
         values["length_m"] = [None if km is None else round(float(km) * part_m / whole, 1) for km, part_m, whole in
                               zip(values["length_m"], part_len[is_new].tolist(), length.tolist())]
-        values.update({"from_node": node_l, "to_node": to_nodes, "geometry": list(parts[is_new]),
+        values.update({"from_node": named, "to_node": to_nodes, "geometry": list(parts[is_new]),
                        "_split_of": pos.tolist()})
         names = list(values)
         self.plan.new_pipes += [dict(zip(names, row)) for row in zip(*values.values())]
         self.book.attach(node, each=2)  # a cut joins two parts
         book_xy, ids = self.book.xy, self.pipe_ids[pos].tolist()
-        self.plan.splits += [{"pipe_id": pipe_id, "node": key, "xy": book_xy[key]} for pipe_id, key in zip(ids, node_l)]
+        self.plan.splits += [{"pipe_id": pipe_id, "node_id": name, "xy": book_xy[key]}
+                             for pipe_id, name, key in zip(ids, named, node_l)]
+        self._split_nodes = (node, np.array([*node_l[1:], -1], dtype=np.int64), np.flatnonzero(tail))
 
     def _columns_of(self, positions: np.ndarray) -> dict[str, list[Any]]:
         """The attributes of existing pipes (geometry and id aside), empty values as None, column by column."""
@@ -393,10 +400,12 @@ class BuildPhase:
                 gone = pd.isna(values) | pd.Series(values, dtype=object).isin([""]).to_numpy()
             else:
                 gone = np.zeros(len(values), dtype=bool)
-            columns[f] = [None if g else v for v, g in zip(values, gone.tolist())]
+            columns[f] = list(values)  # the array's own scalars, as iterating it gives them
+            set_items(columns[f], np.flatnonzero(gone).tolist(), repeat(None))
         return columns
 
     def _move_existing_ends(self, ends_of: _EndsOf) -> None:
+        self._moved_pipes: list[int] = []  # their updates' nodes are book keys until named
         for (_, pos), pair in ends_of.existing_items():
             geom = self.plan.pipe_updates.get(pos, {}).get("geometry", self.geoms[pos])
             for at_start, end in pair.items():
@@ -407,6 +416,7 @@ class BuildPhase:
                 update = self.plan.pipe_updates.setdefault(pos, {})
                 update["geometry"] = geom
                 update["from_node" if at_start else "to_node"] = end.node
+                self._moved_pipes.append(pos)
                 self.book.attached[end.node] += 1
                 node = int((self.nodes.start if at_start else self.nodes.end)[pos])
                 for row in np.flatnonzero(self.nodes.at["junctions"] == node):
@@ -415,29 +425,33 @@ class BuildPhase:
                                         "distance_m": round(old.distance(Point(end.xy)), 3),
                                         "message": end.note, "geometry": Point(end.xy)})
 
-    def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
+    def _name_nodes(self) -> None:
+        """The book's nodes' ids: new ones numbered on from the registry's, existing junctions keep theirs
+        (``node_id`` by key, and ``node_names`` a list by key)."""
         junction = np.array(self.book.junction, dtype=np.int64)
         new_nodes = np.flatnonzero(junction < 0).tolist()
         node_ids = next_ids(self.id_pool["J-"], len(new_nodes), "J-")
         self.node_id = dict(zip(new_nodes, node_ids))
         for k in np.flatnonzero(junction >= 0).tolist():
             self.node_id[k] = str(self.data["junctions"]["node_id"].iloc[int(junction[k])])
+        self.node_names = list(map(self.node_id.__getitem__, range(len(junction))))
+        self._split_nodes = None
+
+    def _give_ids(self, pieces: dict[int, list[dict]]) -> None:
         rows = [r for k in sorted(pieces) for r in pieces[k]]
         split_rows = self.plan.new_pipes
         all_new = split_rows + rows
         pipe_ids = next_ids(self.id_pool["P-"], len(all_new), "P-")
-        for row, pid in zip(all_new, pipe_ids):
-            row["pipe_id"] = pid
+        deque(map(dict.__setitem__, all_new, repeat("pipe_id"), pipe_ids), maxlen=0)
         node_id = self.node_id
-        for row in split_rows:
-            _node_ids_in(row, node_id)
         # the candidates' pieces' nodes by book key (kept for typing the nodes)
         piece_ends = [ab for k in sorted(pieces) for ab in self._piece_ends[k]]
         self._piece_nodes = np.array(piece_ends, dtype=np.int64).reshape(-1, 2)
-        for row, (a, b) in zip(rows, piece_ends):
-            row["from_node"], row["to_node"] = node_id[a], node_id[b]
-        for update in self.plan.pipe_updates.values():
-            _node_ids_in(update, node_id)
+        for name, column in (("from_node", 0), ("to_node", 1)):  # every row has both: the order of keys as set one by one
+            deque(map(dict.__setitem__, rows, repeat(name), pick(self.node_names, self._piece_nodes[:, column])),
+                  maxlen=0)
+        for pos in self._moved_pipes:  # the split ones have their names already
+            _node_ids_in(self.plan.pipe_updates[pos], node_id)
         self.plan.new_pipes = all_new
         for k, rows_k in pieces.items():
             self.result[k] = rows_k[0]["pipe_id"] if len(rows_k) == 1 else ", ".join(r["pipe_id"] for r in rows_k)
@@ -447,8 +461,6 @@ class BuildPhase:
         for k, head in self.merged_into.items():
             self.result[k] = self.result[head]
             self.state[k] = self.state[head] or "merged"
-        for split in self.plan.splits:
-            split["node_id"] = node_id[split.pop("node")]
         self._reassign_assets()
 
     def _reassign_assets(self) -> None:
@@ -479,10 +491,7 @@ class BuildPhase:
         n = len(book.xy)
         pieces = self._piece_nodes
         split_rows = self.plan.new_pipes[: len(self.plan.new_pipes) - len(pieces)]
-        keys = self._node_keys() if split_rows else {}
-        ends = np.vstack([np.fromiter(chain.from_iterable((keys.get(row["from_node"], -1), keys.get(row["to_node"], -1))
-                                                          for row in split_rows), dtype=np.int64,
-                                      count=2 * len(split_rows)).reshape(-1, 2), pieces])
+        ends = np.vstack([self._split_row_nodes(split_rows), pieces])
         dia = pd.to_numeric(pd.Series([row.get("diameter_mm") for row in self.plan.new_pipes], dtype=object),
                             errors="coerce").to_numpy(dtype=float)
         pairs = np.column_stack([ends.ravel(), np.repeat(dia, 2)])
@@ -502,17 +511,32 @@ class BuildPhase:
         new = np.flatnonzero(used & (junction < 0))
         kind = np.where(capped[new] & (attached[new] <= 1), "end_cap",
                         np.where((attached[new] == 2) & (sizes[new] == 2), "reducer", "junction"))
-        self.plan.new_junctions += [{"node_id": self.node_id[key], "scheme_id": book.scheme[key], "node_type": t,
-                                     "xy": book.xy[key]} for key, t in zip(new.tolist(), kind.tolist())]
+        self.plan.new_junctions += [{"node_id": name, "scheme_id": scheme, "node_type": t, "xy": xy} for name, scheme, t, xy
+                                    in zip(pick(self.node_names, new), pick(book.scheme, new), kind.tolist(),
+                                           pick(book.xy, new))]
 
     def _two_sizes(self, key: int, row: int, dias: set[float]) -> bool:
         node = self.nodes.at["junctions"][row]
         old = self._column("diameter_mm").astype(float)[self._end_index.rows(node) % len(self.pipe_ids)]
         return len(dias | {float(d) for d in old if not math.isnan(d)}) == 2
 
-    def _node_keys(self) -> dict[str, int]:
-        """Node id -> NodeBook key."""
-        return {v: k for k, v in self.node_id.items()}
+    def _split_row_nodes(self, split_rows: list[dict[str, Any]]) -> np.ndarray:
+        """The book keys of the split parts' nodes ((n, 2), -1: not in the book), read back from their ids.
+
+        Ids name one node each (the usual case): the keys the parts were cut at are used as they are, only
+        each pipe's own far end is looked up.
+        """
+        names = self.node_names
+        back = dict(zip(names, range(len(names)))) if split_rows else {}
+        if len(back) == len(names) and self._split_nodes is not None:
+            first, second, tails = self._split_nodes
+            second = second.copy()
+            second[tails] = [back.get(split_rows[t]["to_node"], -1) for t in tails.tolist()]
+            return np.column_stack([first, second])
+        keys = {v: k for k, v in self.node_id.items()}  # an id named twice: the last key, as the names were given
+        return np.fromiter(chain.from_iterable((keys.get(row["from_node"], -1), keys.get(row["to_node"], -1))
+                                               for row in split_rows), dtype=np.int64,
+                           count=2 * len(split_rows)).reshape(-1, 2)
 
     def _candidate_rows(self) -> None:
         """One row per staged candidate, its columns made first (in bulk) and then zipped."""

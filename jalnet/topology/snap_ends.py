@@ -36,15 +36,24 @@ from .snap_model import (
     set_each,
     xy_of,
 )
-from .spatial import nearest_other
+from .spatial import diagonals, nearest_of_pairs, nearest_other, points_within
 
 _AT_START = attrgetter("at_start")
+_CAP_NOTE = {True: "start free: end cap", False: "end free: end cap"}
 #: Least spread of the headings of walks meeting (smaller eigenvalue of the sum of their outer
 #: products: 1 - |cos| for two) for their meeting point to rule out a node away from it: 30 degrees.
 MEET_SPREAD = 0.13
 #: GPS errors a walk's line may lie beside the node or pipe it ends on (the reach's own two errors,
 #: see :mod:`.snap_tolerance`): the rest of the reach is the overrun, which is along the walk.
 SIDE_ERRORS = 2.0
+
+
+def _single_points(geoms: np.ndarray) -> np.ndarray | None:
+    """The xy of each geometry when every one is a single 2D point (else None: left to GEOS)."""
+    if not (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all() or shapely.has_z(geoms).any():
+        return None
+    xy = shapely.get_coordinates(geoms)
+    return xy if len(xy) == len(geoms) else None
 
 
 class EndsPhase:
@@ -110,10 +119,14 @@ class EndsPhase:
         end_pts = shapely.points(xy)
         centre = self._meeting_centres(len(xy))
         if len(points):
-            src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+            tree, all_xy = shapely.STRtree(points), _single_points(points)
+            if all_xy is not None:  # the pairs and distances in numpy, as GEOS has them
+                src, dst, dist = points_within(tree, xy, self.tol * AHEAD_FACTOR, all_xy)
+            else:
+                src, dst = tree.query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
+                dist = shapely.distance(end_pts[src], points[dst])
             mine = own_node[dst] == owner_node[src]
-            src, dst = src[~mine], dst[~mine]
-            dist = shapely.distance(end_pts[src], points[dst])
+            src, dst, dist = src[~mine], dst[~mine], dist[~mine]
             target_xy = shapely.get_coordinates(points[dst])
             reach = reach_xy(xy[src], head[src], target_xy)
             away = self._away_from_meeting(xy[src], centre[src], target_xy)
@@ -130,11 +143,13 @@ class EndsPhase:
         free = np.flatnonzero([e.kind == "free" for e in self.ends])
         if not len(free) or not len(self.usable):
             return
-        src, dst = self.tree.query(end_pts[free], predicate="dwithin", distance=self.tol)
+        # the pipes within reach: the boxes a "dwithin" query looks in (the same pairs, in its order), the
+        # distances in numpy as GEOS works them out (then needed anyway), not a GEOS test per pair
+        src, dst = self.tree.query(diagonals(np.hstack([xy[free] - self.tol, xy[free] + self.tol])))
         pipe = self.usable[dst]
-        mine = existing[free[src]] & (owner[free[src]] == pipe)
-        src, pipe = src[~mine], pipe[~mine]
         dist = point_distances(xy[free[src]], self.geoms, pipe)
+        keep = (dist <= self.tol) & ~(existing[free[src]] & (owner[free[src]] == pipe))
+        src, pipe, dist = src[keep], pipe[keep], dist[keep]
         meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
             at = centre[free[src[meets]]]
@@ -143,34 +158,53 @@ class EndsPhase:
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
-        along = shapely.line_locate_point(self.geoms[pipe], end_pts[free[src]])
-        along = crossing_along(self.geoms[pipe], xy[free[src]], head[free[src]], self.tol, along)
-        at = interpolate(self.geoms, pipe, along)
-        # where the end meets the pipe: ahead of it (or just behind), beside its line by the GPS error only
-        h = head[free[src]]
-        side = np.abs((at[:, 0] - xy[free[src], 0]) * h[:, 1] - (at[:, 1] - xy[free[src], 1]) * h[:, 0])
-        keep = side <= self._side_m
-        src, pipe, dist, along, at = src[keep], pipe[keep], dist[keep], along[keep], at[keep]
-        order = np.lexsort((dist, src))
-        src, pipe, dist, along, at = src[order], pipe[order], dist[order], along[order], at[order]
-        first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, dtype=bool)
-        src, pipe, dist, along, at = src[first], pipe[first], dist[first], along[first], at[first]
+        order = np.lexsort((dist, src))  # each end's pipes, nearest first (equals in the query's order)
+        src, pipe, dist = src[order], pipe[order], dist[order]
+        met, along, at = self._first_met(src, pipe, xy[free], head[free], end_pts[free])
+        src, pipe, dist, along, at = src[met], pipe[met], dist[met], along[met], at[met]
         if not len(src):
             return
-        length = shapely.length(self.geoms[pipe])
+        length = self._pipe_length[pipe]
         near_start = along < self.min_part
         sliver = near_start | (length - along < self.min_part)  # a split would leave a sliver
-        ends, splits, ids = self.ends, self.splits, self.pipe_ids
-        for i, p, d, a, point, near, at_start in zip(free[src].tolist(), pipe.tolist(), dist.tolist(),
-                                                     along.tolist(), at.tolist(), sliver.tolist(),
-                                                     near_start.tolist()):
-            if near:
-                self._to_pipe_end(ends[i], p, at_start)
+        ends, splits = self.ends, self.splits
+        for i, p, at_start in zip(free[src[sliver]].tolist(), pipe[sliver].tolist(), near_start[sliver].tolist()):
+            self._to_pipe_end(ends[i], p, at_start)
+        cut = ~sliver  # the many split there: set in bulk (the splits touch no node yet)
+        members, p, a = pick(ends, free[src[cut]]), pipe[cut].tolist(), along[cut].tolist()
+        set_each(members, "kind", repeat("pipe"))
+        set_each(members, "pipe", p)
+        set_each(members, "along", a)
+        set_each(members, "xy", map(tuple, at[cut].tolist()))
+        set_each(members, "note", [f"{'start' if at_start else 'end'} joined to {pid}, split there ({d:.1f} m)"
+                                   for at_start, pid, d in zip(map(_AT_START, members), self.pipe_ids[pipe[cut]].tolist(),
+                                                               dist[cut].tolist())])
+        for pos, along_pos, end in zip(p, a, members):
+            splits.setdefault(pos, []).append((along_pos, end))
+
+    def _first_met(self, src: np.ndarray, pipe: np.ndarray, xy: np.ndarray, head: np.ndarray, pts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per end, the first of its pipes (*src*, *pipe*: by end, nearest first) that it meets ahead of it (or
+        just behind), beside its line by the GPS error only: which pair, how far along the pipe, and the point
+        (pairs not met: along and point 0). Where on a pipe is worked out for each end's nearest pipe first,
+        then only for the ends that one fails, and so on (each pair on its own: the same answers)."""
+        rank = np.arange(len(src)) - np.searchsorted(src, src)  # place among its end's pipes
+        met = np.zeros(len(src), dtype=bool)
+        along, at = np.zeros(len(src)), np.zeros((len(src), 2))
+        done = np.zeros(len(xy), dtype=bool)
+        for r in range(int(rank.max()) + 1 if len(rank) else 0):
+            ask = np.flatnonzero((rank == r) & ~done[src])
+            if not len(ask):
                 continue
-            end = ends[i]  # split there
-            end.kind, end.pipe, end.along, end.xy = "pipe", p, a, (point[0], point[1])
-            end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
-            splits.setdefault(p, []).append((a, end))
+            end, on = src[ask], pipe[ask]
+            a = crossing_along(self.geoms[on], xy[end], head[end], self.tol,
+                               shapely.line_locate_point(self.geoms[on], pts[end]))
+            p = interpolate(self.geoms, on, a)
+            h = head[end]
+            ok = np.abs((p[:, 0] - xy[end, 0]) * h[:, 1] - (p[:, 1] - xy[end, 1]) * h[:, 0]) <= self._side_m
+            met[ask[ok]], along[ask[ok]], at[ask[ok]] = True, a[ok], p[ok]
+            done[end[ok]] = True
+        return met, along, at
 
     def _meeting_centres(self, n: int) -> np.ndarray:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
@@ -322,34 +356,41 @@ class EndsPhase:
         """Split points on one pipe closer than the tiny length become one junction; so do those of
         other walks' ends within a repeat's distance (``repeat_m``) of each other, walks meeting on the
         pipe, each as far off as its GPS error (the junction at the middle of them)."""
-        groups: list[tuple[int, float, list[End]]] = []
-        span: list[float] = []  # the first and last split point of each group
+        # the groups as columns: pipe, first split point (the middle, once a group of walks meeting is
+        # complete), ends
+        g_pos: list[int] = []
+        g_along: list[float] = []
+        g_ends: list[list[End]] = []
         for pos, marks in self.splits.items():
             if len(marks) == 1:  # the usual case: one end on the pipe, a group of its own
-                groups.append((pos, marks[0][0], [marks[0][1]]))
-                span.append(marks[0][0])
+                g_pos.append(pos)
+                g_along.append(marks[0][0])
+                g_ends.append([marks[0][1]])
                 continue
             marks.sort(key=lambda m: m[0])
             for along, end in marks:
-                same = bool(groups) and groups[-1][0] == pos
-                gap = along - groups[-1][1] if same else 0.0
-                walks_meet = same and along - span[-1] <= self.repeat_m and not end.existing and \
-                    all(not e.existing and e.owner != end.owner for e in groups[-1][2])
+                same = bool(g_pos) and g_pos[-1] == pos
+                gap = along - g_along[-1] if same else 0.0
+                walks_meet = same and gap <= self.repeat_m and not end.existing and \
+                    all(not e.existing and e.owner != end.owner for e in g_ends[-1])
                 if not same or (gap >= self.min_part and not walks_meet):
-                    groups.append((pos, along, []))
-                    span.append(along)
-                groups[-1][2].append(end)
-        if not groups:
+                    g_pos.append(pos)
+                    g_along.append(along)
+                    g_ends.append([])
+                g_ends[-1].append(end)
+        if not g_pos:
             return
-        for i, (pos, first_along, ends) in enumerate(groups):  # a group of walks meeting: its middle
-            if len(ends) > 1 and any(e.along != first_along for e in ends):
-                groups[i] = (pos, float(np.mean([e.along for e in ends])), ends)
-        points = interpolate(self.geoms, np.array([g[0] for g in groups], dtype=np.int64),
-                             np.array([g[1] for g in groups], dtype=float))
-        nodes = self.book.at_many(points, [self.pipe_scheme[g[0]] for g in groups])
-        for (_pos, along, ends), node in zip(groups, nodes.tolist()):
-            for end in ends:
-                end.along, end.xy, end.node = along, self.book.xy[node], node
+        size = list(map(len, g_ends))
+        for i in [i for i, k in enumerate(size) if k > 1]:  # a group of walks meeting: its middle
+            if any(e.along != g_along[i] for e in g_ends[i]):
+                g_along[i] = float(np.mean([e.along for e in g_ends[i]]))
+        points = interpolate(self.geoms, np.array(g_pos, dtype=np.int64), np.array(g_along, dtype=float))
+        nodes = self.book.at_many(points, pick(self.pipe_scheme, g_pos))
+        # each group's ends take its place and node, set in bulk
+        members, node_each = list(chain.from_iterable(g_ends)), np.repeat(nodes, size).tolist()
+        set_each(members, "along", chain.from_iterable(map(repeat, g_along, size)))
+        set_each(members, "xy", pick(self.book.xy, node_each))
+        set_each(members, "node", node_each)
 
     # -- 5. free ends: other candidates, or a cap ------------------------------------------------
     def _join_free_ends(self) -> None:
@@ -418,29 +459,31 @@ class EndsPhase:
         live = self._live()
         hosts = np.full(len(still), -1, dtype=np.int64)
         ask = np.flatnonzero(near < 0)  # only ends no placed end took look for a line to rest on
-        if len(ask):  # the few lines within reach of these ends first (a tree of the ends, not of every line)
-            lines = self.cand_geom[live]
-            reached = np.unique(shapely.STRtree(shapely.points(still_xy[ask])).query(
-                lines, predicate="dwithin", distance=self.tol)[0])
-            near_line, _ = nearest_other(still_xy[ask], still_owner[ask], lines[reached], live[reached], self.tol)
-            if len(reached):
-                hosts[ask] = np.where(near_line >= 0, reached[np.maximum(near_line, 0)], -1)
+        if len(ask):  # the pairs of these ends and lines within reach: a tree of the ends' boxes, not of every line;
+            # the distances in numpy, as GEOS works them out
+            lines, exy = self.cand_geom[live], still_xy[ask]
+            line, end = shapely.STRtree(diagonals(np.hstack([exy - self.tol, exy + self.tol]))).query(lines)
+            other = live[line] != still_owner[ask][end]
+            line, end = line[other], end[other]
+            d = point_distances(exy[end], lines, line)
+            within = d <= self.tol
+            hosts[ask] = nearest_of_pairs(end[within], line[within], d[within], len(ask))[0]
         ids = self.cand_ids
-        caps = []
-        for end, j, d, h in zip(still, near, dist, hosts):
-            if j >= 0:
-                target = placed[j]
-                end.kind, end.node, end.xy = "join", target.node, target.xy
-                end.note = f"{end.label} joined to {ids[target.owner]} ({d:.1f} m)"
-            elif h >= 0:
-                end.kind, end.pipe = "tee", int(live[h])
-                end.note = f"{end.label} joined to {ids[live[h]]}, split there"
-            else:
-                caps.append(end)
-        keys = self.book.at_many(xy_of(caps),
-                                 [self._scheme_of(e) for e in caps], capped=True)
-        for end, key in zip(caps, keys.tolist()):
-            end.node, end.kind, end.note = key, "cap", f"{end.label} free: end cap"
+        for i in np.flatnonzero(near >= 0).tolist():  # the few joined or resting on a line, one by one
+            end, target = still[i], placed[near[i]]
+            end.kind, end.node, end.xy = "join", target.node, target.xy
+            end.note = f"{end.label} joined to {ids[target.owner]} ({dist[i]:.1f} m)"
+        for i in np.flatnonzero((near < 0) & (hosts >= 0)).tolist():
+            end, h = still[i], hosts[i]
+            end.kind, end.pipe = "tee", int(live[h])
+            end.note = f"{end.label} joined to {ids[live[h]]}, split there"
+        capped = np.flatnonzero((near < 0) & (hosts < 0))  # the many: in bulk (free ends are candidates')
+        caps, values = pick(still, capped), self.values
+        keys = self.book.at_many(still_xy[capped], [values[k]["scheme_id"] for k in still_owner[capped].tolist()],
+                                 capped=True)
+        set_each(caps, "node", keys.tolist())
+        set_each(caps, "kind", repeat("cap"))
+        set_each(caps, "note", map(_CAP_NOTE.__getitem__, map(_AT_START, caps)))
 
     def _crossing_ends(self, owner: np.ndarray, a: np.ndarray, b: np.ndarray, xy: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from .cell_grid import CellGrid, nearest_index
 from .lines import end_vertices
 from .network import located
 from .spatial import box_pairs
@@ -81,17 +82,13 @@ class NodeBook:
         self.attached: list[int] = []  # new pipe ends attached here
         self.capped: list[bool] = []  # made for a free end
         self._by_junction: dict[int, int] = {}
-        self._grid: dict[tuple[int, int], list[int]] = {}
+        self._grid = CellGrid(max(self.tol, 1e-6) * 2)
         self._indexed = 0  # nodes [0, _indexed) are in the grid
 
     def attach(self, keys: np.ndarray, each: int = 1) -> None:
         """*each* more pipe ends at the node of every key (a key counts as often as it comes), in numpy."""
         count = np.bincount(np.asarray(keys, dtype=np.int64), minlength=len(self.attached))
         self.attached[:] = (np.array(self.attached, dtype=np.int64) + each * count).tolist()
-
-    def _cell(self, xy: tuple[float, float]) -> tuple[int, int]:
-        size = max(self.tol, 1e-6) * 2
-        return int(math.floor(xy[0] / size)), int(math.floor(xy[1] / size))
 
     def _add(self, xy: tuple[float, float], junction: int, scheme: str | None, capped: bool = False) -> int:
         key = len(self.xy)
@@ -108,18 +105,9 @@ class NodeBook:
         """Nodes added since the last look-up go into the grid (added in bulk, indexed when asked)."""
         if len(self.xy) - self._indexed < 64:  # one or a few made since: no numpy round trip
             for key in range(self._indexed, len(self.xy)):
-                self._grid.setdefault(self._cell(self.xy[key]), []).append(key)
-            self._indexed = len(self.xy)
-            return
-        size = max(self.tol, 1e-6) * 2  # as _cell: floor of the coordinate over the cell size
-        cells = np.floor(np.array(self.xy[self._indexed:], dtype=float).reshape(-1, 2) / size).astype(np.int64)
-        grid = self._grid
-        for key, (cx, cy) in enumerate(cells.tolist(), start=self._indexed):
-            cell = (cx, cy)
-            if cell in grid:
-                grid[cell].append(key)
-            else:
-                grid[cell] = [key]
+                self._grid.add(key, self.xy[key])
+        else:
+            self._grid.add_many(self._indexed, np.array(self.xy[self._indexed:], dtype=float))
         self._indexed = len(self.xy)
 
     def of_junction(self, row: int) -> int:
@@ -132,11 +120,11 @@ class NodeBook:
     def at(self, xy: tuple[float, float], scheme: str | None, capped: bool = False) -> int:
         """The node at *xy* (within the tolerance), made if there is none."""
         self._index()
-        cx, cy = self._cell(xy)
+        cx, cy = self._grid.cell(xy)
         best, best_d = -1, self.tol
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
-                for key in self._grid.get((cx + dx, cy + dy), ()):
+                for key in self._grid.keys((cx + dx, cy + dy)):
                     d = math.hypot(self.xy[key][0] - xy[0], self.xy[key][1] - xy[1])
                     if d <= best_d:
                         best, best_d = key, d
@@ -164,10 +152,8 @@ class NodeBook:
         pts = shapely.points(xy)
         busy = np.zeros(n, dtype=bool)
         busy[np.concatenate(close_pairs(xy, 2 * self.tol))] = True
-        if self.xy:
-            src, dst = shapely.STRtree(shapely.points(np.array(self.xy))).query_nearest(
-                pts, max_distance=self.tol, all_matches=False)
-            keys[src] = dst
+        if self.xy:  # the nearest node in reach: by cells, the index asked only where that is unsure
+            keys = nearest_index(xy, np.array(self.xy), self.tol)
         junction = np.full(n, -1, dtype=np.int64)
         if self._tree is not None:
             ask = np.flatnonzero(keys < 0)
@@ -179,7 +165,7 @@ class NodeBook:
             keys[new] = np.arange(len(self.xy), len(self.xy) + len(new))
             self.xy += list(map(tuple, xy[new].tolist()))
             self.junction += [-1] * len(new)
-            self.scheme += [schemes[i] for i in new]
+            self.scheme += pick(schemes, new)
             self.attached += [0] * len(new)
             self.capped += [capped] * len(new)
             return keys

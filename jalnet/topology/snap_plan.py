@@ -31,10 +31,12 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import LineString, Point
 
@@ -44,7 +46,7 @@ from .conflate import SHARE, chain_share, pair_share
 from .lines import crossings, cut_many, point_distances
 from .network import NetworkData, Nodes, end_coords, located, network_nodes, positional
 from .rules import resolve_params
-from .snap_area import diagonals, near_staged, to_whole
+from .snap_area import near_staged, to_whole
 from .snap_build import BuildPhase
 from .snap_ends import EndsPhase
 from .snap_model import (
@@ -66,7 +68,7 @@ from .snap_model import (
     reach_xy,
 )
 from .snap_tolerance import walked_lines
-from .spatial import box_pairs
+from .spatial import box_pairs, diagonals, points_within
 from .walk_average import average_lines
 
 #: The staged columns a new pipe's values are made from (see :func:`.attributes.pipe_values`).
@@ -96,6 +98,17 @@ def plan_snap(data: NetworkData, staged: gpd.GeoDataFrame, tolerance: float = 5.
     if cut:
         to_whole(plan, cut[1])
     return plan
+
+
+def _value_keys(column: np.ndarray) -> list[tuple[type, Any] | None]:
+    """Per value of an object column: None when missing (None or NaN), else the value with its type (1 is not
+    1.0). Pairs made in C; only the values pandas takes for missing are looked at one by one."""
+    keys: list[tuple[type, Any] | None] = list(zip(map(type, column), column))
+    for i in np.flatnonzero(pd.isna(column)).tolist():
+        v = column[i]
+        if v is None or (isinstance(v, float) and v != v):
+            keys[i] = None
+    return keys
 
 
 @contextmanager
@@ -135,8 +148,9 @@ class _Planner(EndsPhase, BuildPhase):
         self.tree = shapely.STRtree(self.geoms[self.usable])
         self.nodes: Nodes = network_nodes(data, self.node_tol, self.asset_tol)
         self.pipe_ids = self.pipes["pipe_id"].astype(object).to_numpy()
-        self.pipe_scheme = np.array([v if isinstance(v, str) else None
-                                     for v in self.pipes["scheme_id"].to_numpy(dtype=object)], dtype=object)
+        schemes = self.pipes["scheme_id"].to_numpy(dtype=object)  # text kept, anything else None (checked in C)
+        self.pipe_scheme = np.where(np.fromiter(map(isinstance, schemes, repeat(str)), dtype=bool, count=len(schemes)),
+                                    schemes, None).astype(object)
         self.cand_ids = staged["candidate_id"].astype(str).to_numpy()
         self._columns: dict[str, np.ndarray] = {}
         self._asset_ids = {layer: data[layer][layer_key(layer)].astype(str).to_numpy() for layer in PRIORITY}
@@ -177,13 +191,13 @@ class _Planner(EndsPhase, BuildPhase):
         columns = [self.staged[c].to_numpy(dtype=object) for c in names]
         n = len(self.staged)
         # each row's key (missing values alike, a value with its type), made column by column
-        keys = list(zip(*[[None if v is None or (isinstance(v, float) and v != v) else (type(v), v) for v in column]
-                          for column in columns])) if columns else [()] * n
-        first = dict(zip(reversed(keys), range(n - 1, -1, -1)))  # each key's first row (later rows written over)
-        seen: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {
-            key: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
-            for key, row in sorted(first.items(), key=lambda item: item[1])}  # worked out in row order, as met
-        said = list(map(seen.__getitem__, keys))
+        keys = list(zip(*map(_value_keys, columns))) if columns else [()] * n
+        first_rows: dict[tuple[Any, ...], int] = {}
+        first_of = list(map(first_rows.setdefault, keys, range(n)))  # per row, its key's first row (one hash a row)
+        seen: dict[int, tuple[dict[str, Any], list[str]]] = {
+            row: pipe_values({name: column[row] for name, column in zip(names, columns)}, self.schemes)
+            for row in first_rows.values()}  # worked out in row order, as met
+        said = list(map(seen.__getitem__, first_of))
         self.values += [values for values, _ in said]  # shared by the candidates alike: read only (pieces copy it)
         if any(notes for _, notes in seen.values()):
             for k, (_, notes) in enumerate(said):
@@ -225,11 +239,12 @@ class _Planner(EndsPhase, BuildPhase):
             return
         targets = self.geoms[self.usable]
         # cheap first: a pipe much longer than the walk cannot be covered by it
-        fits = shapely.length(targets[dst]) <= shapely.length(lines)[src] / SHARE + 2 * self.tol
+        pipe_len = self._pipe_length[self.usable]
+        fits = pipe_len[dst] <= shapely.length(lines)[src] / SHARE + 2 * self.tol
         src, dst = src[fits], dst[fits]
         # a pipe the walk covers has both its ends near the walk: in its box first (numpy), then
         # two point-line distances (no sampling)
-        first, last = end_coords(targets[dst])
+        first, last = (xy[self.usable[dst]] for xy in self._pipe_ends)
         inside = np.ones(len(src), dtype=bool)
         for xy in (first, last):
             inside &= (xy[:, 0] >= box[src, 0]) & (xy[:, 0] <= box[src, 2]) & (xy[:, 1] >= box[src, 1]) & \
@@ -241,7 +256,7 @@ class _Planner(EndsPhase, BuildPhase):
         src, dst, covered = src[covered >= SHARE], dst[covered >= SHARE], covered[covered >= SHARE]
         share, median, apart = chain_share(lines, targets, src, dst, self.tol)
         same = (share >= SHARE) & (median <= self.repeat_m) & (apart <= self.tol)
-        covers = covered * shapely.length(targets[dst])  # the pipe a walk covers most is the one it repeats
+        covers = covered * pipe_len[dst]  # the pipe a walk covers most is the one it repeats
         order = np.lexsort((-covers, src))
         head = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
         by_walk = dict(zip(src[order][head].tolist(), dst[order][head].tolist()))
@@ -256,6 +271,18 @@ class _Planner(EndsPhase, BuildPhase):
             text = (f"duplicates {self.pipe_ids[target]} ({100 * share[j]:.0f} % of it within {self.tol:g} m, "
                     f"typically {median[j]:.1f} m off); not added")
             self.notes[k].insert(0, text + (f"; filled {', '.join(filled)} from the track" if filled else ""))
+
+    @cached_property
+    def _pipe_length(self) -> np.ndarray:
+        """Each pipe's length, worked out once (phases ask for many pipes' lengths, some again and again)."""
+        return shapely.length(self.geoms)
+
+    @cached_property
+    def _pipe_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each usable pipe's first and last vertex (xy; NaN for the others), read once."""
+        first, last = np.full((len(self.geoms), 2), np.nan), np.full((len(self.geoms), 2), np.nan)
+        first[self.usable], last[self.usable] = end_coords(self.geoms[self.usable])
+        return first, last
 
     @cached_property
     def _node_tree(self) -> shapely.STRtree:
@@ -286,17 +313,17 @@ class _Planner(EndsPhase, BuildPhase):
         if not len(rows):
             return out
         first, last = end_coords(lines[rows])
-        tips = shapely.points(np.concatenate([first, last]))  # first tips, then last tips
+        tip_xy = np.concatenate([first, last])
+        tips = shapely.points(tip_xy)  # first tips, then last tips
         mine = np.concatenate([own[rows], own[rows]])
         gaps = shapely.distance(tips[:, None], shapely.points(nodes.xy[mine]))
         beside = mine[np.arange(len(mine)), np.argmin(gaps, axis=1)]  # else the nearer end of the target
         reach = gaps.min(axis=1) - self.repeat_m  # nodes nearer than the target's end
         ask = np.flatnonzero(reach > 0)
-        tip, hit = self._node_tree.query(tips[ask], predicate="dwithin", distance=np.minimum(reach[ask], self.tol))
+        tip, hit, apart = points_within(self._node_tree, tip_xy[ask], np.minimum(reach[ask], self.tol), nodes.xy)
         tip = ask[tip]
         keep = (hit != mine[tip, 0]) & (hit != mine[tip, 1])
-        tip, hit = tip[keep], hit[keep]
-        apart = shapely.distance(tips[tip], shapely.points(nodes.xy[hit]))
+        tip, hit, apart = tip[keep], hit[keep], apart[keep]
         order = np.lexsort((np.arange(len(tip)), apart, tip))  # nearest per tip, the first met on ties
         tip, hit = tip[order], hit[order]
         head = np.r_[True, tip[1:] != tip[:-1]] if len(tip) else np.zeros(0, dtype=bool)
@@ -314,11 +341,16 @@ class _Planner(EndsPhase, BuildPhase):
             self._columns[name] = self.pipes[name].to_numpy()
         return self._columns[name]
 
+    @cached_property
+    def _fillable(self) -> list[np.ndarray]:
+        """The columns a conflated walk may fill, in ``FILLABLE`` order (read once, not per walk)."""
+        return [self._column(name) for name in FILLABLE]
+
     def _fill(self, pos: int, values: dict[str, Any]) -> list[str]:
         update = self.plan.pipe_updates.setdefault(pos, {})
         filled = []
-        for name in FILLABLE:
-            current = update.get(name, self._column(name)[pos])
+        for name, column in zip(FILLABLE, self._fillable):
+            current = update[name] if name in update else column[pos]
             if empty(current) and not empty(values.get(name)):
                 update[name] = values[name]
                 filled.append(name)

@@ -228,24 +228,59 @@ def _gather(parts: dict[str, list[np.ndarray]], eps: float) -> Contacts:
     )
 
 
+def diagonals(box: np.ndarray) -> np.ndarray:
+    """A line corner to corner of each box (minx, miny, maxx, maxy): the same envelope, for an index or a
+    box query, made far quicker than the box polygon."""
+    return shapely.linestrings(box.reshape(-1, 2, 2))
+
+
+def points_within(tree: shapely.STRtree, xy: np.ndarray, distance: float | np.ndarray, tree_xy: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (point of *xy*, point of the *tree*) at most *distance* apart (one for all, or one per
+    point), as ``tree.query(points, predicate="dwithin", distance=distance)`` gives them, in its order,
+    and their distances, as GEOS measures two points (*tree_xy*: the tree's points).
+
+    The query looks in each point's box grown by its distance, then tests each pair in GEOS; here the
+    same boxes are looked in and the test is numpy arithmetic on the distances, which are wanted anyway.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    reach = np.broadcast_to(np.asarray(distance, dtype=float), (len(xy),))
+    src, dst = tree.query(diagonals(np.hstack([xy - reach[:, None], xy + reach[:, None]])))
+    d = xy[src] - tree_xy[dst]
+    d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    keep = d <= reach[src]
+    return src[keep], dst[keep], d[keep]
+
+
 def nearest_other(points: Any, owners: Any, targets: Any, target_owners: Any, within: float,
                   tree: shapely.STRtree | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the nearest target of another owner within *within*: (target index or -1, distance).
 
     *points* and *targets* are geometries or xy pairs; *tree*, when given, indexes *targets*.
     """
+    if not len(points) or not len(targets):
+        return np.full(len(points), -1, dtype=np.int64), np.full(len(points), np.inf)
+    if tree is None and not isinstance(points[0], shapely.Geometry) and not isinstance(targets[0], shapely.Geometry):
+        # points as xy both: the pairs and distances in numpy (the ties go by target, whatever the order)
+        xy = np.asarray(targets, dtype=float).reshape(-1, 2)
+        src, dst, d = points_within(shapely.STRtree(shapely.points(xy)), points, within, xy)
+        other = np.asarray(owners)[src] != np.asarray(target_owners)[dst]
+        return nearest_of_pairs(src[other], dst[other], d[other], len(points))
     pts = _as_geoms(points)
-    near = np.full(len(pts), -1, dtype=np.int64)
-    dist = np.full(len(pts), np.inf)
-    if not len(pts) or not len(targets):
-        return near, dist
     geoms = _as_geoms(targets)
     src, dst = (tree or shapely.STRtree(geoms)).query(pts, predicate="dwithin", distance=within)
     other = np.asarray(owners)[src] != np.asarray(target_owners)[dst]
     src, dst = src[other], dst[other]
+    return nearest_of_pairs(src, dst, shapely.distance(pts[src], geoms[dst]), len(pts))
+
+
+def nearest_of_pairs(src: np.ndarray, dst: np.ndarray, d: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of *n* points, the nearest of its pairs (point *src*, target *dst*, distance *d*): (target or -1,
+    distance); for pairs already found, e.g. by a query the other way round."""
+    near = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
     if not len(src):
         return near, dist
-    d = shapely.distance(pts[src], geoms[dst])
     order = np.lexsort((dst, d, src))  # equally near: the first target, whatever the tree's order
     src, dst, d = src[order], dst[order], d[order]
     first = np.r_[True, src[1:] != src[:-1]]

@@ -24,9 +24,17 @@ from .lines import end_vertices
 
 def refit_to_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
     """*lines* with their first/last vertex pinned at *start_xy*/*end_xy* (NaN: that end is fitted too)."""
+    fitted = refit_vertices(lines, start_xy, end_xy)
+    return lines if fitted is None else shapely.linestrings(fitted[0], indices=fitted[1])
+
+
+def refit_vertices(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`refit_to_ends` as the refitted lines' vertices and the line of each (for more edits before the
+    lines are made); None when there is nothing to fit."""
     coords, idx, first, last = end_vertices(lines)
     if not len(lines) or not len(coords):
-        return lines
+        return None
     m = len(coords)
     coords = coords.copy()
     targets = [(np.asarray(start_xy, dtype=float), first, first + 1), (np.asarray(end_xy, dtype=float), last, last - 1)]
@@ -48,7 +56,7 @@ def refit_to_ends(lines: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -
         given = ~np.isnan(target).any(axis=1)
         verts[vertex[given]] = target[given]
         pinned[vertex[given]] = True
-    return shapely.linestrings(solve_chain(diag, off, rhs, verts, pinned), indices=idx)
+    return solve_chain(diag, off, rhs, verts, pinned), idx
 
 
 def _along(coords: np.ndarray, target: np.ndarray, vertex: np.ndarray, nxt: np.ndarray) -> None:

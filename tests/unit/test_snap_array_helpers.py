@@ -12,6 +12,7 @@ from shapely.geometry import LineString
 from jalnet.topology.ids import next_ids
 from jalnet.topology.lines import crossings, interpolate, point_distances
 from jalnet.topology.snap_area import packed, within_reach
+from jalnet.topology.spatial import points_within
 
 
 def test_clean_crossings_match_geos_and_doubtful_pairs_are_left_to_it() -> None:
@@ -113,3 +114,16 @@ def test_the_pipes_near_a_batch_are_those_an_index_of_the_pipes_finds() -> None:
     near = within_reach(pipes, lines, 8.5)
     assert len(near) > 100
     assert near.tolist() == np.unique(hit).tolist()
+
+
+def test_points_within_gives_the_pairs_of_a_distance_query_in_its_order_with_geos_distances() -> None:
+    rng = np.random.default_rng(5)
+    tree_xy = rng.uniform(0, 200, size=(3000, 2))
+    tree = shapely.STRtree(shapely.points(tree_xy))
+    xy = rng.uniform(0, 200, size=(500, 2))
+    xy[:20] = tree_xy[:20] + [3.0, 4.0]  # exactly 5 m off: on the edge of reach
+    for reach in (5.0, rng.uniform(1, 9, size=len(xy))):
+        src, dst, d = points_within(tree, xy, reach, tree_xy)
+        want_src, want_dst = tree.query(shapely.points(xy), predicate="dwithin", distance=reach)
+        assert src.tolist() == want_src.tolist() and dst.tolist() == want_dst.tolist()
+        assert d.tolist() == shapely.distance(shapely.points(xy[src]), shapely.points(tree_xy[dst])).tolist()
