@@ -108,7 +108,7 @@ class EndsPhase:
         owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
                                                                        dtype=np.int64)]
         end_pts = shapely.points(xy)
-        centre = self._meeting_centres(len(xy))
+        centre, lead = self._meeting_centres(len(xy))
         if len(points):
             src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
@@ -135,11 +135,10 @@ class EndsPhase:
         mine = existing[free[src]] & (owner[free[src]] == pipe)
         src, pipe = src[~mine], pipe[~mine]
         dist = point_distances(xy[free[src]], self.geoms, pipe)
-        meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
+        meets = np.flatnonzero(~np.isnan(lead[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
-            at = centre[free[src[meets]]]
-            off = (point_distances(at, self.geoms, pipe[meets]) > self._side_m) & \
-                (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
+            at = lead[free[src[meets]]]
+            off = point_distances(at, self.geoms, pipe[meets]) > self._side_m
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
@@ -172,19 +171,24 @@ class EndsPhase:
             end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
             splits.setdefault(p, []).append((a, end))
 
-    def _meeting_centres(self, n: int) -> np.ndarray:
+    def _meeting_centres(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
-        (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches.
+        (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches; twice, by how
+        sure the walks are of it.
 
         Several walks ending together make a junction where their lines point to; an existing node or
-        pipe they each reach but which lies away from that point is not where they end.
+        pipe they each reach but which lies away from that point is not where they end. A node is
+        where walks joining the network usually end, so it is ruled out only by a point two ends or
+        more stand within ``meet_m`` of (first array). A pipe passing by is ruled out already by a point
+        two walks' lines lead to, their ends short of it or past it by up to ``meet_m`` reckoned along
+        their heading, as reach is (second array).
         """
-        out = np.full((n, 2), np.nan)
+        stand, lead = np.full((n, 2), np.nan), np.full((n, 2), np.nan)
         xy, head = self.end_xy, self.end_head
         a, b, reached = self._pairs_in_reach(xy, head, self.end_owner)
         a, b = a[reached], b[reached]
         if not len(a):
-            return out
+            return stand, lead
         labels = component_labels(len(xy), a, b)
         grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2)
         # only where the walks come in at an angle is the point sure; walks in line meet anywhere along it
@@ -194,11 +198,12 @@ class EndsPhase:
         grouped = grouped[angled[labels[grouped]]]
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1)
-        # only a point the walks agree on: the ends within meet_m of it, two of them at least
-        grouped = grouped[np.hypot(*(xy[grouped] - centres[labels[grouped]]).T) <= self.meet_m]
-        grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
-        out[grouped] = centres[labels[grouped]]
-        return out
+        at = centres[labels[grouped]]
+        for off, out in ((np.hypot(*(xy[grouped] - at).T), stand), (reach_xy(xy[grouped], head[grouped], at), lead)):
+            agree = grouped[off <= self.meet_m]  # only a point the walks agree on, two of them at least
+            agree = agree[np.bincount(labels[agree], minlength=len(centres))[labels[agree]] >= 2]
+            out[agree] = centres[labels[agree]]
+        return stand, lead
 
     def _pairs_in_reach(self, xy: np.ndarray, head: np.ndarray, owner: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

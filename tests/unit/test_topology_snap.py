@@ -485,6 +485,22 @@ def test_walks_meeting_at_an_angle_away_from_a_pipe_meet_each_other(reg_path: st
     assert Point(a.geometry.coords[-1]).distance(Point(170, 10)) < 2.0
 
 
+def test_a_walk_running_past_where_walks_meet_towards_a_pipe_meets_them(reg_path: str) -> None:
+    # two walks stop about 2 m short of (170, 10), 10 m from P2; a third runs 9.5 m past it towards P2 and
+    # stops 3.3 m from it, nearer the pipe than the point: all three meet there, P2 is not split
+    stage(reg_path, [{"geometry": LineString([(170, 90), (170, 12)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(215, 45), (171.6, 11.2)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(130, 50), (176.72, 3.28)]), "accuracy_m": 3.0}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    assert result.counts["split_pipes"] == 0, list(result.candidates["message"])
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+    assert len(ends) == 1, list(result.candidates["message"])
+    assert Point(pipes.loc[result.candidates["result_pipe_id"].iloc[0]].geometry.coords[-1]).distance(
+        Point(170, 10)) < 3.0
+
+
 def test_walks_meeting_on_a_pipe_from_either_side_split_it_once(reg_path: str) -> None:
     # each stops on P2, 3 m apart along it (GPS error): one junction between them, not two
     stage(reg_path, [{"geometry": LineString([(120, 60), (120, 2)])},
