@@ -108,7 +108,7 @@ class EndsPhase:
         owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
                                                                        dtype=np.int64)]
         end_pts = shapely.points(xy)
-        centre, lead = self._meeting_centres(len(xy))
+        centre, lead, axis = self._meeting_centres(len(xy))
         if len(points):
             src, dst = shapely.STRtree(points).query(end_pts, predicate="dwithin", distance=self.tol * AHEAD_FACTOR)
             mine = own_node[dst] == owner_node[src]
@@ -116,7 +116,7 @@ class EndsPhase:
             dist = shapely.distance(end_pts[src], points[dst])
             target_xy = shapely.get_coordinates(points[dst])
             reach = reach_xy(xy[src], head[src], target_xy)
-            away = self._away_from_meeting(xy[src], centre[src], target_xy)
+            away = self._away_from_meeting(xy[src], centre[src], target_xy, axis[src])
             near = (reach <= self.tol) & ~away
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
@@ -171,7 +171,7 @@ class EndsPhase:
             end.note = f"{end.label} joined to {ids[p]}, split there ({d:.1f} m)"
             splits.setdefault(p, []).append((a, end))
 
-    def _meeting_centres(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _meeting_centres(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
         (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches; twice, by how
         sure the walks are of it.
@@ -181,29 +181,34 @@ class EndsPhase:
         where walks joining the network usually end, so it is ruled out only by a point two ends or
         more stand within ``meet_m`` of (first array). A pipe passing by is ruled out already by a point
         two walks' lines lead to, their ends short of it or past it by up to ``meet_m`` reckoned along
-        their heading, as reach is (second array).
+        their heading, as reach is (second array). Walks meeting in line (``MEET_SPREAD``) fix no point
+        along their common line, only beside it: the third array is that line's direction for their
+        ends (0 for walks meeting at an angle), and a node ahead or behind on it is not ruled out.
         """
-        stand, lead = np.full((n, 2), np.nan), np.full((n, 2), np.nan)
+        stand, lead, axis = np.full((n, 2), np.nan), np.full((n, 2), np.nan), np.zeros((n, 2))
         xy, head = self.end_xy, self.end_head
         a, b, reached = self._pairs_in_reach(xy, head, self.end_owner)
         a, b = a[reached], b[reached]
         if not len(a):
-            return stand, lead
+            return stand, lead, axis
         labels = component_labels(len(xy), a, b)
         grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2)
         # only where the walks come in at an angle is the point sure; walks in line meet anywhere along it
         spread = np.zeros((int(labels.max()) + 1, 2, 2))
         np.add.at(spread, labels[grouped], head[grouped][:, :, None] * head[grouped][:, None, :])
-        angled = np.linalg.eigvalsh(spread)[:, 0] >= MEET_SPREAD
-        grouped = grouped[angled[labels[grouped]]]
+        values, vectors = np.linalg.eigh(spread)
+        angled = values[:, 0] >= MEET_SPREAD
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1)
         at = centres[labels[grouped]]
-        for off, out in ((np.hypot(*(xy[grouped] - at).T), stand), (reach_xy(xy[grouped], head[grouped], at), lead)):
-            agree = grouped[off <= self.meet_m]  # only a point the walks agree on, two of them at least
+        for off, out, which in ((np.hypot(*(xy[grouped] - at).T), stand, np.ones(len(angled), dtype=bool)),
+                                (reach_xy(xy[grouped], head[grouped], at), lead, angled)):
+            agree = grouped[(off <= self.meet_m) & which[labels[grouped]]]  # a point the walks agree on, two at least
             agree = agree[np.bincount(labels[agree], minlength=len(centres))[labels[agree]] >= 2]
             out[agree] = centres[labels[agree]]
-        return stand, lead
+        inline = grouped[~angled[labels[grouped]]]
+        axis[inline] = vectors[labels[inline], :, 1]  # the main direction of their headings
+        return stand, lead, axis
 
     def _pairs_in_reach(self, xy: np.ndarray, head: np.ndarray, owner: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,12 +226,17 @@ class EndsPhase:
         tolerance)."""
         return min(self.meet_m, SIDE_ERRORS * self.error_m)
 
-    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
+    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray, axis: np.ndarray
+                           ) -> np.ndarray:
         """Targets farther than ``_side_m`` from the meeting point of their end's walks (NaN: none), and
-        farther from the end than that point is."""
+        farther from the end than that point is; for walks meeting in line (unit *axis*, else 0), farther
+        beside their line."""
         with np.errstate(invalid="ignore"):
             beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
-            return (np.hypot(*(target_xy - centre).T) > self._side_m) & beyond
+            d = target_xy - centre
+            inline = np.hypot(axis[:, 0], axis[:, 1]) > 0.5
+            off = np.where(inline, np.abs(d[:, 0] * axis[:, 1] - d[:, 1] * axis[:, 0]), np.hypot(d[:, 0], d[:, 1]))
+            return (off > self._side_m) & beyond
 
     def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
         """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.

@@ -597,6 +597,22 @@ def test_walks_meeting_in_line_beside_a_pipe_meet_each_other(tmp_path: Path) -> 
     assert a.to_node == b.to_node
 
 
+def test_walks_meeting_in_line_beside_a_node_meet_each_other(tmp_path: Path) -> None:
+    # two walks of one street (12 degrees apart) meet end to end 7.3 m beside JA, the junction of a main
+    # running along them: within their reach of it (14 m), but walks meeting in line fix where beside their
+    # line they meet, and JA is more than two GPS errors (3 m here) beside it
+    path = _with_pipes(tmp_path, "inline_node.gpkg", [("PA", "JW", "JA", [(40, 400), (100, 400)]),
+                                                      ("PB", "JA", "JE", [(100, 400), (160, 400)])],
+                       [("JW", (40, 400), "junction"), ("JA", (100, 400), "junction"), ("JE", (160, 400), "junction")])
+    stage(path, [{"geometry": LineString([(0, 407.3), (100, 407.3)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(200, 428.5), (100.3, 407.4)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added", "added"], list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.to_node != "JA", list(result.candidates["message"])
+
+
 def test_walks_meeting_at_an_angle_two_gps_errors_off_a_pipe_meet_each_other(reg_path: str) -> None:
     # they meet at (170.2, 6.5), 6.5 m from P2: within half the tolerance (7 m) of it, but more than two
     # GPS errors (3 m each), so not on it
