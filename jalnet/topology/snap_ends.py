@@ -201,11 +201,14 @@ class EndsPhase:
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1)
         at = centres[labels[grouped]]
+        led = np.zeros(0, dtype=np.int64)
         for off, out, which in ((np.hypot(*(xy[grouped] - at).T), stand, np.ones(len(angled), dtype=bool)),
                                 (reach_xy(xy[grouped], head[grouped], at), lead, angled)):
             agree = grouped[(off <= self.meet_m) & which[labels[grouped]]]  # a point the walks agree on, two at least
-            agree = agree[np.bincount(labels[agree], minlength=len(centres))[labels[agree]] >= 2]
-            out[agree] = centres[labels[agree]]
+            led = agree[np.bincount(labels[agree], minlength=len(centres))[labels[agree]] >= 2]
+            out[led] = centres[labels[led]]
+        for k in led.tolist():  # ends whose lines lead to one point: their splits of one pipe are one node
+            self.ends[k].meeting = int(labels[k])
         inline = grouped[~angled[labels[grouped]]]
         axis[inline] = vectors[labels[inline], :, 1]  # the main direction of their headings
         return stand, lead, axis
@@ -336,7 +339,8 @@ class EndsPhase:
     def _resolve_pipe_splits(self) -> None:
         """Split points on one pipe closer than the tiny length become one junction; so do those of
         other walks' ends within a repeat's distance (``repeat_m``) of each other, walks meeting on the
-        pipe, each as far off as its GPS error (the junction at the middle of them)."""
+        pipe, each as far off as its GPS error, and those of walks whose lines lead to one meeting point
+        (the junction at the middle of them)."""
         groups: list[tuple[int, float, list[End]]] = []
         span: list[float] = []  # the first and last split point of each group
         for pos, marks in self.splits.items():
@@ -348,8 +352,10 @@ class EndsPhase:
             for along, end in marks:
                 same = bool(groups) and groups[-1][0] == pos
                 gap = along - groups[-1][1] if same else 0.0
-                walks_meet = same and along - span[-1] <= self.repeat_m and not end.existing and \
-                    all(not e.existing and e.owner != end.owner for e in groups[-1][2])
+                walks_meet = same and not end.existing and \
+                    all(not e.existing and e.owner != end.owner for e in groups[-1][2]) and \
+                    (along - span[-1] <= self.repeat_m or (end.meeting >= 0 and
+                                                           any(e.meeting == end.meeting for e in groups[-1][2])))
                 if not same or (gap >= self.min_part and not walks_meet):
                     groups.append((pos, along, []))
                     span.append(along)

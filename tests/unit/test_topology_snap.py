@@ -485,6 +485,20 @@ def test_walks_meeting_at_an_angle_away_from_a_pipe_meet_each_other(reg_path: st
     assert Point(a.geometry.coords[-1]).distance(Point(170, 10)) < 2.0
 
 
+def test_walks_whose_lines_lead_to_one_point_on_a_pipe_split_it_once(reg_path: str) -> None:
+    # three walks whose lines lead to about (150.5, -3.5) stop on P2, each line crossing it 3.5 m from the
+    # next (their GPS error): 7 m from first to last along it, more than a repeat's distance (4.5 m here),
+    # yet they meet: one junction, not two
+    stage(reg_path, [{"geometry": LineString([(117, 30), (145.5, 1.5)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(150.5, 60), (150.5, 1)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(184, 30), (155.5, 1.5)]), "accuracy_m": 3.0}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    assert len({pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}) == 1, \
+        list(result.candidates["message"])
+
+
 def test_a_walk_running_past_where_walks_meet_towards_a_pipe_meets_them(reg_path: str) -> None:
     # two walks stop about 2 m short of (170, 10), 10 m from P2; a third runs 9.5 m past it towards P2 and
     # stops 3.3 m from it, nearer the pipe than the point: all three meet there, P2 is not split
