@@ -179,11 +179,13 @@ class EndsPhase:
         Several walks ending together make a junction where their lines point to; an existing node or
         pipe they each reach but which lies away from that point is not where they end. A node is
         where walks joining the network usually end, so it is ruled out only by a point two ends or
-        more stand within ``meet_m`` of (first array). A pipe passing by is ruled out already by a point
-        two walks' lines lead to, their ends short of it or past it by up to ``meet_m`` reckoned along
-        their heading, as reach is (second array). Walks meeting in line (``MEET_SPREAD``) fix no point
-        along their common line, only beside it: the third array is that line's direction for their
-        ends (0 for walks meeting at an angle), and a node ahead or behind on it is not ruled out.
+        more stand within ``meet_m`` of (first array), for them and for every other end whose line
+        leads there (one that ran past the point is held by it too). A pipe passing by is ruled out
+        already by a point two walks' lines lead to, their ends short of it or past it by up to
+        ``meet_m`` reckoned along their heading, as reach is (second array). Walks meeting in line
+        (``MEET_SPREAD``) fix no point along their common line, only beside it: the third array is that
+        line's direction for their ends (0 for walks meeting at an angle), and a node ahead or behind
+        on it is not ruled out.
         """
         stand, lead, axis = np.full((n, 2), np.nan), np.full((n, 2), np.nan), np.zeros((n, 2))
         xy, head = self.end_xy, self.end_head
@@ -201,12 +203,19 @@ class EndsPhase:
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1)
         at = centres[labels[grouped]]
-        led = np.zeros(0, dtype=np.int64)
-        for off, out, which in ((np.hypot(*(xy[grouped] - at).T), stand, np.ones(len(angled), dtype=bool)),
-                                (reach_xy(xy[grouped], head[grouped], at), lead, angled)):
-            agree = grouped[(off <= self.meet_m) & which[labels[grouped]]]  # a point the walks agree on, two at least
-            led = agree[np.bincount(labels[agree], minlength=len(centres))[labels[agree]] >= 2]
-            out[led] = centres[labels[led]]
+        n_groups = len(centres)
+
+        def two_or_more(ends: np.ndarray) -> np.ndarray:
+            return ends[np.bincount(labels[ends], minlength=n_groups)[labels[ends]] >= 2]
+
+        standing = two_or_more(grouped[np.hypot(*(xy[grouped] - at).T) <= self.meet_m])  # ends near the point
+        leading = grouped[reach_xy(xy[grouped], head[grouped], at) <= self.meet_m]  # ends whose lines lead there
+        sure = np.zeros(n_groups, dtype=bool)
+        sure[labels[standing]] = True
+        held = np.union1d(standing, leading[sure[labels[leading]]])  # the point two ends stand near holds them all
+        stand[held] = centres[labels[held]]
+        led = two_or_more(leading[angled[labels[leading]]])
+        lead[led] = centres[labels[led]]
         for k in led.tolist():  # ends whose lines lead to one point: their splits of one pipe are one node
             self.ends[k].meeting = int(labels[k])
         inline = grouped[~angled[labels[grouped]]]
@@ -232,10 +241,10 @@ class EndsPhase:
     def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray, axis: np.ndarray
                            ) -> np.ndarray:
         """Targets farther than ``_side_m`` from the meeting point of their end's walks (NaN: none), and
-        farther from the end than that point is; for walks meeting in line (unit *axis*, else 0), farther
-        beside their line."""
+        farther from that point than the end is (an end between the point and a node ran past the
+        point); for walks meeting in line (unit *axis*, else 0), farther beside their line."""
         with np.errstate(invalid="ignore"):
-            beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
+            beyond = np.hypot(*(target_xy - centre).T) > np.hypot(*(xy - centre).T)
             d = target_xy - centre
             inline = np.hypot(axis[:, 0], axis[:, 1]) > 0.5
             off = np.where(inline, np.abs(d[:, 0] * axis[:, 1] - d[:, 1] * axis[:, 0]), np.hypot(d[:, 0], d[:, 1]))

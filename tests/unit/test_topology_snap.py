@@ -627,6 +627,21 @@ def test_walks_meeting_in_line_beside_a_node_meet_each_other(tmp_path: Path) -> 
     assert a.to_node == b.to_node != "JA", list(result.candidates["message"])
 
 
+def test_a_walk_running_past_where_walks_meet_towards_a_node_meets_them(tmp_path: Path) -> None:
+    # two walks stop about 2 m from (200, 400); a third runs 9.5 m past it towards JX, an existing node 16 m
+    # beyond the point, and stops 6.5 m from JX (within its reach, 14 m): all three meet at the point
+    path = _with_pipes(tmp_path, "past_node.gpkg", [("PX", "JX", "JY", [(190.4, 387.2), (120, 387.2)])],
+                       [("JX", (190.4, 387.2), "junction"), ("JY", (120, 387.2), "junction")])
+    stage(path, [{"geometry": LineString([(200, 460), (200, 402)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(250, 380), (202, 399.2)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(230, 440), (194.3, 392.4)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+    assert len(ends) == 1 and "JX" not in ends, list(result.candidates["message"])
+
+
 def test_walks_meeting_at_an_angle_two_gps_errors_off_a_pipe_meet_each_other(reg_path: str) -> None:
     # they meet at (170.2, 6.5), 6.5 m from P2: within half the tolerance (7 m) of it, but more than two
     # GPS errors (3 m each), so not on it
