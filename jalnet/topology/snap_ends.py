@@ -268,19 +268,39 @@ class EndsPhase:
         return self._stub_near(node, np.array(end.heading), np.array(end.xy))  # node k is target k
 
     def _stub_near(self, node: int, head: np.ndarray, xy: np.ndarray) -> int:
-        """The node a walk ending at *xy* along unit *head* takes for existing *node* (see :meth:`_short_of_stub`)."""
+        """The node a walk ending at *xy* along unit *head* takes for existing *node* (see :meth:`_short_of_stub`).
+
+        A fitting drawn as two short pipes (a tee and a bend a few metres apart) counts as one: a node
+        two short pipes behind is found as one pipe behind is, the two together shorter than the reach.
+        """
         loose = self.nodes.degree[node] == 1
+        first = [o for o in self._neighbours(node) if not (loose and self.nodes.degree[o] > 1)]
+        for other in first:
+            if self._behind(node, other, head, xy):
+                return other
+        for mid in first:
+            hop = float(np.hypot(*(self.nodes.xy[mid] - self.nodes.xy[node])))
+            for other in self._neighbours(mid):
+                if other != node and hop + float(np.hypot(*(self.nodes.xy[other] - self.nodes.xy[mid]))) <= self.tol \
+                        and self._behind(node, other, head, xy):
+                    return other
+        return node
+
+    def _neighbours(self, node: int) -> list[int]:
+        """The nodes one existing pipe away from *node*."""
         npipes = len(self.pipe_ids)
+        out = []
         for pos in self._end_index.rows(node) % npipes:
             other = int(self.nodes.end[pos] if self.nodes.start[pos] == node else self.nodes.start[pos])
-            if other < 0 or other == node or (loose and self.nodes.degree[other] > 1):
-                continue
-            v = self.nodes.xy[other] - self.nodes.xy[node]
-            span = float(np.hypot(*v))
-            if 0 < span and float(v @ head) < -0.9 * span \
-                    and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol:
-                return other
-        return node
+            if other >= 0 and other != node:
+                out.append(other)
+        return out
+
+    def _behind(self, node: int, other: int, head: np.ndarray, xy: np.ndarray) -> bool:
+        """Whether *other* lies straight behind *node* for a walk ending at *xy* along *head*, within reach of it."""
+        v = self.nodes.xy[other] - self.nodes.xy[node]
+        span = float(np.hypot(*v))
+        return 0 < span and float(v @ head) < -0.9 * span and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol
 
     def _own_node(self, end: End) -> int:
         if not end.existing:

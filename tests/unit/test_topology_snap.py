@@ -642,6 +642,24 @@ def test_a_walk_running_past_where_walks_meet_towards_a_node_meets_them(tmp_path
     assert len(ends) == 1 and "JX" not in ends, list(result.candidates["message"])
 
 
+def test_a_walk_past_a_fitting_of_two_short_pipes_ends_at_its_near_node(tmp_path: Path) -> None:
+    # JT (a tee) and JF are joined by two short pipes through JM (4 m and 7 m: a fitting drawn as pipes);
+    # a walk along the street ends 0.9 m from JT, having passed JF 7 m behind it along its way: the new
+    # pipe ends at JF, not at JT (it would lie over the fitting)
+    path = _with_pipes(tmp_path, "fitting.gpkg", [("PFM", "JF", "JM", [(300, 500), (296.4, 505.8)]),
+                                                   ("PMT", "JM", "JT", [(296.4, 505.8), (300.25, 507)]),
+                                                   ("PN", "JT", "JN", [(300.25, 507), (300, 560)]),
+                                                   ("PE", "JT", "JE", [(300.25, 507), (340, 520)])],
+                       [("JF", (300, 500), "junction"), ("JM", (296.4, 505.8), "junction"),
+                        ("JT", (300.25, 507), "junction"), ("JN", (300, 560), "junction"),
+                        ("JE", (340, 520), "junction")])
+    stage(path, [{"geometry": LineString([(330, 420), (299.6, 506.7)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    assert by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id].to_node == "JF", row.message
+
+
 def test_walks_meeting_at_an_angle_two_gps_errors_off_a_pipe_meet_each_other(reg_path: str) -> None:
     # they meet at (170.2, 6.5), 6.5 m from P2: within half the tolerance (7 m) of it, but more than two
     # GPS errors (3 m each), so not on it
