@@ -117,7 +117,7 @@ class EndsPhase:
         owner_node = np.r_[np.full(len(self.end_owner), -2), np.array([self._own_node(e) for e in extra],
                                                                        dtype=np.int64)]
         end_pts = shapely.points(xy)
-        centre = self._meeting_centres(len(xy))
+        centre, lead, axis = self._meeting_centres(len(xy))
         if len(points):
             tree, all_xy = shapely.STRtree(points), _single_points(points)
             if all_xy is not None:  # the pairs and distances in numpy, as GEOS has them
@@ -129,7 +129,7 @@ class EndsPhase:
             src, dst, dist = src[~mine], dst[~mine], dist[~mine]
             target_xy = shapely.get_coordinates(points[dst])
             reach = reach_xy(xy[src], head[src], target_xy)
-            away = self._away_from_meeting(xy[src], centre[src], target_xy)
+            away = self._away_from_meeting(xy[src], centre[src], target_xy, axis[src])
             near = (reach <= self.tol) & ~away
             src, dst, dist, reach = src[near], dst[near], dist[near], reach[near]
             order = np.lexsort((dist, reach - PRIORITY_M * (BARE_NODE - ranks[dst]), src))
@@ -150,11 +150,10 @@ class EndsPhase:
         dist = point_distances(xy[free[src]], self.geoms, pipe)
         keep = (dist <= self.tol) & ~(existing[free[src]] & (owner[free[src]] == pipe))
         src, pipe, dist = src[keep], pipe[keep], dist[keep]
-        meets = np.flatnonzero(~np.isnan(centre[free[src], 0]))
+        meets = np.flatnonzero(~np.isnan(lead[free[src], 0]))
         if len(meets):  # walks meeting away from the pipe meet each other, not on it
-            at = centre[free[src[meets]]]
-            off = (point_distances(at, self.geoms, pipe[meets]) > self._side_m) & \
-                (dist[meets] > np.hypot(*(at - xy[free[src[meets]]]).T))
+            at = lead[free[src[meets]]]
+            off = point_distances(at, self.geoms, pipe[meets]) > self._side_m
             keep = np.ones(len(src), dtype=bool)
             keep[meets[off]] = False
             src, pipe, dist = src[keep], pipe[keep], dist[keep]
@@ -206,33 +205,56 @@ class EndsPhase:
             done[end[ok]] = True
         return met, along, at
 
-    def _meeting_centres(self, n: int) -> np.ndarray:
+    def _meeting_centres(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per end (*n*: the candidates' ends first): where it meets ends of other walks within reach of it
-        (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches.
+        (:func:`.snap_meet.meeting_points`), NaN for an end no other walk's end reaches; twice, by how
+        sure the walks are of it.
 
         Several walks ending together make a junction where their lines point to; an existing node or
-        pipe they each reach but which lies away from that point is not where they end.
+        pipe they each reach but which lies away from that point is not where they end. A node is
+        where walks joining the network usually end, so it is ruled out only by a point two ends or
+        more stand within ``meet_m`` of (first array), for them and for every other end whose line
+        leads there (one that ran past the point is held by it too). A pipe passing by is ruled out
+        already by a point two walks' lines lead to, their ends short of it or past it by up to
+        ``meet_m`` reckoned along their heading, as reach is (second array). Walks meeting in line
+        (``MEET_SPREAD``) fix no point along their common line, only beside it: the third array is that
+        line's direction for their ends (0 for walks meeting at an angle), and a node ahead or behind
+        on it is not ruled out.
         """
-        out = np.full((n, 2), np.nan)
+        stand, lead, axis = np.full((n, 2), np.nan), np.full((n, 2), np.nan), np.zeros((n, 2))
         xy, head = self.end_xy, self.end_head
         a, b, reached = self._pairs_in_reach(xy, head, self.end_owner)
         a, b = a[reached], b[reached]
         if not len(a):
-            return out
+            return stand, lead, axis
         labels = component_labels(len(xy), a, b)
         grouped = np.flatnonzero(np.bincount(labels)[labels] >= 2)
         # only where the walks come in at an angle is the point sure; walks in line meet anywhere along it
         spread = np.zeros((int(labels.max()) + 1, 2, 2))
         np.add.at(spread, labels[grouped], head[grouped][:, :, None] * head[grouped][:, None, :])
-        angled = np.linalg.eigvalsh(spread)[:, 0] >= MEET_SPREAD
-        grouped = grouped[angled[labels[grouped]]]
+        values, vectors = np.linalg.eigh(spread)
+        angled = values[:, 0] >= MEET_SPREAD
         centres = meeting_points(xy[grouped], head[grouped], last_runs(self.cand_geom, pick(self.ends, grouped)),
                                  labels[grouped], int(labels.max()) + 1)
-        # only a point the walks agree on: the ends within meet_m of it, two of them at least
-        grouped = grouped[np.hypot(*(xy[grouped] - centres[labels[grouped]]).T) <= self.meet_m]
-        grouped = grouped[np.bincount(labels[grouped], minlength=len(centres))[labels[grouped]] >= 2]
-        out[grouped] = centres[labels[grouped]]
-        return out
+        at = centres[labels[grouped]]
+        n_groups = len(centres)
+
+        def two_or_more(ends: np.ndarray) -> np.ndarray:
+            return ends[np.bincount(labels[ends], minlength=n_groups)[labels[ends]] >= 2]
+
+        standing = two_or_more(grouped[np.hypot(*(xy[grouped] - at).T) <= self.meet_m])  # ends near the point
+        leading = grouped[reach_xy(xy[grouped], head[grouped], at) <= self.meet_m]  # ends whose lines lead there
+        sure = np.zeros(n_groups, dtype=bool)
+        sure[labels[standing]] = True
+        held = np.union1d(standing, leading[sure[labels[leading]]])  # the point two ends stand near holds them all
+        stand[held] = centres[labels[held]]
+        led = two_or_more(leading[angled[labels[leading]]])
+        lead[led] = centres[labels[led]]
+        for k in led.tolist():  # ends whose lines lead to one point: their splits of one pipe are one node
+            self.ends[k].meeting = int(labels[k])
+        inline = grouped[~angled[labels[grouped]]]
+        axis[inline] = vectors[labels[inline], :, 1]  # the main direction of their headings
+        return stand, lead, axis
 
     def _pairs_in_reach(self, xy: np.ndarray, head: np.ndarray, owner: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -250,12 +272,17 @@ class EndsPhase:
         tolerance)."""
         return min(self.meet_m, SIDE_ERRORS * self.error_m)
 
-    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray) -> np.ndarray:
+    def _away_from_meeting(self, xy: np.ndarray, centre: np.ndarray, target_xy: np.ndarray, axis: np.ndarray
+                           ) -> np.ndarray:
         """Targets farther than ``_side_m`` from the meeting point of their end's walks (NaN: none), and
-        farther from the end than that point is."""
+        farther from that point than the end is (an end between the point and a node ran past the
+        point); for walks meeting in line (unit *axis*, else 0), farther beside their line."""
         with np.errstate(invalid="ignore"):
-            beyond = np.hypot(*(target_xy - xy).T) > np.hypot(*(centre - xy).T)
-            return (np.hypot(*(target_xy - centre).T) > self._side_m) & beyond
+            beyond = np.hypot(*(target_xy - centre).T) > np.hypot(*(xy - centre).T)
+            d = target_xy - centre
+            inline = np.hypot(axis[:, 0], axis[:, 1]) > 0.5
+            off = np.where(inline, np.abs(d[:, 0] * axis[:, 1] - d[:, 1] * axis[:, 0]), np.hypot(d[:, 0], d[:, 1]))
+            return (off > self._side_m) & beyond
 
     def _short_of_stub(self, end: End, target: int, refs: list[tuple[str, int]]) -> int:
         """The near node of an existing pipe that runs on from the end's walk to *target*, else *target*.
@@ -275,19 +302,39 @@ class EndsPhase:
         return self._stub_near(node, np.array(end.heading), np.array(end.xy))  # node k is target k
 
     def _stub_near(self, node: int, head: np.ndarray, xy: np.ndarray) -> int:
-        """The node a walk ending at *xy* along unit *head* takes for existing *node* (see :meth:`_short_of_stub`)."""
+        """The node a walk ending at *xy* along unit *head* takes for existing *node* (see :meth:`_short_of_stub`).
+
+        A fitting drawn as two short pipes (a tee and a bend a few metres apart) counts as one: a node
+        two short pipes behind is found as one pipe behind is, the two together shorter than the reach.
+        """
         loose = self.nodes.degree[node] == 1
+        first = [o for o in self._neighbours(node) if not (loose and self.nodes.degree[o] > 1)]
+        for other in first:
+            if self._behind(node, other, head, xy):
+                return other
+        for mid in first:
+            hop = float(np.hypot(*(self.nodes.xy[mid] - self.nodes.xy[node])))
+            for other in self._neighbours(mid):
+                if other != node and hop + float(np.hypot(*(self.nodes.xy[other] - self.nodes.xy[mid]))) <= self.tol \
+                        and self._behind(node, other, head, xy):
+                    return other
+        return node
+
+    def _neighbours(self, node: int) -> list[int]:
+        """The nodes one existing pipe away from *node*."""
         npipes = len(self.pipe_ids)
+        out = []
         for pos in self._end_index.rows(node) % npipes:
             other = int(self.nodes.end[pos] if self.nodes.start[pos] == node else self.nodes.start[pos])
-            if other < 0 or other == node or (loose and self.nodes.degree[other] > 1):
-                continue
-            v = self.nodes.xy[other] - self.nodes.xy[node]
-            span = float(np.hypot(*v))
-            if 0 < span and float(v @ head) < -0.9 * span \
-                    and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol:
-                return other
-        return node
+            if other >= 0 and other != node:
+                out.append(other)
+        return out
+
+    def _behind(self, node: int, other: int, head: np.ndarray, xy: np.ndarray) -> bool:
+        """Whether *other* lies straight behind *node* for a walk ending at *xy* along *head*, within reach of it."""
+        v = self.nodes.xy[other] - self.nodes.xy[node]
+        span = float(np.hypot(*v))
+        return 0 < span and float(v @ head) < -0.9 * span and float(np.hypot(*(self.nodes.xy[other] - xy))) <= self.tol
 
     def _own_node(self, end: End) -> int:
         if not end.existing:
@@ -355,7 +402,8 @@ class EndsPhase:
     def _resolve_pipe_splits(self) -> None:
         """Split points on one pipe closer than the tiny length become one junction; so do those of
         other walks' ends within a repeat's distance (``repeat_m``) of each other, walks meeting on the
-        pipe, each as far off as its GPS error (the junction at the middle of them)."""
+        pipe, each as far off as its GPS error, and those of walks whose lines lead to one meeting point
+        (the junction at the middle of them)."""
         # the groups as columns: pipe, first split point (the middle, once a group of walks meeting is
         # complete), ends
         g_pos: list[int] = []
@@ -371,8 +419,9 @@ class EndsPhase:
             for along, end in marks:
                 same = bool(g_pos) and g_pos[-1] == pos
                 gap = along - g_along[-1] if same else 0.0
-                walks_meet = same and gap <= self.repeat_m and not end.existing and \
-                    all(not e.existing and e.owner != end.owner for e in g_ends[-1])
+                walks_meet = same and not end.existing and \
+                    all(not e.existing and e.owner != end.owner for e in g_ends[-1]) and \
+                    (gap <= self.repeat_m or (end.meeting >= 0 and any(e.meeting == end.meeting for e in g_ends[-1])))
                 if not same or (gap >= self.min_part and not walks_meet):
                     g_pos.append(pos)
                     g_along.append(along)

@@ -60,6 +60,7 @@ class End:
     along: float = 0.0
     note: str = ""
     heading: tuple[float, float] = (0.0, 0.0)  # unit vector out of the line at this end (0, 0: unknown)
+    meeting: int = -1  # the walks' meeting its end belongs to (see EndsPhase._meeting_centres), -1 none
 
     @property
     def label(self) -> str:

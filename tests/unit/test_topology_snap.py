@@ -485,6 +485,36 @@ def test_walks_meeting_at_an_angle_away_from_a_pipe_meet_each_other(reg_path: st
     assert Point(a.geometry.coords[-1]).distance(Point(170, 10)) < 2.0
 
 
+def test_walks_whose_lines_lead_to_one_point_on_a_pipe_split_it_once(reg_path: str) -> None:
+    # three walks whose lines lead to about (150.5, -3.5) stop on P2, each line crossing it 3.5 m from the
+    # next (their GPS error): 7 m from first to last along it, more than a repeat's distance (4.5 m here),
+    # yet they meet: one junction, not two
+    stage(reg_path, [{"geometry": LineString([(117, 30), (145.5, 1.5)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(150.5, 60), (150.5, 1)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(184, 30), (155.5, 1.5)]), "accuracy_m": 3.0}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    assert len({pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}) == 1, \
+        list(result.candidates["message"])
+
+
+def test_a_walk_running_past_where_walks_meet_towards_a_pipe_meets_them(reg_path: str) -> None:
+    # two walks stop about 2 m short of (170, 10), 10 m from P2; a third runs 9.5 m past it towards P2 and
+    # stops 3.3 m from it, nearer the pipe than the point: all three meet there, P2 is not split
+    stage(reg_path, [{"geometry": LineString([(170, 90), (170, 12)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(215, 45), (171.6, 11.2)]), "accuracy_m": 3.0},
+                     {"geometry": LineString([(130, 50), (176.72, 3.28)]), "accuracy_m": 3.0}])
+    result = snap(reg_path, tolerance=14)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    assert result.counts["split_pipes"] == 0, list(result.candidates["message"])
+    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
+    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+    assert len(ends) == 1, list(result.candidates["message"])
+    assert Point(pipes.loc[result.candidates["result_pipe_id"].iloc[0]].geometry.coords[-1]).distance(
+        Point(170, 10)) < 3.0
+
+
 def test_walks_meeting_on_a_pipe_from_either_side_split_it_once(reg_path: str) -> None:
     # each stops on P2, 3 m apart along it (GPS error): one junction between them, not two
     stage(reg_path, [{"geometry": LineString([(120, 60), (120, 2)])},
@@ -579,6 +609,55 @@ def test_walks_meeting_in_line_beside_a_pipe_meet_each_other(tmp_path: Path) -> 
     pipes = by_id(read(path, "pipes"), "pipe_id")
     a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
     assert a.to_node == b.to_node
+
+
+def test_walks_meeting_in_line_beside_a_node_meet_each_other(tmp_path: Path) -> None:
+    # two walks of one street (12 degrees apart) meet end to end 7.3 m beside JA, the junction of a main
+    # running along them: within their reach of it (14 m), but walks meeting in line fix where beside their
+    # line they meet, and JA is more than two GPS errors (3 m here) beside it
+    path = _with_pipes(tmp_path, "inline_node.gpkg", [("PA", "JW", "JA", [(40, 400), (100, 400)]),
+                                                      ("PB", "JA", "JE", [(100, 400), (160, 400)])],
+                       [("JW", (40, 400), "junction"), ("JA", (100, 400), "junction"), ("JE", (160, 400), "junction")])
+    stage(path, [{"geometry": LineString([(0, 407.3), (100, 407.3)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(200, 428.5), (100.3, 407.4)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added", "added"], list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    a, b = (pipes.loc[i] for i in result.candidates["result_pipe_id"])
+    assert a.to_node == b.to_node != "JA", list(result.candidates["message"])
+
+
+def test_a_walk_running_past_where_walks_meet_towards_a_node_meets_them(tmp_path: Path) -> None:
+    # two walks stop about 2 m from (200, 400); a third runs 9.5 m past it towards JX, an existing node 16 m
+    # beyond the point, and stops 6.5 m from JX (within its reach, 14 m): all three meet at the point
+    path = _with_pipes(tmp_path, "past_node.gpkg", [("PX", "JX", "JY", [(190.4, 387.2), (120, 387.2)])],
+                       [("JX", (190.4, 387.2), "junction"), ("JY", (120, 387.2), "junction")])
+    stage(path, [{"geometry": LineString([(200, 460), (200, 402)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(250, 380), (202, 399.2)]), "accuracy_m": 3.0},
+                 {"geometry": LineString([(230, 440), (194.3, 392.4)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+    assert len(ends) == 1 and "JX" not in ends, list(result.candidates["message"])
+
+
+def test_a_walk_past_a_fitting_of_two_short_pipes_ends_at_its_near_node(tmp_path: Path) -> None:
+    # JT (a tee) and JF are joined by two short pipes through JM (4 m and 7 m: a fitting drawn as pipes);
+    # a walk along the street ends 0.9 m from JT, having passed JF 7 m behind it along its way: the new
+    # pipe ends at JF, not at JT (it would lie over the fitting)
+    path = _with_pipes(tmp_path, "fitting.gpkg", [("PFM", "JF", "JM", [(300, 500), (296.4, 505.8)]),
+                                                   ("PMT", "JM", "JT", [(296.4, 505.8), (300.25, 507)]),
+                                                   ("PN", "JT", "JN", [(300.25, 507), (300, 560)]),
+                                                   ("PE", "JT", "JE", [(300.25, 507), (340, 520)])],
+                       [("JF", (300, 500), "junction"), ("JM", (296.4, 505.8), "junction"),
+                        ("JT", (300.25, 507), "junction"), ("JN", (300, 560), "junction"),
+                        ("JE", (340, 520), "junction")])
+    stage(path, [{"geometry": LineString([(330, 420), (299.6, 506.7)]), "accuracy_m": 3.0}])
+    result = snap(path)
+    [row] = result.candidates.itertuples()
+    assert row.state == "added", row.message
+    assert by_id(read(path, "pipes"), "pipe_id").loc[row.result_pipe_id].to_node == "JF", row.message
 
 
 def test_walks_meeting_at_an_angle_two_gps_errors_off_a_pipe_meet_each_other(reg_path: str) -> None:
