@@ -14,6 +14,8 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 import shapely
 
+from .spatial import point_gaps
+
 #: Cells are coded ``cx * _SHIFT + cy`` in the arrays; cells farther out than _LIMIT go to the dict.
 _SHIFT = 2**32
 _LIMIT = 2**30
@@ -94,8 +96,7 @@ def nearest_within(xy: np.ndarray, targets: np.ndarray, within: float
         src.append(np.repeat(by_cell, count))
         dst.append(order[np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)])
     src, dst = np.concatenate(src), np.concatenate(dst)
-    d = xy[src] - targets[dst]
-    d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    d = point_gaps(xy[src], targets[dst])
     keep = d <= within
     src, dst, d = src[keep], dst[keep], d[keep]
     if not len(src):

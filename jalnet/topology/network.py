@@ -19,7 +19,7 @@ import shapely
 
 from ..registry.schema import LAYERS
 from .cell_grid import nearest_index
-from .spatial import cluster_points
+from .spatial import cluster_points, single_points_xy
 
 #: Point layers that can stand at a pipe end, in snapping priority (first wins).
 POINT_LAYERS: tuple[str, ...] = ("tanks", "sources", "pumps", "treatment_units", "valves", "junctions", "fhtc")
@@ -165,8 +165,9 @@ def _nearest_node(frame: pd.DataFrame, node_xy: np.ndarray, tol: float) -> np.nd
         return out
     pts = np.asarray(frame.geometry.values, dtype=object)
     ok = located(pts)
-    if (shapely.get_type_id(pts[ok]) == shapely.GeometryType.POINT).all() and not shapely.has_z(pts[ok]).any():
-        out[ok] = nearest_index(shapely.get_coordinates(pts[ok]), node_xy, tol)  # plain points: by cells
+    plain = single_points_xy(pts[ok])
+    if plain is not None:  # plain points: by cells
+        out[ok] = nearest_index(plain, node_xy, tol)
         return out
     tree = shapely.STRtree(shapely.points(node_xy))
     src, node = tree.query_nearest(pts[ok], max_distance=tol, all_matches=False)

@@ -36,7 +36,7 @@ from .snap_model import (
     set_each,
     xy_of,
 )
-from .spatial import diagonals, nearest_of_pairs, nearest_other, points_within
+from .spatial import boxes_around, nearest_of_pairs, nearest_other, points_within, single_points_xy
 
 _AT_START = attrgetter("at_start")
 _CAP_NOTE = {True: "start free: end cap", False: "end free: end cap"}
@@ -46,14 +46,6 @@ MEET_SPREAD = 0.13
 #: GPS errors a walk's line may lie beside the node or pipe it ends on (the reach's own two errors,
 #: see :mod:`.snap_tolerance`): the rest of the reach is the overrun, which is along the walk.
 SIDE_ERRORS = 2.0
-
-
-def _single_points(geoms: np.ndarray) -> np.ndarray | None:
-    """The xy of each geometry when every one is a single 2D point (else None: left to GEOS)."""
-    if not (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all() or shapely.has_z(geoms).any():
-        return None
-    xy = shapely.get_coordinates(geoms)
-    return xy if len(xy) == len(geoms) else None
 
 
 class EndsPhase:
@@ -119,7 +111,7 @@ class EndsPhase:
         end_pts = shapely.points(xy)
         centre, lead, axis = self._meeting_centres(len(xy))
         if len(points):
-            tree, all_xy = shapely.STRtree(points), _single_points(points)
+            tree, all_xy = shapely.STRtree(points), single_points_xy(points)
             if all_xy is not None:  # the pairs and distances in numpy, as GEOS has them
                 src, dst, dist = points_within(tree, xy, self.tol * AHEAD_FACTOR, all_xy)
             else:
@@ -145,7 +137,7 @@ class EndsPhase:
             return
         # the pipes within reach: the boxes a "dwithin" query looks in (the same pairs, in its order), the
         # distances in numpy as GEOS works them out (then needed anyway), not a GEOS test per pair
-        src, dst = self.tree.query(diagonals(np.hstack([xy[free] - self.tol, xy[free] + self.tol])))
+        src, dst = self.tree.query(boxes_around(xy[free], self.tol))
         pipe = self.usable[dst]
         dist = point_distances(xy[free[src]], self.geoms, pipe)
         keep = (dist <= self.tol) & ~(existing[free[src]] & (owner[free[src]] == pipe))
@@ -219,7 +211,8 @@ class EndsPhase:
         ``meet_m`` reckoned along their heading, as reach is (second array). Walks meeting in line
         (``MEET_SPREAD``) fix no point along their common line, only beside it: the third array is that
         line's direction for their ends (0 for walks meeting at an angle), and a node ahead or behind
-        on it is not ruled out.
+        on it is not ruled out. The ends of the second kind are marked with their group (``End.meeting``):
+        their splits of one pipe are one node (:meth:`_resolve_pipe_splits`).
         """
         stand, lead, axis = np.full((n, 2), np.nan), np.full((n, 2), np.nan), np.zeros((n, 2))
         xy, head = self.end_xy, self.end_head
@@ -278,8 +271,8 @@ class EndsPhase:
         farther from that point than the end is (an end between the point and a node ran past the
         point); for walks meeting in line (unit *axis*, else 0), farther beside their line."""
         with np.errstate(invalid="ignore"):
-            beyond = np.hypot(*(target_xy - centre).T) > np.hypot(*(xy - centre).T)
             d = target_xy - centre
+            beyond = np.hypot(d[:, 0], d[:, 1]) > np.hypot(*(xy - centre).T)
             inline = np.hypot(axis[:, 0], axis[:, 1]) > 0.5
             off = np.where(inline, np.abs(d[:, 0] * axis[:, 1] - d[:, 1] * axis[:, 0]), np.hypot(d[:, 0], d[:, 1]))
             return (off > self._side_m) & beyond
@@ -511,7 +504,7 @@ class EndsPhase:
         if len(ask):  # the pairs of these ends and lines within reach: a tree of the ends' boxes, not of every line;
             # the distances in numpy, as GEOS works them out
             lines, exy = self.cand_geom[live], still_xy[ask]
-            line, end = shapely.STRtree(diagonals(np.hstack([exy - self.tol, exy + self.tol]))).query(lines)
+            line, end = shapely.STRtree(boxes_around(exy, self.tol)).query(lines)
             other = live[line] != still_owner[ask][end]
             line, end = line[other], end[other]
             d = point_distances(exy[end], lines, line)

@@ -234,6 +234,27 @@ def diagonals(box: np.ndarray) -> np.ndarray:
     return shapely.linestrings(box.reshape(-1, 2, 2))
 
 
+def boxes_around(xy: np.ndarray, reach: float | np.ndarray) -> np.ndarray:
+    """The box of each point of *xy* grown by *reach* (one for all, or an (n, 1) column), as diagonals: what
+    an index's "dwithin" query looks in."""
+    return diagonals(np.hstack([xy - reach, xy + reach]))
+
+
+def point_gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances between paired points ((n, 2) each) as GEOS measures two points: the square root of the
+    summed squares (not hypot, whose last bit may differ), so numpy and GEOS answers compare exactly."""
+    d = a - b
+    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+
+
+def single_points_xy(geoms: np.ndarray) -> np.ndarray | None:
+    """The xy of each geometry when every one is a single 2D point (else None: left to GEOS)."""
+    if not (shapely.get_type_id(geoms) == shapely.GeometryType.POINT).all() or shapely.has_z(geoms).any():
+        return None
+    xy = shapely.get_coordinates(geoms)
+    return xy if len(xy) == len(geoms) else None
+
+
 def points_within(tree: shapely.STRtree, xy: np.ndarray, distance: float | np.ndarray, tree_xy: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (point of *xy*, point of the *tree*) at most *distance* apart (one for all, or one per
@@ -245,9 +266,8 @@ def points_within(tree: shapely.STRtree, xy: np.ndarray, distance: float | np.nd
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     reach = np.broadcast_to(np.asarray(distance, dtype=float), (len(xy),))
-    src, dst = tree.query(diagonals(np.hstack([xy - reach[:, None], xy + reach[:, None]])))
-    d = xy[src] - tree_xy[dst]
-    d = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    src, dst = tree.query(boxes_around(xy, reach[:, None]))
+    d = point_gaps(xy[src], tree_xy[dst])
     keep = d <= reach[src]
     return src[keep], dst[keep], d[keep]
 
