@@ -13,6 +13,7 @@ from topology_nets import base, make_registry, pipe, stage, variant
 from jalnet.errors import InputError
 from jalnet.registry import content_digest, open_registry
 from jalnet.topology import snap, validate
+from jalnet.topology.snap import SnapResult
 
 
 @pytest.fixture
@@ -485,31 +486,32 @@ def test_walks_meeting_at_an_angle_away_from_a_pipe_meet_each_other(reg_path: st
     assert Point(a.geometry.coords[-1]).distance(Point(170, 10)) < 2.0
 
 
+def _walks_meeting(path: str, lines: list[list[tuple[float, float]]], **options: float
+                   ) -> tuple[SnapResult, pd.DataFrame, set[str]]:
+    """Stage *lines* as walks of 3 m GPS error and snap them, each added: the result, the pipes, and the
+    nodes the walks' last ends are on."""
+    stage(path, [{"geometry": LineString(coords), "accuracy_m": 3.0} for coords in lines])
+    result = snap(path, **options)
+    assert list(result.candidates["state"]) == ["added"] * len(lines), list(result.candidates["message"])
+    pipes = by_id(read(path, "pipes"), "pipe_id")
+    return result, pipes, {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+
+
 def test_walks_whose_lines_lead_to_one_point_on_a_pipe_split_it_once(reg_path: str) -> None:
     # three walks whose lines lead to about (150.5, -3.5) stop on P2, each line crossing it 3.5 m from the
     # next (their GPS error): 7 m from first to last along it, more than a repeat's distance (4.5 m here),
     # yet they meet: one junction, not two
-    stage(reg_path, [{"geometry": LineString([(117, 30), (145.5, 1.5)]), "accuracy_m": 3.0},
-                     {"geometry": LineString([(150.5, 60), (150.5, 1)]), "accuracy_m": 3.0},
-                     {"geometry": LineString([(184, 30), (155.5, 1.5)]), "accuracy_m": 3.0}])
-    result = snap(reg_path, tolerance=14)
-    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
-    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
-    assert len({pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}) == 1, \
-        list(result.candidates["message"])
+    result, _, ends = _walks_meeting(reg_path, [[(117, 30), (145.5, 1.5)], [(150.5, 60), (150.5, 1)],
+                                                [(184, 30), (155.5, 1.5)]], tolerance=14)
+    assert len(ends) == 1, list(result.candidates["message"])
 
 
 def test_a_walk_running_past_where_walks_meet_towards_a_pipe_meets_them(reg_path: str) -> None:
     # two walks stop about 2 m short of (170, 10), 10 m from P2; a third runs 9.5 m past it towards P2 and
     # stops 3.3 m from it, nearer the pipe than the point: all three meet there, P2 is not split
-    stage(reg_path, [{"geometry": LineString([(170, 90), (170, 12)]), "accuracy_m": 3.0},
-                     {"geometry": LineString([(215, 45), (171.6, 11.2)]), "accuracy_m": 3.0},
-                     {"geometry": LineString([(130, 50), (176.72, 3.28)]), "accuracy_m": 3.0}])
-    result = snap(reg_path, tolerance=14)
-    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
+    result, pipes, ends = _walks_meeting(reg_path, [[(170, 90), (170, 12)], [(215, 45), (171.6, 11.2)],
+                                                    [(130, 50), (176.72, 3.28)]], tolerance=14)
     assert result.counts["split_pipes"] == 0, list(result.candidates["message"])
-    pipes = by_id(read(reg_path, "pipes"), "pipe_id")
-    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
     assert len(ends) == 1, list(result.candidates["message"])
     assert Point(pipes.loc[result.candidates["result_pipe_id"].iloc[0]].geometry.coords[-1]).distance(
         Point(170, 10)) < 3.0
@@ -632,13 +634,8 @@ def test_a_walk_running_past_where_walks_meet_towards_a_node_meets_them(tmp_path
     # beyond the point, and stops 6.5 m from JX (within its reach, 14 m): all three meet at the point
     path = _with_pipes(tmp_path, "past_node.gpkg", [("PX", "JX", "JY", [(190.4, 387.2), (120, 387.2)])],
                        [("JX", (190.4, 387.2), "junction"), ("JY", (120, 387.2), "junction")])
-    stage(path, [{"geometry": LineString([(200, 460), (200, 402)]), "accuracy_m": 3.0},
-                 {"geometry": LineString([(250, 380), (202, 399.2)]), "accuracy_m": 3.0},
-                 {"geometry": LineString([(230, 440), (194.3, 392.4)]), "accuracy_m": 3.0}])
-    result = snap(path)
-    assert list(result.candidates["state"]) == ["added"] * 3, list(result.candidates["message"])
-    pipes = by_id(read(path, "pipes"), "pipe_id")
-    ends = {pipes.loc[i].to_node for i in result.candidates["result_pipe_id"]}
+    result, _, ends = _walks_meeting(path, [[(200, 460), (200, 402)], [(250, 380), (202, 399.2)],
+                                            [(230, 440), (194.3, 392.4)]])
     assert len(ends) == 1 and "JX" not in ends, list(result.candidates["message"])
 
 
